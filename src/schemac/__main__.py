@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from schemac.cli import main
+
+main()
