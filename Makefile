@@ -1,0 +1,43 @@
+# The README's commands. Each target sets up what it needs: a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench wheel-check clean help
+
+help:
+	@echo "make run    compile schema/ into generated/"
+	@echo "make test   lint, type-check and run every test (real PostgreSQL, real Flyway)"
+	@echo "make bench  measure compile, check and diff against raw baselines"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/schemac compile
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The integration suite runs on the embedded PostgreSQL 18, and again on the server in
+# SCHEMAC_TEST_PG15_URL when it is set (CI starts Debian's PostgreSQL 15 for it).
+test: lint typecheck
+	$(BIN)/pytest -q
+	@if [ -n "$$SCHEMAC_TEST_PG15_URL" ]; then \
+	  echo "--- again on PostgreSQL 15 ($${SCHEMAC_TEST_PG15_URL%%@*}@...)"; \
+	  SCHEMAC_TEST_PG_URL="$$SCHEMAC_TEST_PG15_URL" $(BIN)/pytest -q -m "postgres and not flyway"; \
+	fi
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build

@@ -1,0 +1,333 @@
+"""The immutable model: what the YAML declares, with references resolved to qualified names.
+
+Every object keeps the SourceLocation it came from (excluded from equality), so an error found
+later, even one PostgreSQL raises while running the SQL rendered from it, points at the YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemac.diagnostics import SourceLocation
+from schemac.naming import quote_qualified
+
+
+@dataclass(frozen=True, order=True)
+class QName:
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def sql(self) -> str:
+        return quote_qualified(self.schema, self.name)
+
+
+def _loc() -> Any:
+    return field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    privileges: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    schema: str | None
+    version: str | None
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    login: bool
+    inherit: bool
+    bypass_rls: bool
+    create_role: bool
+    create_db: bool
+    connection_limit: int | None
+    member_of: tuple[str, ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    owner: str | None
+    comment: str | None
+    grants: tuple[Grant, ...]
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Enum:
+    qname: QName
+    values: tuple[str, ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Domain:
+    qname: QName
+    type: str
+    not_null: bool
+    default: str | None
+    collation: str | None
+    checks: tuple[tuple[str, str], ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Sequence:
+    qname: QName
+    type: str | None
+    start: int | None
+    increment: int | None
+    min_value: int | None
+    max_value: int | None
+    cache: int | None
+    cycle: bool
+    owned_by: tuple[QName, str] | None
+    grants: tuple[Grant, ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    identity: str | None  # "always" | "by_default"
+    generated: str | None
+    collation: str | None
+    renamed_from: str | None
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Primary key, unique, check or exclusion: rendered inside CREATE TABLE."""
+
+    kind: str  # primary_key | unique | check | exclusion
+    name: str
+    columns: tuple[str, ...] = ()
+    expression: str | None = None  # check
+    nulls_not_distinct: bool = False
+    deferrable: bool = False
+    initially_deferred: bool = False
+    using: str | None = None  # exclusion method
+    elements: tuple[tuple[str, str], ...] = ()  # exclusion: (rendered element, operator)
+    where: str | None = None
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    table: QName
+    columns: tuple[str, ...]
+    ref_table: QName
+    ref_columns: tuple[str, ...]
+    on_delete: str | None
+    on_update: str | None
+    match: str | None
+    deferrable: bool
+    initially_deferred: bool
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class IndexElement:
+    column: str | None
+    expression: str | None
+    order: str | None
+    nulls: str | None
+    opclass: str | None
+    collation: str | None
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    table: QName  # the table or materialized view indexed
+    elements: tuple[IndexElement, ...]
+    unique: bool
+    nulls_not_distinct: bool
+    method: str | None
+    where: str | None
+    include: tuple[str, ...]
+    storage: tuple[tuple[str, str], ...]
+    concurrently: bool
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+    @property
+    def qname(self) -> QName:
+        return QName(self.table.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    table: QName
+    timing: str
+    events: tuple[str, ...]
+    update_of: tuple[str, ...]
+    for_each: str
+    when: str | None
+    function: QName
+    arguments: tuple[str, ...]
+    old_table: str | None
+    new_table: str | None
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    table: QName
+    permissive: bool
+    command: str
+    roles: tuple[str, ...]
+    using: str | None
+    with_check: str | None
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Partition:
+    qname: QName
+    parent: QName
+    bound: str  # "FOR VALUES ..." or "DEFAULT"
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Table:
+    qname: QName
+    columns: tuple[Column, ...]
+    constraints: tuple[Constraint, ...]
+    unlogged: bool
+    partition_by: str | None
+    rls_enable: bool
+    rls_force: bool
+    renamed_from: str | None
+    grants: tuple[Grant, ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class View:
+    qname: QName
+    query: str
+    columns: tuple[str, ...]
+    materialized: bool
+    with_data: bool
+    security_invoker: bool | None
+    security_barrier: bool | None
+    check_option: str | None
+    depends_on: tuple[QName, ...]
+    grants: tuple[Grant, ...]
+    column_comments: tuple[tuple[str, str], ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str | None
+    type: str
+    mode: str | None
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Function:
+    qname: QName
+    is_procedure: bool
+    language: str
+    arguments: tuple[Argument, ...]
+    returns: str | None  # rendered return type, e.g. "trigger", "SETOF x", "TABLE (...)"
+    volatility: str | None
+    strict: bool
+    leakproof: bool
+    security_definer: bool
+    parallel: str | None
+    cost: float | None
+    rows: float | None
+    settings: tuple[tuple[str, str], ...]
+    body: str
+    depends_on: tuple[QName, ...]
+    grants: tuple[Grant, ...]
+    comment: str | None
+    loc: SourceLocation = _loc()
+
+    @property
+    def identity_arguments(self) -> str:
+        """The argument types PostgreSQL identifies the routine by (OUT arguments excluded)."""
+        return ", ".join(a.type for a in self.arguments if (a.mode or "in") != "out")
+
+
+@dataclass(frozen=True)
+class SeedRows:
+    table: QName
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]  # values in `columns` order; MISSING means DEFAULT
+    loc: SourceLocation = _loc()
+
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class UnitModel:
+    """The objects one YAML file (or folder) declares."""
+
+    index: int
+    name: str
+    schema: str | None
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the YAML declares."""
+
+    units: tuple[UnitModel, ...]
+    extensions: tuple[tuple[int, Extension], ...]
+    roles: tuple[tuple[int, Role], ...]
+    schemas: tuple[tuple[int, Schema], ...]
+    enums: tuple[tuple[int, Enum], ...]
+    domains: tuple[tuple[int, Domain], ...]
+    sequences: tuple[tuple[int, Sequence], ...]
+    tables: tuple[tuple[int, Table], ...]
+    partitions: tuple[tuple[int, Partition], ...]
+    foreign_keys: tuple[tuple[int, ForeignKey], ...]
+    indexes: tuple[tuple[int, Index], ...]
+    views: tuple[tuple[int, View], ...]
+    functions: tuple[tuple[int, Function], ...]
+    triggers: tuple[tuple[int, Trigger], ...]
+    policies: tuple[tuple[int, Policy], ...]
+    seeds: tuple[tuple[int, SeedRows], ...]

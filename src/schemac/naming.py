@@ -1,0 +1,57 @@
+"""Identifier rules: quoting, the 63-byte limit, and the names PostgreSQL gives unnamed objects."""
+
+from __future__ import annotations
+
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
+
+
+def quote_ident(name: str) -> str:
+    """Always quote: a name is never spliced raw into SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_qualified(schema: str, name: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def too_long(name: str) -> bool:
+    return len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES
+
+
+def _clip(text: str, max_bytes: int) -> str:
+    # Clip at a character boundary, as PostgreSQL's pg_mbcliplen does.
+    out = text.encode("utf-8")[:max_bytes]
+    return out.decode("utf-8", errors="ignore")
+
+
+def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
+    """PostgreSQL's makeObjectName: shorten the longer part first until the whole fits 63 bytes."""
+    overhead = 0
+    name2_len = 0
+    if name2:
+        name2_len = len(name2.encode("utf-8"))
+        overhead += 1
+    if label:
+        overhead += len(label.encode("utf-8")) + 1
+    available = MAX_IDENTIFIER_BYTES - overhead
+    name1_len = len(name1.encode("utf-8"))
+    while name1_len + name2_len > available:
+        if name1_len > name2_len:
+            name1_len -= 1
+        else:
+            name2_len -= 1
+    result = _clip(name1, name1_len)
+    if name2:
+        result += "_" + _clip(name2, name2_len)
+    if label:
+        result += "_" + label
+    return result
+
+
+def default_constraint_name(table: str, columns: list[str], label: str) -> str:
+    """`<table>_<col>_<col>_<label>` as PostgreSQL chooses it (label: key, fkey, check, excl, idx)."""
+    return make_object_name(table, "_".join(columns) if columns else None, label)

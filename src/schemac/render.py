@@ -1,0 +1,143 @@
+"""Stage 5, render: each node of the ordered graph through its Jinja template into SQL text.
+
+Layout lives in the templates (one per object kind, overridable per project); quoting and
+literal rules live here as filters, so no template ever splices a name raw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from schemac import model as m
+from schemac.analyse import Node
+from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.naming import quote_ident, quote_literal
+
+TEMPLATE_SUFFIX = ".sql.j2"
+
+
+def builtin_templates_dir() -> Path:
+    """Templates ship inside the package; in a source checkout they live at the repository's top."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _role(name: str) -> str:
+    return "PUBLIC" if name == "public" else quote_ident(name)
+
+
+def _privileges(privileges: tuple[str, ...]) -> str:
+    return "ALL PRIVILEGES" if "all" in privileges else ", ".join(p.upper() for p in privileges)
+
+
+def _setting_value(value: str) -> str:
+    return ", ".join(quote_literal(part.strip()) for part in value.split(","))
+
+
+def _idents(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(quote_ident(n) for n in names)
+
+
+def sql_literal(value: Any) -> str:
+    """A YAML scalar (or structure, as JSON) as an SQL literal."""
+    if value is m.MISSING:
+        return "DEFAULT"
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (dict, list)):
+        return quote_literal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+    return quote_literal(str(value))
+
+
+def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(builtin_templates_dir())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - SQL, not HTML; quoting is done by the filters
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(ident=quote_ident, idents=_idents, literal=quote_literal, role=_role,
+                       privileges=_privileges, setting_value=_setting_value)
+    return env
+
+
+@dataclass(frozen=True)
+class RenderedNode:
+    node: Node
+    sql: str
+
+
+def dollar_tag(body: str) -> str:
+    """A dollar quote that does not occur in the body."""
+    tag = "$body$"
+    n = 0
+    while tag in body:
+        n += 1
+        tag = f"$body{n}$"
+    return tag
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
+
+
+def _tidy(text: str, keep: str | None) -> str:
+    """Drop the blank lines templates leave behind, never inside a dollar-quoted body."""
+    if keep and keep in text:
+        head, body, tail = text.split(keep, 2)
+        return _BLANK_LINES.sub("", head) + keep + body + keep + _BLANK_LINES.sub("", tail).rstrip() + "\n"
+    return _BLANK_LINES.sub("", text).strip("\n") + "\n"
+
+
+class Renderer:
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def template(self, kind: str) -> jinja2.Template:
+        if kind not in self._cache:
+            self._cache[kind] = self.env.get_template(kind + TEMPLATE_SUFFIX)
+        return self._cache[kind]
+
+    def render_node(self, node: Node, *, concurrently: bool = False) -> str:
+        obj = node.obj
+        dollar = ""
+        if node.kind == "function":
+            dollar = dollar_tag(obj.body)
+        elif node.kind == "role":
+            dollar = "$role$"
+        kind = "view" if node.kind == "view" else node.kind
+        text = self.template(kind).render(obj=obj, dollar=dollar or "$$", concurrently=concurrently)
+        return _tidy(text, dollar or None)
+
+    def render_seed(self, seed: m.SeedRows, identity_always: bool) -> str:
+        rows = [[sql_literal(v) for v in row] for row in seed.rows]
+        updates = [c for c in seed.columns if c not in seed.key]
+        text = self.template("seed").render(obj=seed, rows=rows, updates=updates, overriding=identity_always)
+        return _tidy(text, None)
+
+
+def check_placeholders(sql: str, loc: SourceLocation | None, what: str) -> list[Diagnostic]:
+    """Flyway replaces `${name}` everywhere in a file and fails on unknown names."""
+    if "${" not in sql:
+        return []
+    return [Diagnostic("E501", f"{what} would contain '${{', which Flyway treats as a placeholder", loc,
+                       hint="write it another way, e.g. '$' || '{' in SQL")]
