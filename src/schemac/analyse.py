@@ -345,11 +345,14 @@ class _Analyser:
             names.append((policy.name, policy.loc))
         for space in (relations, types, functions):
             for (schema, name), claims in space.items():
+                # A relation's row type clashes exactly when the relation does: report that once.
+                if space is types and sum(1 for what, _ in claims if "row type" not in what) < 1:
+                    continue
                 if len(claims) > 1:
                     first_what, first_loc = claims[0]
                     for what, loc in claims[1:]:
-                        where = f" (line {first_loc.line} of {first_loc.path.name})" if first_loc else ""
-                        self.error("E303", f"the name {schema}.{name} of this {what} is already taken by a {first_what}{where}",
+                        where = f", line {first_loc.line} of {first_loc.path.name}" if first_loc else ""
+                        self.error("E303", f"the name {schema}.{name} of this {what} is already taken ({first_what}{where})",
                                    loc, hint="PostgreSQL keeps these names in one namespace per schema; rename one")
             for (_, name), claims in space.items():
                 names.append((name, claims[0][1]))
@@ -478,7 +481,7 @@ class _Analyser:
 
     def check_indexes(self) -> None:
         for _, ix in self.p.indexes:
-            if ix.table in self.views and not self.views[ix.table].materialized:
+            if ix.table not in self.tables and ix.table in self.views and not self.views[ix.table].materialized:
                 self.error("E350", f"index '{ix.name}' is on a view; only tables and materialized views have indexes", ix.loc)
                 continue
             self.check_columns(ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'")
