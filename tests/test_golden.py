@@ -33,7 +33,9 @@ def _compare(expected_path: Path, actual: str) -> None:
     assert actual == expected_path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if (p / "schemac.yaml").exists()))
+@pytest.mark.parametrize(
+    "case", sorted(p.name for p in CASES.iterdir() if (p / "schemac.yaml").exists())
+)
 def test_case(case: str) -> None:
     root = CASES / case
     errors_path = root / "expected-errors.txt"
@@ -56,5 +58,13 @@ def test_case(case: str) -> None:
 
 def test_every_error_class_has_a_case() -> None:
     rejected = {p.parent.name for p in CASES.glob("*/expected-errors.txt")}
-    assert {"err_yaml_syntax", "err_duplicate_key", "err_unknown_key", "err_wrong_type",
-            "err_unknown_references", "err_duplicate_names", "err_identifier_too_long", "err_cycle"} <= rejected
+    assert {
+        "err_yaml_syntax",
+        "err_duplicate_key",
+        "err_unknown_key",
+        "err_wrong_type",
+        "err_unknown_references",
+        "err_duplicate_names",
+        "err_identifier_too_long",
+        "err_cycle",
+    } <= rejected

@@ -24,8 +24,23 @@ _QUOTED_TYPE = re.compile(r'^"([^"]+)"\."([^"]+)"')
 BUILTIN_ROLES = frozenset({"public", "current_user", "current_role", "session_user"})
 
 # Within one unit, objects of an earlier phase come first when the graph leaves a choice.
-PHASES = ("role", "extension", "schema", "enum", "domain", "sequence", "function", "table", "partition",
-          "seqowner", "view", "index", "fk", "trigger", "policy")
+PHASES = (
+    "role",
+    "extension",
+    "schema",
+    "enum",
+    "domain",
+    "sequence",
+    "function",
+    "table",
+    "partition",
+    "seqowner",
+    "view",
+    "index",
+    "fk",
+    "trigger",
+    "policy",
+)
 
 
 @dataclass
@@ -66,7 +81,9 @@ class _Analyser:
         for _, fk in project.foreign_keys:
             self.fks_by_table.setdefault(fk.table, []).append(fk)
 
-    def error(self, code: str, message: str, loc: SourceLocation | None, hint: str | None = None) -> None:
+    def error(
+        self, code: str, message: str, loc: SourceLocation | None, hint: str | None = None
+    ) -> None:
         self.diagnostics.append(Diagnostic(code, message, loc, hint))
 
     def add(self, kind: str, key: str, unit: int, obj: Any, loc: SourceLocation | None) -> Node:
@@ -85,21 +102,29 @@ class _Analyser:
         for u, schema in p.schemas:
             self.add("schema", f"schema:{schema.name}", u, schema, schema.loc)
         for u, enum in p.enums:
-            self.type_keys[enum.qname] = self.add("enum", f"type:{enum.qname}", u, enum, enum.loc).key
+            self.type_keys[enum.qname] = self.add(
+                "enum", f"type:{enum.qname}", u, enum, enum.loc
+            ).key
         for u, dom in p.domains:
             self.type_keys[dom.qname] = self.add("domain", f"type:{dom.qname}", u, dom, dom.loc).key
         for u, seq in p.sequences:
-            self.relation_keys[seq.qname] = self.add("sequence", f"relation:{seq.qname}", u, seq, seq.loc).key
+            self.relation_keys[seq.qname] = self.add(
+                "sequence", f"relation:{seq.qname}", u, seq, seq.loc
+            ).key
             if seq.owned_by:
                 self.add("seqowner", f"seqowner:{seq.qname}", u, seq, seq.loc)
         for u, fn in p.functions:
-            self.function_keys[fn.qname] = self.add("function", f"function:{fn.qname}", u, fn, fn.loc).key
+            self.function_keys[fn.qname] = self.add(
+                "function", f"function:{fn.qname}", u, fn, fn.loc
+            ).key
         for u, table in p.tables:
             key = self.add("table", f"relation:{table.qname}", u, table, table.loc).key
             self.relation_keys[table.qname] = key
             self.type_keys[table.qname] = key
         for u, part in p.partitions:
-            self.relation_keys[part.qname] = self.add("partition", f"relation:{part.qname}", u, part, part.loc).key
+            self.relation_keys[part.qname] = self.add(
+                "partition", f"relation:{part.qname}", u, part, part.loc
+            ).key
         for u, view in p.views:
             key = self.add("view", f"relation:{view.qname}", u, view, view.loc).key
             self.relation_keys[view.qname] = key
@@ -182,14 +207,16 @@ class _Analyser:
                 # SQL bodies are checked when created; PL/pgSQL bodies only when run.
                 if obj.language == "sql":
                     deps |= self.sql_dependencies(obj.body)
-                deps |= {self.any_key(d) for d in obj.depends_on if self.any_key(d)}
+                deps |= {key for d in obj.depends_on if (key := self.any_key(d))}
                 deps |= self.grant_dependencies(obj.grants)
             elif node.kind == "table":
                 for col in obj.columns:
                     deps |= self.type_dependency(col.type)
                     deps |= self.sql_dependencies(col.default, col.generated)
                 for con in obj.constraints:
-                    deps |= self.sql_dependencies(con.expression, con.where, *(e for e, _ in con.elements))
+                    deps |= self.sql_dependencies(
+                        con.expression, con.where, *(e for e, _ in con.elements)
+                    )
                 deps |= self.grant_dependencies(obj.grants)
             elif node.kind == "partition":
                 parent = self.relation_keys.get(obj.parent)
@@ -197,7 +224,7 @@ class _Analyser:
                     deps.add(parent)
             elif node.kind == "view":
                 deps |= self.sql_dependencies(obj.query)
-                deps |= {self.any_key(d) for d in obj.depends_on if self.any_key(d)}
+                deps |= {key for d in obj.depends_on if (key := self.any_key(d))}
                 deps |= self.grant_dependencies(obj.grants)
             elif node.kind == "index":
                 target = self.relation_keys.get(obj.table)
@@ -225,7 +252,11 @@ class _Analyser:
             deps.discard(node.key)
 
     def any_key(self, qname: m.QName) -> str | None:
-        return self.relation_keys.get(qname) or self.function_keys.get(qname) or self.type_keys.get(qname)
+        return (
+            self.relation_keys.get(qname)
+            or self.function_keys.get(qname)
+            or self.type_keys.get(qname)
+        )
 
     def order(self) -> list[Node]:
         """Topological order; ties go to the earlier unit, then the earlier phase, then declaration order."""
@@ -242,7 +273,9 @@ class _Analyser:
         while ready:
             *_, key = heapq.heappop(ready)
             node = self.nodes[key]
-            node.unit = max([node.home_unit, *(self.nodes[d].unit for d in node.deps if d in self.nodes)])
+            node.unit = max(
+                [node.home_unit, *(self.nodes[d].unit for d in node.deps if d in self.nodes)]
+            )
             ordered.append(node)
             for dependent in dependents[key]:
                 indegree[dependent] -= 1
@@ -261,16 +294,23 @@ class _Analyser:
         seen = {start: 0}
         current = start
         while True:
-            nxt = min((d for d in self.nodes[current].deps if d in stuck), key=lambda k: self.nodes[k].declared)
+            nxt = min(
+                (d for d in self.nodes[current].deps if d in stuck),
+                key=lambda k: self.nodes[k].declared,
+            )
             if nxt in seen:
-                cycle = [*path[seen[nxt]:], nxt]
+                cycle = [*path[seen[nxt] :], nxt]
                 break
             seen[nxt] = len(path)
             path.append(nxt)
             current = nxt
         shown = " --> ".join(_display(k) for k in cycle)
-        self.error("E401", f"dependency cycle: {shown}", self.nodes[cycle[0]].loc,
-                   hint="break the cycle: move a reference into a separate object or drop one dependency")
+        self.error(
+            "E401",
+            f"dependency cycle: {shown}",
+            self.nodes[cycle[0]].loc,
+            hint="break the cycle: move a reference into a separate object or drop one dependency",
+        )
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -290,8 +330,13 @@ class _Analyser:
         relations: dict[tuple[str, str], list[tuple[str, SourceLocation | None]]] = {}
         types: dict[tuple[str, str], list[tuple[str, SourceLocation | None]]] = {}
 
-        def claim(space: dict[tuple[str, str], list[tuple[str, SourceLocation | None]]], schema: str, name: str,
-                  what: str, loc: SourceLocation | None) -> None:
+        def claim(
+            space: dict[tuple[str, str], list[tuple[str, SourceLocation | None]]],
+            schema: str,
+            name: str,
+            what: str,
+            loc: SourceLocation | None,
+        ) -> None:
             space.setdefault((schema, name), []).append((what, loc))
 
         for _, role in self.p.roles:
@@ -302,7 +347,9 @@ class _Analyser:
             claim(types, enum.qname.schema, enum.qname.name, "enum", enum.loc)
             for value in enum.values:
                 if too_long(value):
-                    self.error("E302", f"enum value '{value[:20]}...' is longer than 63 bytes", enum.loc)
+                    self.error(
+                        "E302", f"enum value '{value[:20]}...' is longer than 63 bytes", enum.loc
+                    )
         for _, dom in self.p.domains:
             claim(types, dom.qname.schema, dom.qname.name, "domain", dom.loc)
         for _, seq in self.p.sequences:
@@ -315,16 +362,30 @@ class _Analyser:
             constraint_names: dict[str, SourceLocation | None] = {}
             for con in table.constraints:
                 if con.name in constraint_names:
-                    self.error("E303", f"constraint name '{con.name}' is used twice on {table.qname}", con.loc,
-                               hint="give one of them a name:")
+                    self.error(
+                        "E303",
+                        f"constraint name '{con.name}' is used twice on {table.qname}",
+                        con.loc,
+                        hint="give one of them a name:",
+                    )
                 constraint_names[con.name] = con.loc
                 if con.kind in ("primary_key", "unique", "exclusion"):
-                    claim(relations, table.qname.schema, con.name, f"index of constraint on {table.qname}", con.loc)
+                    claim(
+                        relations,
+                        table.qname.schema,
+                        con.name,
+                        f"index of constraint on {table.qname}",
+                        con.loc,
+                    )
                 names.append((con.name, con.loc))
             for fk in self.fks_by_table.get(table.qname, ()):
                 if fk.name in constraint_names:
-                    self.error("E303", f"constraint name '{fk.name}' is used twice on {table.qname}", fk.loc,
-                               hint="give the foreign key a name:")
+                    self.error(
+                        "E303",
+                        f"constraint name '{fk.name}' is used twice on {table.qname}",
+                        fk.loc,
+                        hint="give the foreign key a name:",
+                    )
                 constraint_names[fk.name] = fk.loc
                 names.append((fk.name, fk.loc))
         for _, part in self.p.partitions:
@@ -344,22 +405,32 @@ class _Analyser:
         for _, policy in self.p.policies:
             names.append((policy.name, policy.loc))
         for space in (relations, types, functions):
-            for (schema, name), claims in space.items():
+            for (schema_name, name), claims in space.items():
                 # A relation's row type clashes exactly when the relation does: report that once.
                 if space is types and sum(1 for what, _ in claims if "row type" not in what) < 1:
                     continue
                 if len(claims) > 1:
                     first_what, first_loc = claims[0]
                     for what, loc in claims[1:]:
-                        where = f", line {first_loc.line} of {first_loc.path.name}" if first_loc else ""
-                        self.error("E303", f"the name {schema}.{name} of this {what} is already taken ({first_what}{where})",
-                                   loc, hint="PostgreSQL keeps these names in one namespace per schema; rename one")
+                        where = (
+                            f", line {first_loc.line} of {first_loc.path.name}" if first_loc else ""
+                        )
+                        self.error(
+                            "E303",
+                            f"the name {schema_name}.{name} of this {what} is already taken ({first_what}{where})",
+                            loc,
+                            hint="PostgreSQL keeps these names in one namespace per schema; rename one",
+                        )
             for (_, name), claims in space.items():
                 names.append((name, claims[0][1]))
         for name, loc in names:
             if too_long(name):
-                self.error("E304", f"identifier '{name}' is {len(name.encode())} bytes; PostgreSQL allows 63",
-                           loc, hint="shorten it (PostgreSQL would silently truncate it)")
+                self.error(
+                    "E304",
+                    f"identifier '{name}' is {len(name.encode())} bytes; PostgreSQL allows 63",
+                    loc,
+                    hint="shorten it (PostgreSQL would silently truncate it)",
+                )
 
     def check_types(self) -> None:
         known = known_type_names(self.extensions)
@@ -371,7 +442,12 @@ class _Analyser:
                 qname = m.QName(quoted.group(1), quoted.group(2))
                 if qname.schema in self.schemas and qname not in declared:
                     candidates = [q.name for q in declared if q.schema == qname.schema]
-                    self.error("E310", f"unknown type {qname}", loc, hint=did_you_mean(qname.name, candidates))
+                    self.error(
+                        "E310",
+                        f"unknown type {qname}",
+                        loc,
+                        hint=did_you_mean(qname.name, candidates),
+                    )
                 return
             base = base_type_name(type_text)
             if base in ("setof", "table") or type_text.startswith(("TABLE", "SETOF")):
@@ -397,8 +473,12 @@ class _Analyser:
         def check(role: str, loc: SourceLocation | None) -> None:
             if role in self.roles or role in BUILTIN_ROLES or role.startswith("pg_"):
                 return
-            self.error("E320", f"unknown role '{role}'", loc,
-                       hint=did_you_mean(role, self.roles) or "declare it under roles:")
+            self.error(
+                "E320",
+                f"unknown role '{role}'",
+                loc,
+                hint=did_you_mean(role, self.roles) or "declare it under roles:",
+            )
 
         for _, schema in self.p.schemas:
             if schema.owner:
@@ -407,15 +487,18 @@ class _Analyser:
             for other in role.member_of:
                 check(other, role.loc)
         grant_holders: Iterable[tuple[Any, SourceLocation | None]] = [
-            *((s, s.loc) for _, s in self.p.schemas), *((t, t.loc) for _, t in self.p.tables),
-            *((v, v.loc) for _, v in self.p.views), *((f, f.loc) for _, f in self.p.functions),
-            *((s, s.loc) for _, s in self.p.sequences)]
+            *((s, s.loc) for _, s in self.p.schemas),
+            *((t, t.loc) for _, t in self.p.tables),
+            *((v, v.loc) for _, v in self.p.views),
+            *((f, f.loc) for _, f in self.p.functions),
+            *((s, s.loc) for _, s in self.p.sequences),
+        ]
         for holder, loc in grant_holders:
             for grant in holder.grants:
                 check(grant.role, loc)
         for _, policy in self.p.policies:
-            for role in policy.roles:
-                check(role, policy.loc)
+            for policy_role in policy.roles:
+                check(policy_role, policy.loc)
 
     def relation_columns(self, qname: m.QName) -> list[str] | None:
         table = self.tables.get(qname)
@@ -426,37 +509,72 @@ class _Analyser:
             return list(view.columns)
         return None
 
-    def check_columns(self, table: m.QName, columns: Iterable[str], loc: SourceLocation | None, what: str) -> None:
+    def check_columns(
+        self, table: m.QName, columns: Iterable[str], loc: SourceLocation | None, what: str
+    ) -> None:
         known = self.relation_columns(table)
         if known is None:
             return
         for col in columns:
             if col not in known:
-                self.error("E330", f"{what}: {table} has no column '{col}'", loc, hint=did_you_mean(col, known))
+                self.error(
+                    "E330",
+                    f"{what}: {table} has no column '{col}'",
+                    loc,
+                    hint=did_you_mean(col, known),
+                )
 
     def check_tables(self) -> None:
         for _, table in self.p.tables:
             for con in table.constraints:
-                self.check_columns(table.qname, con.columns, con.loc, f"{con.kind.replace('_', ' ')} '{con.name}'")
+                self.check_columns(
+                    table.qname, con.columns, con.loc, f"{con.kind.replace('_', ' ')} '{con.name}'"
+                )
             for col in table.columns:
-                if col.identity and base_type_name(col.type) not in ("smallint", "integer", "int", "bigint", "int2", "int4", "int8"):
-                    self.error("E331", f"identity column '{col.name}' must be smallint, integer or bigint", col.loc)
+                if col.identity and base_type_name(col.type) not in (
+                    "smallint",
+                    "integer",
+                    "int",
+                    "bigint",
+                    "int2",
+                    "int4",
+                    "int8",
+                ):
+                    self.error(
+                        "E331",
+                        f"identity column '{col.name}' must be smallint, integer or bigint",
+                        col.loc,
+                    )
         for _, seq in self.p.sequences:
             if seq.owned_by:
-                table, column = seq.owned_by
-                if table not in self.tables:
-                    self.error("E332", f"owned_by: unknown table {table}", seq.loc)
+                owner, column = seq.owned_by
+                if owner not in self.tables:
+                    self.error("E332", f"owned_by: unknown table {owner}", seq.loc)
                 else:
-                    self.check_columns(table, [column], seq.loc, "owned_by")
+                    self.check_columns(owner, [column], seq.loc, "owned_by")
         for _, part in self.p.partitions:
             parent = self.tables[part.parent]
             strategy = (parent.partition_by or "").split(" ")[0]
-            expected = {"RANGE": "FOR VALUES FROM", "LIST": "FOR VALUES IN", "HASH": "FOR VALUES WITH"}.get(strategy)
+            expected = {
+                "RANGE": "FOR VALUES FROM",
+                "LIST": "FOR VALUES IN",
+                "HASH": "FOR VALUES WITH",
+            }.get(strategy)
             if part.bound != "DEFAULT" and expected and not part.bound.startswith(expected):
-                self.error("E333", f"partition {part.qname} does not fit the {strategy.lower()} partitioning of {part.parent}",
-                           part.loc, hint={"RANGE": "use from/to", "LIST": "use in", "HASH": "use modulus/remainder"}[strategy])
+                self.error(
+                    "E333",
+                    f"partition {part.qname} does not fit the {strategy.lower()} partitioning of {part.parent}",
+                    part.loc,
+                    hint={
+                        "RANGE": "use from/to",
+                        "LIST": "use in",
+                        "HASH": "use modulus/remainder",
+                    }[strategy],
+                )
             if strategy == "HASH" and part.bound == "DEFAULT":
-                self.error("E333", "a hash-partitioned table cannot have a default partition", part.loc)
+                self.error(
+                    "E333", "a hash-partitioned table cannot have a default partition", part.loc
+                )
 
     def check_foreign_keys(self) -> None:
         for _, fk in self.p.foreign_keys:
@@ -464,27 +582,56 @@ class _Analyser:
             target = self.tables.get(fk.ref_table)
             if target is None:
                 candidates = [str(q) for q in self.tables]
-                self.error("E340", f"foreign key '{fk.name}' references unknown table {fk.ref_table}", fk.loc,
-                           hint=did_you_mean(str(fk.ref_table), candidates))
+                self.error(
+                    "E340",
+                    f"foreign key '{fk.name}' references unknown table {fk.ref_table}",
+                    fk.loc,
+                    hint=did_you_mean(str(fk.ref_table), candidates),
+                )
                 continue
             self.check_columns(fk.ref_table, fk.ref_columns, fk.loc, f"foreign key '{fk.name}'")
             if fk.ref_columns and len(fk.ref_columns) != len(fk.columns):
-                self.error("E341", f"foreign key '{fk.name}' has {len(fk.columns)} column(s) but references {len(fk.ref_columns)}",
-                           fk.loc)
+                self.error(
+                    "E341",
+                    f"foreign key '{fk.name}' has {len(fk.columns)} column(s) but references {len(fk.ref_columns)}",
+                    fk.loc,
+                )
                 continue
-            keys = [set(c.columns) for c in target.constraints if c.kind in ("primary_key", "unique")]
-            keys += [{e.column for e in ix.elements} for _, ix in self.p.indexes
-                     if ix.table == fk.ref_table and ix.unique and not ix.where and all(e.column for e in ix.elements)]
+            keys = [
+                set(c.columns) for c in target.constraints if c.kind in ("primary_key", "unique")
+            ]
+            keys += [
+                {e.column or "" for e in ix.elements}
+                for _, ix in self.p.indexes
+                if ix.table == fk.ref_table
+                and ix.unique
+                and not ix.where
+                and all(e.column for e in ix.elements)
+            ]
             if fk.ref_columns and set(fk.ref_columns) not in keys:
-                self.error("E342", f"foreign key '{fk.name}': ({', '.join(fk.ref_columns)}) of {fk.ref_table} is not a primary key or unique",
-                           fk.loc, hint="PostgreSQL requires a unique constraint on the referenced columns")
+                self.error(
+                    "E342",
+                    f"foreign key '{fk.name}': ({', '.join(fk.ref_columns)}) of {fk.ref_table} is not a primary key or unique",
+                    fk.loc,
+                    hint="PostgreSQL requires a unique constraint on the referenced columns",
+                )
 
     def check_indexes(self) -> None:
         for _, ix in self.p.indexes:
-            if ix.table not in self.tables and ix.table in self.views and not self.views[ix.table].materialized:
-                self.error("E350", f"index '{ix.name}' is on a view; only tables and materialized views have indexes", ix.loc)
+            if (
+                ix.table not in self.tables
+                and ix.table in self.views
+                and not self.views[ix.table].materialized
+            ):
+                self.error(
+                    "E350",
+                    f"index '{ix.name}' is on a view; only tables and materialized views have indexes",
+                    ix.loc,
+                )
                 continue
-            self.check_columns(ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'")
+            self.check_columns(
+                ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'"
+            )
             self.check_columns(ix.table, ix.include, ix.loc, f"index '{ix.name}' include")
 
     def check_triggers(self) -> None:
@@ -493,28 +640,50 @@ class _Analyser:
             if tr.update_of and "update" not in tr.events:
                 self.error("E360", f"trigger '{tr.name}' has update_of but no update event", tr.loc)
             if "truncate" in tr.events and tr.for_each == "row":
-                self.error("E361", f"trigger '{tr.name}': truncate triggers fire for each statement only", tr.loc)
+                self.error(
+                    "E361",
+                    f"trigger '{tr.name}': truncate triggers fire for each statement only",
+                    tr.loc,
+                )
             if tr.timing == "instead_of" and tr.table in self.tables:
-                self.error("E362", f"trigger '{tr.name}': instead_of triggers are for views", tr.loc)
+                self.error(
+                    "E362", f"trigger '{tr.name}': instead_of triggers are for views", tr.loc
+                )
             if (tr.old_table or tr.new_table) and tr.timing != "after":
-                self.error("E363", f"trigger '{tr.name}': transition tables (referencing) need timing: after", tr.loc)
+                self.error(
+                    "E363",
+                    f"trigger '{tr.name}': transition tables (referencing) need timing: after",
+                    tr.loc,
+                )
             fn = self.functions.get(tr.function)
             if fn is None:
                 if tr.function.schema in self.schemas or tr.function.schema == tr.table.schema:
-                    self.error("E364", f"trigger '{tr.name}' calls unknown function {tr.function}", tr.loc,
-                               hint=did_you_mean(str(tr.function), [str(q) for q in self.functions]))
+                    self.error(
+                        "E364",
+                        f"trigger '{tr.name}' calls unknown function {tr.function}",
+                        tr.loc,
+                        hint=did_you_mean(str(tr.function), [str(q) for q in self.functions]),
+                    )
             elif (fn.returns or "").lower() != "trigger":
-                self.error("E365", f"trigger '{tr.name}': function {tr.function} must return trigger", tr.loc)
+                self.error(
+                    "E365",
+                    f"trigger '{tr.name}': function {tr.function} must return trigger",
+                    tr.loc,
+                )
 
     def check_views_and_functions(self) -> None:
         for _, view in self.p.views:
             for dep in view.depends_on:
                 if self.any_key(dep) is None:
-                    self.error("E370", f"view {view.qname} depends on unknown object {dep}", view.loc)
+                    self.error(
+                        "E370", f"view {view.qname} depends on unknown object {dep}", view.loc
+                    )
         for _, fn in self.p.functions:
             for dep in fn.depends_on:
                 if self.any_key(dep) is None:
-                    self.error("E370", f"routine {fn.qname} depends on unknown object {dep}", fn.loc)
+                    self.error(
+                        "E370", f"routine {fn.qname} depends on unknown object {dep}", fn.loc
+                    )
             if not fn.is_procedure and fn.returns is None:
                 self.error("E371", f"function {fn.qname} needs returns:", fn.loc)
 
@@ -522,14 +691,24 @@ class _Analyser:
         for _, seed in self.p.seeds:
             table = self.tables[seed.table]
             self.check_columns(seed.table, [*seed.key, *seed.columns], seed.loc, "seed")
-            keys = [set(c.columns) for c in table.constraints if c.kind in ("primary_key", "unique")]
+            keys = [
+                set(c.columns) for c in table.constraints if c.kind in ("primary_key", "unique")
+            ]
             if set(seed.key) not in keys:
-                self.error("E380", f"seed key ({', '.join(seed.key)}) of {seed.table} is not its primary key or a unique constraint",
-                           seed.loc, hint="upserts need ON CONFLICT on a unique key")
+                self.error(
+                    "E380",
+                    f"seed key ({', '.join(seed.key)}) of {seed.table} is not its primary key or a unique constraint",
+                    seed.loc,
+                    hint="upserts need ON CONFLICT on a unique key",
+                )
             for i, row in enumerate(seed.rows):
                 for col, value in zip(seed.columns, row, strict=True):
                     if col in seed.key and value is m.MISSING:
-                        self.error("E381", f"seed row {i + 1} of {seed.table} has no value for key column '{col}'", seed.loc)
+                        self.error(
+                            "E381",
+                            f"seed row {i + 1} of {seed.table} has no value for key column '{col}'",
+                            seed.loc,
+                        )
 
 
 def _schema_of(obj: Any) -> str | None:

@@ -10,23 +10,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
-from schemac.loader import Document, LocatedDict, LocatedList
+from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, quote_ident, quote_literal
 from schemac.project import Settings
 from schemac.validate import locate
 
-PRIVILEGE_ORDER = ("all", "select", "insert", "update", "delete", "truncate", "references",
-                   "trigger", "maintain", "usage", "create", "execute")
+PRIVILEGE_ORDER = (
+    "all",
+    "select",
+    "insert",
+    "update",
+    "delete",
+    "truncate",
+    "references",
+    "trigger",
+    "maintain",
+    "usage",
+    "create",
+    "execute",
+)
 _QUALIFIED_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)(.*)$", re.S)
 _BARE_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)(\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*)$", re.S)
 _INDEX_COLUMN = re.compile(
-    r"^\s*([a-z_][a-z0-9_$]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$", re.I)
-_REFERENCE = re.compile(r"^(?:([a-z_][a-z0-9_$]*)\.)?([a-z_][a-z0-9_$]*)(?:\(([a-z_][a-z0-9_$]*)\))?$")
+    r"^\s*([a-z_][a-z0-9_$]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$", re.I
+)
+_REFERENCE = re.compile(
+    r"^(?:([a-z_][a-z0-9_$]*)\.)?([a-z_][a-z0-9_$]*)(?:\(([a-z_][a-z0-9_$]*)\))?$"
+)
 
 
 @dataclass
@@ -58,9 +72,24 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.declared = _Declared()
         self.out: dict[str, list[tuple[int, Any]]] = {
-            k: [] for k in ("extensions", "roles", "schemas", "enums", "domains", "sequences", "tables",
-                            "partitions", "foreign_keys", "indexes", "views", "functions", "triggers",
-                            "policies", "seeds")
+            k: []
+            for k in (
+                "extensions",
+                "roles",
+                "schemas",
+                "enums",
+                "domains",
+                "sequences",
+                "tables",
+                "partitions",
+                "foreign_keys",
+                "indexes",
+                "views",
+                "functions",
+                "triggers",
+                "policies",
+                "seeds",
+            )
         }
         self.unit_models: list[m.UnitModel] = []
         self.schema_docs: dict[str, tuple[int, Document]] = {}
@@ -105,33 +134,63 @@ class _Builder:
         for unit in self.units:
             self.build_unit(unit)
         self.resolve_foreign_keys()
-        project = m.Project(units=tuple(self.unit_models), **{k: tuple(v) for k, v in self.out.items()})
+        project = m.Project(
+            units=tuple(self.unit_models), **{k: tuple(v) for k, v in self.out.items()}
+        )
         return BuildResult(project, self.diagnostics)
 
     def collect(self, unit: UnitInput) -> None:
-        schemas = {d.data.get("schema") for d in unit.documents if isinstance(d.data, dict)} - {None}
+        schemas = {d.data.get("schema") for d in unit.documents if isinstance(d.data, dict)} - {
+            None
+        }
         if len(schemas) > 1:
             for doc in unit.documents:
-                self.error("E301", f"the files of '{unit.name}' name different schemas ({', '.join(sorted(schemas))})",
-                           locate(doc, ["schema"]), hint="a folder holds one schema; split it into folders")
+                self.error(
+                    "E301",
+                    f"the files of '{unit.name}' name different schemas ({', '.join(sorted(str(s) for s in schemas))})",
+                    locate(doc, ["schema"]),
+                    hint="a folder holds one schema; split it into folders",
+                )
         schema = next(iter(schemas), None)
-        self.unit_models.append(m.UnitModel(unit.index, unit.name, schema, tuple(str(d.path) for d in unit.documents)))
+        self.unit_models.append(
+            m.UnitModel(unit.index, unit.name, schema, tuple(str(d.path) for d in unit.documents))
+        )
         for doc in unit.documents:
             data = doc.data
             s = data.get("schema")
             if s is None:
-                for key in ("enums", "domains", "sequences", "tables", "views", "materialized_views",
-                            "functions", "procedures", "grants", "table_grants", "sequence_grants",
-                            "function_grants", "comment", "owner"):
+                for key in (
+                    "enums",
+                    "domains",
+                    "sequences",
+                    "tables",
+                    "views",
+                    "materialized_views",
+                    "functions",
+                    "procedures",
+                    "grants",
+                    "table_grants",
+                    "sequence_grants",
+                    "function_grants",
+                    "comment",
+                    "owner",
+                ):
                     if key in data:
-                        self.error("E302", f"'{key}' needs a schema: this document has no 'schema:' key",
-                                   data.key_locations[key],
-                                   hint="add 'schema: <name>' at the top, or move this to a schema file")
+                        self.error(
+                            "E302",
+                            f"'{key}' needs a schema: this document has no 'schema:' key",
+                            data.key_locations[key],
+                            hint="add 'schema: <name>' at the top, or move this to a schema file",
+                        )
                 continue
             if s in self.schema_docs and self.schema_docs[s][0] != unit.index:
                 other = self.schema_docs[s][1]
-                self.error("E303", f"schema '{s}' is already declared in {other.path}", locate(doc, ["schema"]),
-                           hint="one schema lives in one file or one folder")
+                self.error(
+                    "E303",
+                    f"schema '{s}' is already declared in {other.path}",
+                    locate(doc, ["schema"]),
+                    hint="one schema lives in one file or one folder",
+                )
             self.schema_docs.setdefault(s, (unit.index, doc))
             types = self.declared.types.setdefault(s, set())
             types.update(data.get("enums", {}) or {})
@@ -149,14 +208,36 @@ class _Builder:
             data: LocatedDict = doc.data
             u = unit.index
             for name, ext in (data.get("extensions") or {}).items():
-                self.out["extensions"].append((u, m.Extension(name, ext.get("schema"), ext.get("version"),
-                                                              ext.get("comment"), data["extensions"].key_locations[name])))
+                self.out["extensions"].append(
+                    (
+                        u,
+                        m.Extension(
+                            name,
+                            ext.get("schema"),
+                            ext.get("version"),
+                            ext.get("comment"),
+                            data["extensions"].key_locations[name],
+                        ),
+                    )
+                )
             for name, role in (data.get("roles") or {}).items():
-                self.out["roles"].append((u, m.Role(
-                    name, bool(role.get("login", False)), bool(role.get("inherit", True)),
-                    bool(role.get("bypass_rls", False)), bool(role.get("create_role", False)),
-                    bool(role.get("create_db", False)), role.get("connection_limit"),
-                    tuple(role.get("member_of", ())), role.get("comment"), data["roles"].key_locations[name])))
+                self.out["roles"].append(
+                    (
+                        u,
+                        m.Role(
+                            name,
+                            bool(role.get("login", False)),
+                            bool(role.get("inherit", True)),
+                            bool(role.get("bypass_rls", False)),
+                            bool(role.get("create_role", False)),
+                            bool(role.get("create_db", False)),
+                            role.get("connection_limit"),
+                            tuple(role.get("member_of", ())),
+                            role.get("comment"),
+                            data["roles"].key_locations[name],
+                        ),
+                    )
+                )
             schema = data.get("schema")
             if schema is None:
                 continue
@@ -164,33 +245,79 @@ class _Builder:
 
     def build_schema_document(self, u: int, schema: str, doc: Document) -> None:
         data: LocatedDict = doc.data
-        self.out["schemas"].append((u, m.Schema(schema, data.get("owner"), data.get("comment"),
-                                                self.grants(data.get("grants")), locate(doc, ["schema"]))))
+        self.out["schemas"].append(
+            (
+                u,
+                m.Schema(
+                    schema,
+                    data.get("owner"),
+                    data.get("comment"),
+                    self.grants(data.get("grants")),
+                    locate(doc, ["schema"]),
+                ),
+            )
+        )
         for name, enum in (data.get("enums") or {}).items():
             values = enum if isinstance(enum, list) else enum["values"]
             comment = None if isinstance(enum, list) else enum.get("comment")
-            self.out["enums"].append((u, m.Enum(m.QName(schema, name), tuple(str(v) for v in values), comment,
-                                               data["enums"].key_locations[name])))
+            self.out["enums"].append(
+                (
+                    u,
+                    m.Enum(
+                        m.QName(schema, name),
+                        tuple(str(v) for v in values),
+                        comment,
+                        data["enums"].key_locations[name],
+                    ),
+                )
+            )
         for name, dom in (data.get("domains") or {}).items():
-            self.out["domains"].append((u, m.Domain(
-                m.QName(schema, name), self.render_type(dom["type"], schema), bool(dom.get("not_null", False)),
-                _sql_value(dom.get("default")), dom.get("collation"),
-                tuple((k, v) for k, v in (dom.get("checks") or {}).items()), dom.get("comment"),
-                data["domains"].key_locations[name])))
+            self.out["domains"].append(
+                (
+                    u,
+                    m.Domain(
+                        m.QName(schema, name),
+                        self.render_type(dom["type"], schema),
+                        bool(dom.get("not_null", False)),
+                        _sql_value(dom.get("default")),
+                        dom.get("collation"),
+                        tuple((k, v) for k, v in (dom.get("checks") or {}).items()),
+                        dom.get("comment"),
+                        data["domains"].key_locations[name],
+                    ),
+                )
+            )
         for name, seq in (data.get("sequences") or {}).items():
             owned_by = None
             if seq.get("owned_by"):
                 table_name, _, column = str(seq["owned_by"]).rpartition(".")
                 if not table_name or not column:
-                    self.error("E304", "owned_by must be 'table.column'",
-                               locate(doc, ["sequences", name, "owned_by"]))
+                    self.error(
+                        "E304",
+                        "owned_by must be 'table.column'",
+                        locate(doc, ["sequences", name, "owned_by"]),
+                    )
                 else:
                     owned_by = (self.qualify(table_name, schema), column)
-            self.out["sequences"].append((u, m.Sequence(
-                m.QName(schema, name), seq.get("type"), seq.get("start"), seq.get("increment"),
-                seq.get("min_value"), seq.get("max_value"), seq.get("cache"), bool(seq.get("cycle", False)),
-                owned_by, self.grants(data.get("sequence_grants"), seq.get("grants")), seq.get("comment"),
-                data["sequences"].key_locations[name])))
+            self.out["sequences"].append(
+                (
+                    u,
+                    m.Sequence(
+                        m.QName(schema, name),
+                        seq.get("type"),
+                        seq.get("start"),
+                        seq.get("increment"),
+                        seq.get("min_value"),
+                        seq.get("max_value"),
+                        seq.get("cache"),
+                        bool(seq.get("cycle", False)),
+                        owned_by,
+                        self.grants(data.get("sequence_grants"), seq.get("grants")),
+                        seq.get("comment"),
+                        data["sequences"].key_locations[name],
+                    ),
+                )
+            )
         for name, table in (data.get("tables") or {}).items():
             self.build_table(u, schema, name, table, doc)
         for key, materialized in (("views", False), ("materialized_views", True)):
@@ -215,47 +342,109 @@ class _Builder:
             generated = c.get("generated")
             default = _sql_value(c.get("default"))
             if identity and (default is not None or generated):
-                self.error("E305", f"column '{col_name}' cannot have identity together with default or generated", loc)
+                self.error(
+                    "E305",
+                    f"column '{col_name}' cannot have identity together with default or generated",
+                    loc,
+                )
             if generated and default is not None:
-                self.error("E305", f"column '{col_name}' cannot be generated and have a default", loc)
-            columns.append(m.Column(
-                col_name, self.render_type(c["type"], schema),
-                bool(c.get("not_null", False)) or bool(c.get("primary_key", False)) or bool(identity),
-                default, identity, generated, c.get("collation"), c.get("renamed_from"), c.get("comment"), loc))
+                self.error(
+                    "E305", f"column '{col_name}' cannot be generated and have a default", loc
+                )
+            columns.append(
+                m.Column(
+                    col_name,
+                    self.render_type(c["type"], schema),
+                    bool(c.get("not_null", False))
+                    or bool(c.get("primary_key", False))
+                    or bool(identity),
+                    default,
+                    identity,
+                    generated,
+                    c.get("collation"),
+                    c.get("renamed_from"),
+                    c.get("comment"),
+                    loc,
+                )
+            )
             if c.get("unique"):
-                constraints.append(m.Constraint("unique", default_constraint_name(name, [col_name], "key"),
-                                                (col_name,), loc=loc))
+                constraints.append(
+                    m.Constraint(
+                        "unique",
+                        default_constraint_name(name, [col_name], "key"),
+                        (col_name,),
+                        loc=loc,
+                    )
+                )
             if c.get("check"):
-                constraints.append(m.Constraint("check", default_constraint_name(name, [col_name], "check"),
-                                                expression=c["check"], loc=loc))
+                constraints.append(
+                    m.Constraint(
+                        "check",
+                        default_constraint_name(name, [col_name], "check"),
+                        expression=c["check"],
+                        loc=loc,
+                    )
+                )
             ref = c.get("references")
             if ref is not None:
-                self.add_column_reference(u, qname, col_name, ref, schema, locate(doc, [*path, "columns", col_name, "references"]))
+                self.add_column_reference(
+                    u,
+                    qname,
+                    col_name,
+                    ref,
+                    schema,
+                    locate(doc, [*path, "columns", col_name, "references"]),
+                )
         pk = t.get("primary_key")
         if pk is not None:
             if pk_columns:
-                self.error("E306", "the primary key is declared twice (on columns and in primary_key)",
-                           locate(doc, [*path, "primary_key"]))
+                self.error(
+                    "E306",
+                    "the primary key is declared twice (on columns and in primary_key)",
+                    locate(doc, [*path, "primary_key"]),
+                )
             pk_cols = pk if isinstance(pk, list) else pk["columns"]
             pk_name = pk.get("name") if isinstance(pk, dict) else None
-            constraints.insert(0, m.Constraint("primary_key", pk_name or default_constraint_name(name, [], "pkey"),
-                                               tuple(pk_cols), loc=locate(doc, [*path, "primary_key"])))
+            constraints.insert(
+                0,
+                m.Constraint(
+                    "primary_key",
+                    pk_name or default_constraint_name(name, [], "pkey"),
+                    tuple(pk_cols),
+                    loc=locate(doc, [*path, "primary_key"]),
+                ),
+            )
         elif pk_columns:
-            constraints.insert(0, m.Constraint("primary_key", default_constraint_name(name, [], "pkey"),
-                                               tuple(pk_columns), loc=locate(doc, [*path, "columns"])))
+            constraints.insert(
+                0,
+                m.Constraint(
+                    "primary_key",
+                    default_constraint_name(name, [], "pkey"),
+                    tuple(pk_columns),
+                    loc=locate(doc, [*path, "columns"]),
+                ),
+            )
         for i, uq in enumerate(t.get("unique") or []):
             cols = uq if isinstance(uq, list) else uq["columns"]
             opts = uq if isinstance(uq, dict) else {}
-            constraints.append(m.Constraint(
-                "unique", opts.get("name") or default_constraint_name(name, list(cols), "key"), tuple(cols),
-                nulls_not_distinct=bool(opts.get("nulls_not_distinct", False)),
-                deferrable=bool(opts.get("deferrable", False)),
-                initially_deferred=bool(opts.get("initially_deferred", False)),
-                loc=locate(doc, [*path, "unique", i])))
+            constraints.append(
+                m.Constraint(
+                    "unique",
+                    opts.get("name") or default_constraint_name(name, list(cols), "key"),
+                    tuple(cols),
+                    nulls_not_distinct=bool(opts.get("nulls_not_distinct", False)),
+                    deferrable=bool(opts.get("deferrable", False)),
+                    initially_deferred=bool(opts.get("initially_deferred", False)),
+                    loc=locate(doc, [*path, "unique", i]),
+                )
+            )
         checks: LocatedDict = t.get("checks") or LocatedDict()
         for check_name, expression in checks.items():
-            constraints.append(m.Constraint("check", check_name, expression=expression,
-                                            loc=checks.key_locations[check_name]))
+            constraints.append(
+                m.Constraint(
+                    "check", check_name, expression=expression, loc=checks.key_locations[check_name]
+                )
+            )
         for i, ex in enumerate(t.get("exclusions") or []):
             elements = []
             columns_for_name = []
@@ -266,28 +455,64 @@ class _Builder:
                 else:
                     elements.append((f"({el['expression']})", el["with"]))
                     columns_for_name.append("expr")
-            constraints.append(m.Constraint(
-                "exclusion", ex.get("name") or default_constraint_name(name, columns_for_name, "excl"),
-                tuple(el["column"] for el in ex["elements"] if "column" in el),
-                using=ex.get("using", "gist"), elements=tuple(elements), where=ex.get("where"),
-                deferrable=bool(ex.get("deferrable", False)), initially_deferred=bool(ex.get("initially_deferred", False)),
-                loc=locate(doc, [*path, "exclusions", i])))
+            constraints.append(
+                m.Constraint(
+                    "exclusion",
+                    ex.get("name") or default_constraint_name(name, columns_for_name, "excl"),
+                    tuple(el["column"] for el in ex["elements"] if "column" in el),
+                    using=ex.get("using", "gist"),
+                    elements=tuple(elements),
+                    where=ex.get("where"),
+                    deferrable=bool(ex.get("deferrable", False)),
+                    initially_deferred=bool(ex.get("initially_deferred", False)),
+                    loc=locate(doc, [*path, "exclusions", i]),
+                )
+            )
         for i, fk in enumerate(t.get("foreign_keys") or []):
             ref = fk["references"]
-            self.out["foreign_keys"].append((u, m.ForeignKey(
-                fk.get("name") or default_constraint_name(name, list(fk["columns"]), "fkey"), qname,
-                tuple(fk["columns"]), self.qualify(ref["table"], schema), tuple(ref.get("columns", ())),
-                fk.get("on_delete"), fk.get("on_update"), fk.get("match"), bool(fk.get("deferrable", False)),
-                bool(fk.get("initially_deferred", False)), locate(doc, [*path, "foreign_keys", i]))))
+            self.out["foreign_keys"].append(
+                (
+                    u,
+                    m.ForeignKey(
+                        fk.get("name")
+                        or default_constraint_name(name, list(fk["columns"]), "fkey"),
+                        qname,
+                        tuple(fk["columns"]),
+                        self.qualify(ref["table"], schema),
+                        tuple(ref.get("columns", ())),
+                        fk.get("on_delete"),
+                        fk.get("on_update"),
+                        fk.get("match"),
+                        bool(fk.get("deferrable", False)),
+                        bool(fk.get("initially_deferred", False)),
+                        locate(doc, [*path, "foreign_keys", i]),
+                    ),
+                )
+            )
         for i, ix in enumerate(t.get("indexes") or []):
             self.build_index(u, qname, ix, locate(doc, [*path, "indexes", i]))
         for trig_name, tr in (t.get("triggers") or {}).items():
             ref = tr.get("referencing") or {}
-            self.out["triggers"].append((u, m.Trigger(
-                trig_name, qname, tr["timing"], tuple(tr["events"]), tuple(tr.get("update_of", ())),
-                tr.get("for_each", "statement"), tr.get("when"), self.qualify(tr["function"], schema),
-                tuple(str(a) for a in tr.get("arguments", ())), ref.get("old_table"), ref.get("new_table"),
-                tr.get("comment"), t["triggers"].key_locations[trig_name])))
+            self.out["triggers"].append(
+                (
+                    u,
+                    m.Trigger(
+                        trig_name,
+                        qname,
+                        tr["timing"],
+                        tuple(tr["events"]),
+                        tuple(tr.get("update_of", ())),
+                        tr.get("for_each", "statement"),
+                        tr.get("when"),
+                        self.qualify(tr["function"], schema),
+                        tuple(str(a) for a in tr.get("arguments", ())),
+                        ref.get("old_table"),
+                        ref.get("new_table"),
+                        tr.get("comment"),
+                        t["triggers"].key_locations[trig_name],
+                    ),
+                )
+            )
         rls = t.get("row_level_security") or {}
         rls_enable = bool(rls.get("enable", False))
         rls_force = bool(rls.get("force", False))
@@ -297,43 +522,101 @@ class _Builder:
             tenant_column = tenancy.column if tenant is True else str(tenant)
             loc = locate(doc, [*path, "tenant"])
             if tenant_column not in column_map:
-                self.error("E307", f"tenant column '{tenant_column}' is not a column of {qname}", loc,
-                           hint=f"add the column or name the tenant column: tenant: <column>")
+                self.error(
+                    "E307",
+                    f"tenant column '{tenant_column}' is not a column of {qname}",
+                    loc,
+                    hint="add the column or name the tenant column: tenant: <column>",
+                )
             rls_enable = rls_force = True
-            predicate = (f"{quote_ident(tenant_column)} = NULLIF(current_setting({quote_literal(tenancy.setting)}, true), '')"
-                         f"::{tenancy.type}")
-            self.out["policies"].append((u, m.Policy(
-                tenancy.policy, qname, True, "all", (), predicate, predicate,
-                f"Tenant isolation: rows of the organization in {tenancy.setting} only.", loc)))
+            predicate = (
+                f"{quote_ident(tenant_column)} = NULLIF(current_setting({quote_literal(tenancy.setting)}, true), '')"
+                f"::{tenancy.type}"
+            )
+            self.out["policies"].append(
+                (
+                    u,
+                    m.Policy(
+                        tenancy.policy,
+                        qname,
+                        True,
+                        "all",
+                        (),
+                        predicate,
+                        predicate,
+                        f"Tenant isolation: rows of the organization in {tenancy.setting} only.",
+                        loc,
+                    ),
+                )
+            )
         for pol_name, p in (t.get("policies") or {}).items():
-            self.out["policies"].append((u, m.Policy(
-                pol_name, qname, p.get("as", "permissive") == "permissive", p.get("command", "all"),
-                tuple(p.get("roles", ())), p.get("using"), p.get("with_check"), p.get("comment"),
-                t["policies"].key_locations[pol_name])))
+            self.out["policies"].append(
+                (
+                    u,
+                    m.Policy(
+                        pol_name,
+                        qname,
+                        p.get("as", "permissive") == "permissive",
+                        p.get("command", "all"),
+                        tuple(p.get("roles", ())),
+                        p.get("using"),
+                        p.get("with_check"),
+                        p.get("comment"),
+                        t["policies"].key_locations[pol_name],
+                    ),
+                )
+            )
         partition_by = None
         if t.get("partition_by"):
             spec = t["partition_by"]
-            keys = ", ".join(quote_ident(k) if re.fullmatch(r"[a-z_][a-z0-9_$]*", k) else f"({k})" for k in spec["key"])
+            keys = ", ".join(
+                quote_ident(k) if re.fullmatch(r"[a-z_][a-z0-9_$]*", k) else f"({k})"
+                for k in spec["key"]
+            )
             partition_by = f"{spec['strategy'].upper()} ({keys})"
         for part_name, part in (t.get("partitions") or {}).items():
             loc = t["partitions"].key_locations[part_name]
             if partition_by is None:
                 self.error("E308", f"'{name}' has partitions but no partition_by", loc)
                 continue
-            self.out["partitions"].append((u, m.Partition(m.QName(schema, part_name), qname,
-                                                          _partition_bound(part), part.get("comment"), loc)))
+            self.out["partitions"].append(
+                (
+                    u,
+                    m.Partition(
+                        m.QName(schema, part_name),
+                        qname,
+                        _partition_bound(part),
+                        part.get("comment"),
+                        loc,
+                    ),
+                )
+            )
         document = doc.data
-        self.out["tables"].append((u, m.Table(
-            qname, tuple(columns), tuple(constraints), bool(t.get("unlogged", False)), partition_by,
-            rls_enable, rls_force, t.get("renamed_from"),
-            self.grants(document.get("table_grants"), t.get("grants")), t.get("comment"),
-            document["tables"].key_locations[name])))
+        self.out["tables"].append(
+            (
+                u,
+                m.Table(
+                    qname,
+                    tuple(columns),
+                    tuple(constraints),
+                    bool(t.get("unlogged", False)),
+                    partition_by,
+                    rls_enable,
+                    rls_force,
+                    t.get("renamed_from"),
+                    self.grants(document.get("table_grants"), t.get("grants")),
+                    t.get("comment"),
+                    document["tables"].key_locations[name],
+                ),
+            )
+        )
         seed = t.get("seed")
         if seed:
             self.build_seed(u, qname, seed, locate(doc, [*path, "seed"]))
 
-    def add_column_reference(self, u: int, table: m.QName, column: str, ref: Any, schema: str,
-                             loc: SourceLocation) -> None:
+    def add_column_reference(
+        self, u: int, table: m.QName, column: str, ref: Any, schema: str, loc: SourceLocation
+    ) -> None:
         if isinstance(ref, str):
             match = _REFERENCE.match(ref)
             assert match is not None  # the JSON Schema pattern guarantees the shape
@@ -344,10 +627,24 @@ class _Builder:
             target = self.qualify(ref["table"], schema)
             ref_columns = (ref["column"],) if ref.get("column") else ()
             options = ref
-        self.out["foreign_keys"].append((u, m.ForeignKey(
-            options.get("name") or default_constraint_name(table.name, [column], "fkey"), table, (column,),
-            target, ref_columns, options.get("on_delete"), options.get("on_update"), options.get("match"),
-            bool(options.get("deferrable", False)), bool(options.get("initially_deferred", False)), loc)))
+        self.out["foreign_keys"].append(
+            (
+                u,
+                m.ForeignKey(
+                    options.get("name") or default_constraint_name(table.name, [column], "fkey"),
+                    table,
+                    (column,),
+                    target,
+                    ref_columns,
+                    options.get("on_delete"),
+                    options.get("on_update"),
+                    options.get("match"),
+                    bool(options.get("deferrable", False)),
+                    bool(options.get("initially_deferred", False)),
+                    loc,
+                ),
+            )
+        )
 
     def build_index(self, u: int, table: m.QName, ix: LocatedDict, loc: SourceLocation) -> None:
         elements: list[m.IndexElement] = []
@@ -356,38 +653,104 @@ class _Builder:
             if isinstance(element, str):
                 match = _INDEX_COLUMN.match(element)
                 if not match:
-                    self.error("E309", f"'{element}' is not 'column [asc|desc] [nulls first|last]'", loc,
-                               hint="write an expression as {expression: \"...\"}")
+                    self.error(
+                        "E309",
+                        f"'{element}' is not 'column [asc|desc] [nulls first|last]'",
+                        loc,
+                        hint='write an expression as {expression: "..."}',
+                    )
                     continue
-                elements.append(m.IndexElement(match.group(1), None, (match.group(2) or "").lower() or None,
-                                               (match.group(3) or "").lower() or None, None, None))
+                elements.append(
+                    m.IndexElement(
+                        match.group(1),
+                        None,
+                        (match.group(2) or "").lower() or None,
+                        (match.group(3) or "").lower() or None,
+                        None,
+                        None,
+                    )
+                )
                 name_parts.append(match.group(1))
             else:
-                elements.append(m.IndexElement(element.get("column"), element.get("expression"), element.get("order"),
-                                               element.get("nulls"), element.get("opclass"), element.get("collation")))
+                elements.append(
+                    m.IndexElement(
+                        element.get("column"),
+                        element.get("expression"),
+                        element.get("order"),
+                        element.get("nulls"),
+                        element.get("opclass"),
+                        element.get("collation"),
+                    )
+                )
                 name_parts.append(element.get("column") or "expr")
-        storage = tuple((k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (ix.get("with") or {}).items())
-        self.out["indexes"].append((u, m.Index(
-            ix.get("name") or default_constraint_name(table.name, name_parts, "idx"), table, tuple(elements),
-            bool(ix.get("unique", False)), bool(ix.get("nulls_not_distinct", False)), ix.get("method"),
-            ix.get("where"), tuple(ix.get("include", ())), storage, bool(ix.get("concurrently", False)),
-            ix.get("comment"), loc)))
+        storage = tuple(
+            (k, str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in (ix.get("with") or {}).items()
+        )
+        self.out["indexes"].append(
+            (
+                u,
+                m.Index(
+                    ix.get("name") or default_constraint_name(table.name, name_parts, "idx"),
+                    table,
+                    tuple(elements),
+                    bool(ix.get("unique", False)),
+                    bool(ix.get("nulls_not_distinct", False)),
+                    ix.get("method"),
+                    ix.get("where"),
+                    tuple(ix.get("include", ())),
+                    storage,
+                    bool(ix.get("concurrently", False)),
+                    ix.get("comment"),
+                    loc,
+                ),
+            )
+        )
 
-    def build_view(self, u: int, schema: str, name: str, v: LocatedDict, materialized: bool, doc: Document,
-                   key: str) -> None:
+    def build_view(
+        self,
+        u: int,
+        schema: str,
+        name: str,
+        v: LocatedDict,
+        materialized: bool,
+        doc: Document,
+        key: str,
+    ) -> None:
         qname = m.QName(schema, name)
-        self.out["views"].append((u, m.View(
-            qname, v["query"].strip().rstrip(";").strip(), tuple(v.get("columns", ())), materialized,
-            bool(v.get("with_data", True)), v.get("security_invoker"), v.get("security_barrier"),
-            v.get("check_option"), tuple(self.qualify(d, schema) for d in v.get("depends_on", ())),
-            self.grants(doc.data.get("table_grants"), v.get("grants")),
-            tuple((k, c) for k, c in (v.get("column_comments") or {}).items()), v.get("comment"),
-            doc.data[key].key_locations[name])))
+        self.out["views"].append(
+            (
+                u,
+                m.View(
+                    qname,
+                    v["query"].strip().rstrip(";").strip(),
+                    tuple(v.get("columns", ())),
+                    materialized,
+                    bool(v.get("with_data", True)),
+                    v.get("security_invoker"),
+                    v.get("security_barrier"),
+                    v.get("check_option"),
+                    tuple(self.qualify(d, schema) for d in v.get("depends_on", ())),
+                    self.grants(doc.data.get("table_grants"), v.get("grants")),
+                    tuple((k, c) for k, c in (v.get("column_comments") or {}).items()),
+                    v.get("comment"),
+                    doc.data[key].key_locations[name],
+                ),
+            )
+        )
         for i, ix in enumerate(v.get("indexes") or []):
             self.build_index(u, qname, ix, locate(doc, [key, name, "indexes", i]))
 
-    def build_function(self, u: int, schema: str, name: str, f: LocatedDict, is_procedure: bool, doc: Document,
-                       key: str) -> None:
+    def build_function(
+        self,
+        u: int,
+        schema: str,
+        name: str,
+        f: LocatedDict,
+        is_procedure: bool,
+        doc: Document,
+        key: str,
+    ) -> None:
         loc = doc.data[key].key_locations[name]
         body = f.get("body")
         if body is None:
@@ -395,13 +758,20 @@ class _Builder:
             try:
                 body = body_path.read_text(encoding="utf-8")
             except OSError:
-                self.error("E310", f"body_file '{f['body_file']}' not found (looked in {body_path.parent})",
-                           locate(doc, [key, name, "body_file"]), hint="the path is relative to this YAML file")
+                self.error(
+                    "E310",
+                    f"body_file '{f['body_file']}' not found (looked in {body_path.parent})",
+                    locate(doc, [key, name, "body_file"]),
+                    hint="the path is relative to this YAML file",
+                )
                 body = ""
         returns = f.get("returns")
         rendered_returns: str | None = None
         if isinstance(returns, dict):
-            cols = ", ".join(f"{quote_ident(c)} {self.render_type(t, schema)}" for c, t in returns["table"].items())
+            cols = ", ".join(
+                f"{quote_ident(c)} {self.render_type(t, schema)}"
+                for c, t in returns["table"].items()
+            )
             rendered_returns = f"TABLE ({cols})"
         elif isinstance(returns, str):
             text = returns.strip()
@@ -410,17 +780,40 @@ class _Builder:
             else:
                 rendered_returns = self.render_type(text, schema)
         arguments = tuple(
-            m.Argument(a.get("name"), self.render_type(a["type"], schema), a.get("mode"), _sql_value(a.get("default")))
+            m.Argument(
+                a.get("name"),
+                self.render_type(a["type"], schema),
+                a.get("mode"),
+                _sql_value(a.get("default")),
+            )
             for a in f.get("arguments", ())
         )
         grants_source = doc.data.get("function_grants")
-        self.out["functions"].append((u, m.Function(
-            m.QName(schema, name), is_procedure, f.get("language", "plpgsql" if is_procedure else "sql"), arguments,
-            rendered_returns, f.get("volatility"), bool(f.get("strict", False)), bool(f.get("leakproof", False)),
-            f.get("security") == "definer", f.get("parallel"), f.get("cost"), f.get("rows"),
-            tuple((k, str(v)) for k, v in (f.get("set") or {}).items()), body.strip("\n") + "\n",
-            tuple(self.qualify(d, schema) for d in f.get("depends_on", ())),
-            self.grants(grants_source, f.get("grants")), f.get("comment"), loc)))
+        self.out["functions"].append(
+            (
+                u,
+                m.Function(
+                    m.QName(schema, name),
+                    is_procedure,
+                    f.get("language", "plpgsql" if is_procedure else "sql"),
+                    arguments,
+                    rendered_returns,
+                    f.get("volatility"),
+                    bool(f.get("strict", False)),
+                    bool(f.get("leakproof", False)),
+                    f.get("security") == "definer",
+                    f.get("parallel"),
+                    f.get("cost"),
+                    f.get("rows"),
+                    tuple((k, str(v)) for k, v in (f.get("set") or {}).items()),
+                    body.strip("\n") + "\n",
+                    tuple(self.qualify(d, schema) for d in f.get("depends_on", ())),
+                    self.grants(grants_source, f.get("grants")),
+                    f.get("comment"),
+                    loc,
+                ),
+            )
+        )
 
     def build_seed(self, u: int, table: m.QName, seed: LocatedDict, loc: SourceLocation) -> None:
         columns: list[str] = []
@@ -429,7 +822,9 @@ class _Builder:
                 if col not in columns:
                     columns.append(col)
         rows = tuple(tuple(row.get(c, m.MISSING) for c in columns) for row in seed["rows"])
-        self.out["seeds"].append((u, m.SeedRows(table, tuple(seed["key"]), tuple(columns), rows, loc)))
+        self.out["seeds"].append(
+            (u, m.SeedRows(table, tuple(seed["key"]), tuple(columns), rows, loc))
+        )
 
     def resolve_foreign_keys(self) -> None:
         """A reference without columns means the referenced table's primary key."""
@@ -438,10 +833,18 @@ class _Builder:
         for u, fk in self.out["foreign_keys"]:
             if not fk.ref_columns:
                 target = tables.get(fk.ref_table)
-                pk = next((c for c in target.constraints if c.kind == "primary_key"), None) if target else None
+                pk = (
+                    next((c for c in target.constraints if c.kind == "primary_key"), None)
+                    if target
+                    else None
+                )
                 if target is not None and pk is None:
-                    self.error("E311", f"{fk.ref_table} has no primary key to reference", fk.loc,
-                               hint="name the referenced column: table(column)")
+                    self.error(
+                        "E311",
+                        f"{fk.ref_table} has no primary key to reference",
+                        fk.loc,
+                        hint="name the referenced column: table(column)",
+                    )
                 if pk is not None:
                     fk = replace(fk, ref_columns=pk.columns)
             resolved.append((u, fk))
@@ -486,6 +889,3 @@ def build_project(settings: Settings, units: Iterable[UnitInput]) -> BuildResult
 
 def unit_inputs(documents_by_unit: list[tuple[str, list[Document]]]) -> list[UnitInput]:
     return [UnitInput(i, name, docs) for i, (name, docs) in enumerate(documents_by_unit)]
-
-
-__all__ = ["BuildResult", "UnitInput", "build_project", "unit_inputs", "Path", "LocatedList"]

@@ -23,7 +23,9 @@ app = typer.Typer(
 
 ProjectOption = Annotated[
     Path | None,
-    typer.Option("--project", "-C", help="Project folder (default: found by walking up from here)."),
+    typer.Option(
+        "--project", "-C", help="Project folder (default: found by walking up from here)."
+    ),
 ]
 T = TypeVar("T")
 
@@ -59,7 +61,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """schemac: PostgreSQL schemas declared in YAML, compiled to Flyway migrations."""
 
@@ -81,9 +85,16 @@ def validate(project: ProjectOption = None) -> None:
 @app.command(name="compile")
 def compile_command(
     project: ProjectOption = None,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is out of date.")] = False,
-    rebaseline: Annotated[bool, typer.Option(
-        "--rebaseline", help="Rewrite the baseline migrations (only for a project no database has applied).")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is out of date.")
+    ] = False,
+    rebaseline: Annotated[
+        bool,
+        typer.Option(
+            "--rebaseline",
+            help="Rewrite the baseline migrations (only for a project no database has applied).",
+        ),
+    ] = False,
 ) -> None:
     """Compile the YAML into generated/: the baseline migrations once, then the desired state and seeds."""
     from schemac.compiler import compile_project, open_project
@@ -104,7 +115,9 @@ def compile_command(
         for message in result.messages:
             typer.echo(message)
         if result.out_of_date or result.migration_needed:
-            typer.echo("generated/ is out of date: run `schemac compile`" if result.out_of_date else "")
+            typer.echo(
+                "generated/ is out of date: run `schemac compile`" if result.out_of_date else ""
+            )
             raise typer.Exit(1)
         typer.echo(f"generated/ is up to date ({count} objects)")
         return
@@ -120,7 +133,9 @@ def compile_command(
 
 @app.command(name="schema")
 def schema_command(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of the YAML format (for editors and check-jsonschema)."""
     from schemac.emit import write_atomic

@@ -38,7 +38,11 @@ class Compiled:
     seeds: list[tuple[int, str, str]] = field(default_factory=list)  # (unit, schema, SQL)
 
     def unit_schema(self, unit_index: int) -> str | None:
-        return self.project.units[unit_index].schema if 0 <= unit_index < len(self.project.units) else None
+        return (
+            self.project.units[unit_index].schema
+            if 0 <= unit_index < len(self.project.units)
+            else None
+        )
 
 
 def load_project_documents(settings: Settings) -> tuple[list[UnitInput], list[Diagnostic]]:
@@ -94,7 +98,9 @@ def compile_project(settings: Settings) -> Compiled:
     unit_of_table = {n.obj.qname: n.unit for n in nodes if n.kind == "table"}
     for _, seed in project.seeds:
         table = tables[seed.table]
-        identity_always = any(c.identity == "always" and c.name in seed.columns for c in table.columns)
+        identity_always = any(
+            c.identity == "always" and c.name in seed.columns for c in table.columns
+        )
         sql = renderer.render_seed(seed, identity_always)
         problems += check_placeholders(sql, seed.loc, f"seed of {seed.table}")
         seeds.append((unit_of_table.get(seed.table, 0), seed.table.schema, sql))

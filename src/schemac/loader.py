@@ -16,7 +16,7 @@ import yaml
 from schemac.diagnostics import Diagnostic, SourceLocation
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
@@ -63,7 +63,7 @@ def _make_loader(path: Path, diagnostics: list[Diagnostic]) -> type[yaml.SafeLoa
         result.key_locations = {}
         result.value_locations = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             key_loc = _location(path, key_node.start_mark)
             if not isinstance(key, str):
                 # YAML allows `1:` or `yes:` keys; schemac names are always strings.
@@ -79,13 +79,13 @@ def _make_loader(path: Path, diagnostics: list[Diagnostic]) -> type[yaml.SafeLoa
                     )
                 )
                 continue
-            result[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+            result[key] = loader.construct_object(value_node, deep=True)
             result.key_locations[key] = key_loc
             result.value_locations[key] = _location(path, value_node.start_mark)
         return result
 
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)  # type: ignore[no-untyped-call]
+        result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
         result.location = _location(path, node.start_mark)
         result.item_locations = [_location(path, child.start_mark) for child in node.value]
         return result
@@ -107,11 +107,15 @@ def load_file(path: Path) -> LoadResult:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         result.diagnostics.append(
-            Diagnostic("E100", f"file is not valid UTF-8 ({exc.reason})", SourceLocation(path, 1, 1))
+            Diagnostic(
+                "E100", f"file is not valid UTF-8 ({exc.reason})", SourceLocation(path, 1, 1)
+            )
         )
         return result
     except OSError as exc:
-        result.diagnostics.append(Diagnostic("E100", f"cannot read file: {exc.strerror}", SourceLocation(path, 1, 1)))
+        result.diagnostics.append(
+            Diagnostic("E100", f"cannot read file: {exc.strerror}", SourceLocation(path, 1, 1))
+        )
         return result
     loader_class = _make_loader(path, result.diagnostics)
     loader = loader_class(text)
@@ -124,11 +128,18 @@ def load_file(path: Path) -> LoadResult:
         if exc.context and exc.problem:
             message += f" ({exc.context})"
         result.diagnostics.append(
-            Diagnostic("E101", message, loc, hint="check the indentation and quoting on this line and the one above")
+            Diagnostic(
+                "E101",
+                message,
+                loc,
+                hint="check the indentation and quoting on this line and the one above",
+            )
         )
         return result
     except yaml.YAMLError as exc:
-        result.diagnostics.append(Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1)))
+        result.diagnostics.append(
+            Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
+        )
         return result
     finally:
         loader.dispose()

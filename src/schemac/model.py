@@ -26,10 +26,6 @@ class QName:
         return quote_qualified(self.schema, self.name)
 
 
-def _loc() -> Any:
-    return field(compare=False, repr=False)
-
-
 @dataclass(frozen=True)
 class Grant:
     role: str
@@ -42,7 +38,7 @@ class Extension:
     schema: str | None
     version: str | None
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class Role:
     connection_limit: int | None
     member_of: tuple[str, ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class Schema:
     owner: str | None
     comment: str | None
     grants: tuple[Grant, ...]
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,7 @@ class Enum:
     qname: QName
     values: tuple[str, ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ class Domain:
     collation: str | None
     checks: tuple[tuple[str, str], ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class Sequence:
     owned_by: tuple[QName, str] | None
     grants: tuple[Grant, ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ class Column:
     collation: str | None
     renamed_from: str | None
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -147,7 +143,7 @@ class ForeignKey:
     match: str | None
     deferrable: bool
     initially_deferred: bool
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -173,7 +169,7 @@ class Index:
     storage: tuple[tuple[str, str], ...]
     concurrently: bool
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
     @property
     def qname(self) -> QName:
@@ -194,7 +190,7 @@ class Trigger:
     old_table: str | None
     new_table: str | None
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -207,7 +203,7 @@ class Policy:
     using: str | None
     with_check: str | None
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -216,7 +212,7 @@ class Partition:
     parent: QName
     bound: str  # "FOR VALUES ..." or "DEFAULT"
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -231,7 +227,7 @@ class Table:
     renamed_from: str | None
     grants: tuple[Grant, ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -251,7 +247,7 @@ class View:
     grants: tuple[Grant, ...]
     column_comments: tuple[tuple[str, str], ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -281,7 +277,7 @@ class Function:
     depends_on: tuple[QName, ...]
     grants: tuple[Grant, ...]
     comment: str | None
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
     @property
     def identity_arguments(self) -> str:
@@ -295,7 +291,7 @@ class SeedRows:
     key: tuple[str, ...]
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]  # values in `columns` order; MISSING means DEFAULT
-    loc: SourceLocation = _loc()
+    loc: SourceLocation = field(compare=False, repr=False)
 
 
 MISSING = object()

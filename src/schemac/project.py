@@ -40,7 +40,14 @@ class Settings:
         return self.root / SETTINGS_FILE
 
 
-_SETTINGS_KEYS = {"schema_dir", "generated_dir", "templates_dir", "tenancy", "dev_url", "version_width"}
+_SETTINGS_KEYS = {
+    "schema_dir",
+    "generated_dir",
+    "templates_dir",
+    "tenancy",
+    "dev_url",
+    "version_width",
+}
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
 
@@ -69,17 +76,27 @@ def load_settings(root: Path) -> Settings:
         data.key_locations = {}
         data.value_locations = {}
     if not isinstance(data, LocatedDict):
-        raise InvalidInput([Diagnostic("E200", "the settings file must be a mapping", SourceLocation(path, 1, 1))])
+        raise InvalidInput(
+            [Diagnostic("E200", "the settings file must be a mapping", SourceLocation(path, 1, 1))]
+        )
     problems = _unknown_keys(data, _SETTINGS_KEYS)
     tenancy_data = data.get("tenancy") or {}
     if isinstance(tenancy_data, LocatedDict):
         problems += _unknown_keys(tenancy_data, _TENANCY_KEYS)
     for key in ("schema_dir", "generated_dir", "templates_dir", "dev_url"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
-            problems.append(Diagnostic("E201", f"'{key}' must be a string", data.value_locations[key]))
+            problems.append(
+                Diagnostic("E201", f"'{key}' must be a string", data.value_locations[key])
+            )
     width = data.get("version_width", 3)
     if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= 10:
-        problems.append(Diagnostic("E201", "'version_width' must be an integer from 1 to 10", data.value_locations.get("version_width")))
+        problems.append(
+            Diagnostic(
+                "E201",
+                "'version_width' must be an integer from 1 to 10",
+                data.value_locations.get("version_width"),
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items()})
@@ -97,7 +114,9 @@ def load_settings(root: Path) -> Settings:
 
 def _unknown_keys(data: LocatedDict, allowed: set[str]) -> list[Diagnostic]:
     return [
-        Diagnostic("E103", f"unknown key '{key}'", data.key_locations[key], hint=did_you_mean(key, allowed))
+        Diagnostic(
+            "E103", f"unknown key '{key}'", data.key_locations[key], hint=did_you_mean(key, allowed)
+        )
         for key in data
         if key not in allowed
     ]
@@ -124,7 +143,9 @@ def discover_units(schema_dir: Path) -> list[Unit]:
         if entry.is_file() and entry.suffix in YAML_SUFFIXES:
             units.append(Unit(entry.stem, (entry,)))
         elif entry.is_dir():
-            files = tuple(sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES))
+            files = tuple(
+                sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
+            )
             if files:
                 units.append(Unit(entry.name, files))
     return units

@@ -72,11 +72,17 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - SQL, not HTML; quoting is done by the filters
+        autoescape=False,  # SQL, not HTML: quoting is done by the filters
         extensions=["jinja2.ext.do"],
     )
-    env.filters.update(ident=quote_ident, idents=_idents, literal=quote_literal, role=_role,
-                       privileges=_privileges, setting_value=_setting_value)
+    env.filters.update(
+        ident=quote_ident,
+        idents=_idents,
+        literal=quote_literal,
+        role=_role,
+        privileges=_privileges,
+        setting_value=_setting_value,
+    )
     return env
 
 
@@ -103,7 +109,14 @@ def _tidy(text: str, keep: str | None) -> str:
     """Drop the blank lines templates leave behind, never inside a dollar-quoted body."""
     if keep and keep in text:
         head, body, tail = text.split(keep, 2)
-        return _BLANK_LINES.sub("", head) + keep + body + keep + _BLANK_LINES.sub("", tail).rstrip() + "\n"
+        return (
+            _BLANK_LINES.sub("", head)
+            + keep
+            + body
+            + keep
+            + _BLANK_LINES.sub("", tail).rstrip()
+            + "\n"
+        )
     return _BLANK_LINES.sub("", text).strip("\n") + "\n"
 
 
@@ -131,7 +144,9 @@ class Renderer:
     def render_seed(self, seed: m.SeedRows, identity_always: bool) -> str:
         rows = [[sql_literal(v) for v in row] for row in seed.rows]
         updates = [c for c in seed.columns if c not in seed.key]
-        text = self.template("seed").render(obj=seed, rows=rows, updates=updates, overriding=identity_always)
+        text = self.template("seed").render(
+            obj=seed, rows=rows, updates=updates, overriding=identity_always
+        )
         return _tidy(text, None)
 
 
@@ -139,5 +154,11 @@ def check_placeholders(sql: str, loc: SourceLocation | None, what: str) -> list[
     """Flyway replaces `${name}` everywhere in a file and fails on unknown names."""
     if "${" not in sql:
         return []
-    return [Diagnostic("E501", f"{what} would contain '${{', which Flyway treats as a placeholder", loc,
-                       hint="write it another way, e.g. '$' || '{' in SQL")]
+    return [
+        Diagnostic(
+            "E501",
+            f"{what} would contain '${{', which Flyway treats as a placeholder",
+            loc,
+            hint="write it another way, e.g. '$' || '{' in SQL",
+        )
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-BUILTIN_TYPES = frozenset("""
+BUILTIN_TYPES = frozenset(
+    """
 smallint integer int int2 int4 int8 bigint smallserial serial bigserial serial2 serial4 serial8 real float
 float4 float8 numeric decimal money text varchar char character bpchar name bytea boolean bool date time
 timetz timestamp timestamptz interval uuid json jsonb jsonpath xml inet cidr macaddr macaddr8 point line
@@ -13,11 +14,19 @@ int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemult
 regclass regproc regprocedure regoper regoperator regtype regconfig regdictionary regnamespace regrole
 record trigger event_trigger void anyelement anyarray anynonarray anyenum anyrange anymultirange
 anycompatible anycompatiblearray cstring internal pg_lsn pg_snapshot txid_snapshot refcursor xid xid8 cid tid
-""".split())
+""".split()
+)
 
 # Multi-word spellings, matched on their first word(s).
-MULTI_WORD_TYPES = ("double precision", "character varying", "bit varying", "timestamp with time zone",
-                    "timestamp without time zone", "time with time zone", "time without time zone")
+MULTI_WORD_TYPES = (
+    "double precision",
+    "character varying",
+    "bit varying",
+    "timestamp with time zone",
+    "timestamp without time zone",
+    "time with time zone",
+    "time without time zone",
+)
 
 EXTENSION_TYPES: dict[str, frozenset[str]] = {
     "citext": frozenset({"citext"}),
@@ -30,7 +39,9 @@ EXTENSION_TYPES: dict[str, frozenset[str]] = {
     "postgis": frozenset({"geometry", "geography", "box2d", "box3d"}),
 }
 
-_BASE = re.compile(r"^\s*([a-z_][a-z0-9_$]*(?:\s+[a-z_]+)*?)\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*\s*$", re.S | re.I)
+_BASE = re.compile(
+    r"^\s*([a-z_][a-z0-9_$]*(?:\s+[a-z_]+)*?)\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*\s*$", re.S | re.I
+)
 
 
 def base_type_name(type_text: str) -> str:
