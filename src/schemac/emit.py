@@ -22,6 +22,8 @@ from typing import Any
 
 from schemac.compiler import Compiled, RenderedObject
 from schemac.errors import UsageError
+from schemac.flyway import checksum, parse_migration_name
+from schemac.naming import quote_literal
 
 MIGRATIONS_DIR = "migrations"
 SEED_DIR = "seed-data"
@@ -56,8 +58,6 @@ def sha256(text: str) -> str:
 
 
 def flyway_checksum(text: str) -> int:
-    from schemac.flyway import checksum
-
     return checksum(text.encode("utf-8"))
 
 
@@ -114,6 +114,13 @@ def baseline_migrations(compiled: Compiled) -> list[GeneratedFile]:
             GeneratedFile(f"{MIGRATIONS_DIR}/{name}", f"{DO_NOT_EDIT}\n{_block(obj, sql)}")
         )
         files.append(GeneratedFile(f"{MIGRATIONS_DIR}/{name}.conf", NON_TRANSACTIONAL_CONF))
+        if obj.node.obj.comment is not None:
+            version += 1
+            name = f"V{version:0{width}d}__comment_on_index_{obj.node.obj.name}.sql"
+            sql = f"COMMENT ON INDEX {obj.node.obj.qname.sql} IS {quote_literal(obj.node.obj.comment)};\n"
+            files.append(
+                GeneratedFile(f"{MIGRATIONS_DIR}/{name}", f"{DO_NOT_EDIT}\n{_block(obj, sql)}")
+            )
     return files
 
 
@@ -183,8 +190,6 @@ class Integrity:
 
 
 def _version_sort_key(name: str) -> tuple[tuple[int, ...], str]:
-    from schemac.flyway import parse_migration_name
-
     parsed = parse_migration_name(Path(name).name)
     return (parsed.version or (), name) if parsed else ((), name)
 
