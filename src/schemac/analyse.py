@@ -348,7 +348,7 @@ class _Analyser:
             for value in enum.values:
                 if too_long(value):
                     self.error(
-                        "E302", f"enum value '{value[:20]}...' is longer than 63 bytes", enum.loc
+                        "E304", f"enum value '{value[:20]}...' is longer than 63 bytes", enum.loc
                     )
         for _, dom in self.p.domains:
             claim(types, dom.qname.schema, dom.qname.name, "domain", dom.loc)

@@ -186,7 +186,7 @@ class _Builder:
             if s in self.schema_docs and self.schema_docs[s][0] != unit.index:
                 other = self.schema_docs[s][1]
                 self.error(
-                    "E303",
+                    "E300",
                     f"schema '{s}' is already declared in {other.path}",
                     locate(doc, ["schema"]),
                     hint="one schema lives in one file or one folder",
@@ -293,7 +293,7 @@ class _Builder:
                 table_name, _, column = str(seq["owned_by"]).rpartition(".")
                 if not table_name or not column:
                     self.error(
-                        "E304",
+                        "E312",
                         "owned_by must be 'table.column'",
                         locate(doc, ["sequences", name, "owned_by"]),
                     )
@@ -759,7 +759,7 @@ class _Builder:
                 body = body_path.read_text(encoding="utf-8")
             except OSError:
                 self.error(
-                    "E310",
+                    "E313",
                     f"body_file '{f['body_file']}' not found (looked in {body_path.parent})",
                     locate(doc, [key, name, "body_file"]),
                     hint="the path is relative to this YAML file",
