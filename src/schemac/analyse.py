@@ -702,8 +702,9 @@ class _Analyser:
                     hint="upserts need ON CONFLICT on a unique key",
                 )
             for i, row in enumerate(seed.rows):
-                for col, value in zip(seed.columns, row, strict=True):
-                    if col in seed.key and value is m.MISSING:
+                values = dict(zip(seed.columns, row, strict=True))
+                for col in seed.key:
+                    if values.get(col, m.MISSING) is m.MISSING:
                         self.error(
                             "E381",
                             f"seed row {i + 1} of {seed.table} has no value for key column '{col}'",

@@ -67,10 +67,10 @@ def validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], 
     if diagnostics:
         return None, [], _sorted(diagnostics)
     built = build_project(settings, units)
-    if built.diagnostics:
-        return built.project, [], _sorted(built.diagnostics)
+    # Build errors are local to one object, so analysis still runs: the author sees every
+    # problem at once rather than one stage at a time.
     analysis = analyse(built.project)
-    return built.project, analysis.nodes, _sorted(analysis.diagnostics)
+    return built.project, analysis.nodes, _sorted(built.diagnostics + analysis.diagnostics)
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
