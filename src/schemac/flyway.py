@@ -100,7 +100,8 @@ def parse_migration_name(filename: str) -> MigrationName | None:
     first ``__`` and every ``_`` of the description shows as a space.
     """
     name = Path(filename).name
-    if not name.endswith(SQL_SUFFIX):
+    # Flyway 13 takes the suffix in any case (V2__x.SQL) but the prefix only as written.
+    if not name.lower().endswith(SQL_SUFFIX):
         return None
     stem = name[: -len(SQL_SUFFIX)]
     if stem.startswith(VERSIONED_PREFIX):
@@ -254,8 +255,13 @@ def jdbc_url(libpq_url: str) -> tuple[str, str | None, str | None]:
     """
     params = psycopg.conninfo.conninfo_to_dict(libpq_url)
     host = str(params.get("host") or params.get("hostaddr") or "")
-    if not host or host.startswith("/") or "," in host:
-        raise ValueError(f"JDBC needs one TCP host, not {host or 'a Unix socket'!r}")
+    if not host or host.startswith("/"):
+        raise ValueError(
+            f"JDBC (Flyway) cannot connect through a Unix socket ({host or 'the default'}):"
+            " give a TCP host such as 127.0.0.1"
+        )
+    if "," in host:
+        raise ValueError(f"one host is needed for a JDBC URL, not {host!r}")
     if ":" in host:
         host = f"[{host}]"
     port = str(params.get("port") or "5432")
