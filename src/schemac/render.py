@@ -42,6 +42,11 @@ def _setting_value(value: str) -> str:
     return ", ".join(quote_literal(part.strip()) for part in value.split(","))
 
 
+def _qualified(name: str) -> str:
+    """`schema.name` or `name`, each part quoted (operator classes, collations)."""
+    return ".".join(quote_ident(part) for part in name.split("."))
+
+
 def _idents(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(quote_ident(n) for n in names)
 
@@ -77,6 +82,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(
         ident=quote_ident,
+        qualified=_qualified,
         idents=_idents,
         literal=quote_literal,
         role=_role,

@@ -54,7 +54,7 @@ def test_schema_roles_extensions(db: psycopg.Connection[Any]) -> None:
     )
     assert one(db, "SELECT has_schema_privilege('ks_app', 'core', 'USAGE')") is True
     assert (
-        one(db, "SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist')") == 2
+        one(db, "SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist', 'pg_trgm')") == 3
     )
     assert one(db, "SELECT pg_has_role('ks_app', 'ks_readers', 'MEMBER')") is True
     assert one(db, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ks_owner'") is False
@@ -171,6 +171,7 @@ def test_indexes(db: psycopg.Connection[Any]) -> None:
     )
     assert "USING brin" in defs["tickets_title_brin"]
     assert "USING hash" in defs["tickets_hash_title"]
+    assert defs["tickets_title_trgm"].endswith("USING gin (title gin_trgm_ops)")
     assert defs["tickets_mood_unique"].startswith("CREATE UNIQUE INDEX")
     assert "tickets_late" in defs  # the CONCURRENTLY one, from its own migration
     assert "ticket_counts_tenant_id_idx" in defs  # on the materialized view

@@ -39,6 +39,9 @@ CREATE EXTENSION IF NOT EXISTS "citext";
 -- extension btree_gist
 CREATE EXTENSION IF NOT EXISTS "btree_gist";
 
+-- extension pg_trgm
+CREATE EXTENSION IF NOT EXISTS "pg_trgm" WITH SCHEMA "public";
+
 -- schema core
 CREATE SCHEMA "core" AUTHORIZATION "ks_owner";
 COMMENT ON SCHEMA "core" IS 'Core objects of the kitchen sink.';
@@ -269,6 +272,9 @@ CREATE INDEX "tickets_lower_title" ON "core"."tickets" ((lower(title)) "text_pat
 
 -- index core.tickets_title_brin
 CREATE INDEX "tickets_title_brin" ON "core"."tickets" USING brin ("id");
+
+-- index core.tickets_title_trgm
+CREATE INDEX "tickets_title_trgm" ON "core"."tickets" USING gin ("title" "public"."gin_trgm_ops");
 
 -- index core.tickets_hash_title
 CREATE INDEX "tickets_hash_title" ON "core"."tickets" USING hash ("title");
