@@ -517,6 +517,13 @@ class _Builder:
         rls_enable = bool(rls.get("enable", False))
         rls_force = bool(rls.get("force", False))
         tenant = t.get("tenant")
+        if tenant and (rls.get("enable") is False or rls.get("force") is False):
+            self.error(
+                "E314",
+                "tenant: enables and forces row-level security; row_level_security says otherwise",
+                locate(doc, [*path, "row_level_security"]),
+                hint="remove row_level_security, or drop tenant: and declare the policies yourself",
+            )
         if tenant:
             tenancy = self.settings.tenancy
             tenant_column = tenancy.column if tenant is True else str(tenant)

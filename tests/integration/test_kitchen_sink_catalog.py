@@ -226,6 +226,9 @@ def test_functions(db: psycopg.Connection[Any]) -> None:
         one(db, "SELECT has_function_privilege('ks_app', 'core.add(integer, integer)', 'EXECUTE')")
         is True
     )
+    # SECURITY DEFINER: EXECUTE is revoked from PUBLIC, kept for the granted role.
+    assert one(db, "SELECT has_function_privilege('ks_readers', 'core.touch()', 'EXECUTE')") is False
+    assert one(db, "SELECT has_function_privilege('ks_app', 'core.touch()', 'EXECUTE')") is True
     assert "btrim" in one(
         db, "SELECT prosrc FROM pg_proc WHERE oid = 'core.touch'::regproc"
     )  # body_file

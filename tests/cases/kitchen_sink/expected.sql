@@ -77,6 +77,8 @@ BEGIN
   RETURN NEW;
 END
 $body$;
+-- A SECURITY DEFINER routine runs with its owner's rights: only the roles granted below may call it.
+REVOKE ALL ON FUNCTION "core"."touch"() FROM PUBLIC;
 COMMENT ON FUNCTION "core"."touch"() IS 'Trims titles.';
 GRANT EXECUTE ON FUNCTION "core"."touch"() TO "ks_app";
 
@@ -124,6 +126,8 @@ BEGIN
   REFRESH MATERIALIZED VIEW core.ticket_counts;
 END
 $body$;
+-- A SECURITY DEFINER routine runs with its owner's rights: only the roles granted below may call it.
+REVOKE ALL ON PROCEDURE "core"."reset_counts"(boolean) FROM PUBLIC;
 COMMENT ON PROCEDURE "core"."reset_counts"(boolean) IS 'Recomputes counts.';
 GRANT EXECUTE ON PROCEDURE "core"."reset_counts"(boolean) TO "ks_app";
 
