@@ -54,7 +54,11 @@ def test_schema_roles_extensions(db: psycopg.Connection[Any]) -> None:
     )
     assert one(db, "SELECT has_schema_privilege('ks_app', 'core', 'USAGE')") is True
     assert (
-        one(db, "SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist', 'pg_trgm')") == 3
+        one(
+            db,
+            "SELECT count(*) FROM pg_extension WHERE extname IN ('citext', 'btree_gist', 'pg_trgm')",
+        )
+        == 3
     )
     assert one(db, "SELECT pg_has_role('ks_app', 'ks_readers', 'MEMBER')") is True
     assert one(db, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ks_owner'") is False
@@ -227,7 +231,9 @@ def test_functions(db: psycopg.Connection[Any]) -> None:
         is True
     )
     # SECURITY DEFINER: EXECUTE is revoked from PUBLIC, kept for the granted role.
-    assert one(db, "SELECT has_function_privilege('ks_readers', 'core.touch()', 'EXECUTE')") is False
+    assert (
+        one(db, "SELECT has_function_privilege('ks_readers', 'core.touch()', 'EXECUTE')") is False
+    )
     assert one(db, "SELECT has_function_privilege('ks_app', 'core.touch()', 'EXECUTE')") is True
     assert "btrim" in one(
         db, "SELECT prosrc FROM pg_proc WHERE oid = 'core.touch'::regproc"
