@@ -5,6 +5,7 @@ This proves the templates and the JSON Schema ship inside the package.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ CASE = REPO / "tests" / "cases" / "kitchen_sink"
 
 @pytest.mark.slow
 def test_installed_wheel_compiles_a_project(tmp_path: Path) -> None:
+    # The installed copy must be the one that runs, never the repository's src/.
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     wheels = tmp_path / "dist"
     subprocess.run(
         [
@@ -51,6 +54,7 @@ def test_installed_wheel_compiles_a_project(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(env_dir / "bin" / "schemac"), "compile"],
         cwd=project,
+        env=clean_env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,6 +65,7 @@ def test_installed_wheel_compiles_a_project(tmp_path: Path) -> None:
     schema = subprocess.run(
         [str(env_dir / "bin" / "schemac"), "schema"],
         cwd=tmp_path,
+        env=clean_env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -72,6 +77,7 @@ def test_installed_wheel_compiles_a_project(tmp_path: Path) -> None:
             "-c",
             "import schemac, pathlib; print(pathlib.Path(schemac.__file__).parent)",
         ],
+        env=clean_env,
         capture_output=True,
         text=True,
         check=True,
