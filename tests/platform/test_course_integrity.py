@@ -222,7 +222,8 @@ BAD_ROWS = {
     ),
     "deleting a file still in use": (
         "DELETE FROM content_management.media_assets WHERE id = %(video_asset)s",
-        psycopg.errors.RestrictViolation,
+        # ON DELETE RESTRICT: PostgreSQL 18 reports restrict_violation, 15 foreign_key_violation.
+        (psycopg.errors.RestrictViolation, psycopg.errors.ForeignKeyViolation),
         "content_items_organization_id_media_asset_id_fkey",
     ),
     "unknown e-mail format": (
