@@ -1,0 +1,408 @@
+"""`schemac check`: is everything consistent? For CI and pre-commit hooks.
+
+Offline: the YAML is valid, generated/ is what `schemac compile` would write, and every
+migration is the one schemac recorded (not edited, deleted, renamed or renumbered, none added
+by hand). With a shadow server: the migrations, replayed, build exactly what the YAML declares.
+With ``--db``: a live database matches the YAML object by object (read in a READ ONLY
+transaction, so a role that may only read the catalog is enough) and its Flyway history
+agrees with generated/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from schemac import flyway
+from schemac.compiler import Compiled, compile_project
+from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.drift import (
+    Comparison,
+    MigrationScript,
+    Progress,
+    Steps,
+    build_shadows,
+    compare_databases,
+    connect,
+    integrity_problems,
+    locate,
+    postgres_errors,
+    read_migrations,
+    role_statements,
+    shadow_server,
+    unquote,
+)
+from schemac.emit import SEED_DIR, emit
+from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
+from schemac.project import Settings
+from schemac.shadow import redact
+from schemac.supplements import FactKey
+
+# Categories, each with the exit code it leads to.
+INVALID = "invalid"  # 2
+ENVIRONMENT = "environment"  # 3
+OUT_OF_DATE = "out-of-date"  # 1
+INTEGRITY = "integrity"  # 1
+DRIFT = "drift"  # 1
+HISTORY = "history"  # 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    message: str
+    file: str | None = None  # relative to the project root, '/'-separated
+    line: int | None = None
+    column: int | None = None
+    severity: str = "error"  # error | warning | notice
+    code: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # what was checked, in order
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        categories = {f.category for f in self.errors}
+        if ENVIRONMENT in categories:
+            return 3
+        if INVALID in categories:
+            return 2
+        return 1 if categories else 0
+
+
+def check_project(
+    settings: Settings,
+    *,
+    offline: bool = False,
+    db_url: str | None = None,
+    dev_url: str | None = None,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Run every check that applies; problems come back as findings, never as exceptions."""
+    result = CheckResult()
+    steps = Steps(progress)
+    root = settings.root
+    try:
+        try:
+            compiled = compile_project(settings)
+        except InvalidInput as invalid:
+            result.findings += [_from_diagnostic(d, root) for d in invalid.diagnostics]
+            return result
+        result.checked.append("YAML")
+        _check_generated(compiled, result)
+        try:
+            migrations = read_migrations(settings.generated_dir)
+        except UsageError as error:
+            result.findings.append(Finding(INTEGRITY, str(error)))
+            return result
+        if offline:
+            return result
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(postgres_errors("schemac check"))
+            server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps))
+            try:
+                shadows = build_shadows(server, compiled, migrations, steps)
+            except InvalidInput as invalid:
+                result.findings += [_from_diagnostic(d, root) for d in invalid.diagnostics]
+                return result
+            except UsageError as error:  # a migration that does not run
+                result.findings.append(Finding(INTEGRITY, str(error), *_file_and_line(str(error))))
+                return result
+            comparison = compare_databases(
+                server.url(shadows.migrations), server.url(shadows.desired), steps=steps
+            )
+            _shadow_findings(compiled, migrations, comparison, result)
+            result.checked.append("migrations replayed on a shadow database")
+            if db_url:
+                with steps.step(f"reading {redact(db_url)}", "live"):
+                    _check_live(
+                        compiled, migrations, db_url, server.url(shadows.desired), result, steps
+                    )
+    except EnvironmentFailure as failure:
+        result.findings.append(Finding(ENVIRONMENT, str(failure)))
+    finally:
+        result.timings = steps.timings
+    return result
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _from_diagnostic(diagnostic: Diagnostic, root: Path) -> Finding:
+    loc = diagnostic.location
+    return Finding(
+        INVALID,
+        diagnostic.message,
+        _relative(loc.path, root) if loc else None,
+        loc.line if loc else None,
+        loc.column if loc else None,
+        diagnostic.severity,
+        diagnostic.code,
+        diagnostic.hint,
+    )
+
+
+def _at(compiled: Compiled, loc: SourceLocation | None) -> dict[str, Any]:
+    if loc is None:
+        return {}
+    return {
+        "file": _relative(loc.path, compiled.settings.root),
+        "line": loc.line,
+        "column": loc.column,
+    }
+
+
+def _file_and_line(message: str) -> tuple[str | None, int | None]:
+    """``migrations/V002__x.sql, line 4: ...`` -> the file (relative to the root) and line."""
+    head = message.split(":", 1)[0]
+    name, _, line = head.partition(", line ")
+    if not name.endswith(".sql"):
+        return None, None
+    return f"generated/{name}", int(line) if line.isdigit() else 1
+
+
+# -- offline --------------------------------------------------------------------------------------
+
+
+def _check_generated(compiled: Compiled, result: CheckResult) -> None:
+    generated = compiled.settings.generated_dir
+    prefix = _relative(generated, compiled.settings.root)
+    try:
+        emitted = emit(compiled, check=True)
+    except UsageError as error:
+        result.findings.append(Finding(INTEGRITY, str(error)))
+    else:
+        for path in emitted.out_of_date:
+            result.findings.append(
+                Finding(OUT_OF_DATE, "out of date: run `schemac compile`", f"{prefix}/{path}", 1)
+            )
+        if emitted.migration_needed:
+            result.findings.append(
+                Finding(
+                    OUT_OF_DATE,
+                    "the YAML changed since the last migration was written",
+                    hint='run `schemac diff -m "<what changed>"` to write the next migration',
+                )
+            )
+    for problem in integrity_problems(generated):
+        result.findings.append(Finding(INTEGRITY, problem.message, f"{prefix}/{problem.file}", 1))
+    if not any(f.category in (OUT_OF_DATE, INTEGRITY) for f in result.findings):
+        result.checked.append("generated/ and integrity.json")
+
+
+# -- shadow ---------------------------------------------------------------------------------------
+
+
+def _shadow_findings(
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    comparison: Comparison,
+    result: CheckResult,
+) -> None:
+    hint = 'run `schemac diff -m "<what changed>"` to write a migration for it'
+    for name, details in _by_object(comparison).items():
+        result.findings.append(
+            Finding(
+                DRIFT,
+                f"the migrations do not build what the YAML declares: {name}: {details}",
+                hint=hint,
+                **_at(compiled, locate(compiled, name)),
+            )
+        )
+    roles, _ = role_statements(compiled, migrations)
+    for obj in compiled.objects:
+        if obj.node.kind == "role" and any(
+            s.startswith(f"-- role {obj.node.obj.name}\n") for s in roles
+        ):
+            result.findings.append(
+                Finding(
+                    DRIFT,
+                    f"role {obj.node.obj.name}: no migration creates it as declared",
+                    hint=hint,
+                    **_at(compiled, obj.node.loc),
+                )
+            )
+
+
+def _by_object(comparison: Comparison) -> dict[str, str]:
+    """Differences grouped by the object they concern, in the order found."""
+    grouped: dict[str, list[str]] = {}
+    for difference in comparison.differences:
+        grouped.setdefault(difference.object, []).append(_short(difference.detail))
+    return {name: " | ".join(details) for name, details in grouped.items()}
+
+
+def _short(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= 200 else one_line[:197] + "..."
+
+
+# -- a live database ------------------------------------------------------------------------------
+
+
+def _check_live(
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    db_url: str,
+    desired_url: str,
+    result: CheckResult,
+    steps: Steps,
+) -> None:
+    shown = redact(db_url)
+    owned = {s.name for _, s in compiled.project.schemas if s.owner}
+
+    def ignore(key: FactKey) -> bool:
+        # Whoever runs the migrations owns the schemas; only a declared owner is schemac's business.
+        return key.category == "schema_owner" and unquote(key.identity) not in owned
+
+    comparison = compare_databases(
+        db_url,
+        desired_url,
+        privileges=False,
+        current_read_only=True,
+        skip_relations=(flyway.DEFAULT_HISTORY_TABLE,),
+        ignore=ignore,
+        steps=steps,
+    )
+    for name, details in _by_object(comparison).items():
+        result.findings.append(
+            Finding(
+                DRIFT,
+                f"{shown} differs from the YAML: {name}: {details}",
+                **_at(compiled, locate(compiled, name)),
+            )
+        )
+    _check_history(compiled, migrations, db_url, result)
+    result.checked.append(f"database {shown}")
+
+
+def _check_history(
+    compiled: Compiled, migrations: list[MigrationScript], db_url: str, result: CheckResult
+) -> None:
+    shown = redact(db_url)
+    prefix = _relative(compiled.settings.generated_dir, compiled.settings.root)
+    with connect(db_url, autocommit=False) as conn:
+        conn.read_only = True
+        # Flyway keeps the table in the first schema it manages (public unless configured).
+        located = conn.execute(
+            "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = %s AND c.relkind IN ('r', 'p') "
+            "ORDER BY n.nspname <> 'public', n.nspname LIMIT 1",
+            (flyway.DEFAULT_HISTORY_TABLE,),
+        ).fetchone()
+        try:
+            history = flyway.read_schema_history(conn, schema=str(located[0])) if located else []
+        except psycopg.errors.InsufficientPrivilege:
+            result.findings.append(
+                Finding(
+                    HISTORY,
+                    f"{shown}: cannot read {flyway.DEFAULT_HISTORY_TABLE} "
+                    "(permission denied); migration status not checked",
+                    severity="warning",
+                )
+            )
+            return
+        finally:
+            conn.rollback()
+    if not history:
+        result.findings.append(
+            Finding(
+                HISTORY,
+                f"{shown} has no {flyway.DEFAULT_HISTORY_TABLE}: Flyway never migrated it",
+                severity="warning",
+            )
+        )
+        return
+    files = {m.version: m for m in migrations}
+    applied: dict[tuple[int, ...], flyway.AppliedMigration] = {}
+    repeatable: dict[str, flyway.AppliedMigration] = {}
+    for row in history:
+        if not row.success:
+            result.findings.append(
+                Finding(
+                    HISTORY,
+                    f"{shown}: migration {row.script} failed (version "
+                    f"{row.version}); repair the database and the history "
+                    "(flyway repair) before migrating again",
+                )
+            )
+            continue
+        if row.version is None:
+            if row.type == "SQL":
+                repeatable[row.script] = row
+            continue
+        parsed = flyway.parse_migration_name(f"V{row.version.replace('.', '_')}__x.sql")
+        if (
+            parsed is None
+            or parsed.version is None
+            or row.type not in ("SQL", "JDBC", "SPRING_JDBC")
+        ):
+            continue
+        applied[parsed.version] = row
+    for version, row in sorted(applied.items()):
+        script = files.get(version)
+        if script is None:
+            result.findings.append(
+                Finding(
+                    HISTORY,
+                    f"{shown}: applied migration {row.script} (version "
+                    f"{row.version}) is unknown: no such file in generated/",
+                )
+            )
+            continue
+        expected = flyway.checksum(script.text.encode("utf-8"))
+        if row.checksum != expected:
+            result.findings.append(
+                Finding(
+                    HISTORY,
+                    f"{shown}: {script.name} was changed after it was applied (checksum {row.checksum} "
+                    f"in the history, {expected} on disk)",
+                    f"{prefix}/{script.relative_path}",
+                    1,
+                )
+            )
+    for version, script in sorted(files.items()):
+        if version not in applied:
+            result.findings.append(
+                Finding(
+                    HISTORY,
+                    f"{shown}: {script.name} is pending (not applied yet)",
+                    f"{prefix}/{script.relative_path}",
+                    1,
+                )
+            )
+    seed_folder = compiled.settings.generated_dir / SEED_DIR
+    if seed_folder.is_dir():
+        for path in sorted(seed_folder.glob("R__*.sql")):
+            seed_row = repeatable.get(path.name)
+            if seed_row is None or seed_row.checksum != flyway.file_checksum(path):
+                state = (
+                    "pending (not applied yet)"
+                    if seed_row is None
+                    else "changed since it was applied (Flyway will run it again)"
+                )
+                result.findings.append(
+                    Finding(
+                        HISTORY,
+                        f"{shown}: {path.name} is {state}",
+                        f"{prefix}/{SEED_DIR}/{path.name}",
+                        1,
+                    )
+                )
