@@ -201,6 +201,7 @@ def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
         if not planned.transactional:
             write_atomic(generated / (planned.relative_path + ".conf"), NON_TRANSACTIONAL_CONF)
             written.append(planned.relative_path + ".conf")
+            recorded.append(GeneratedFile(planned.relative_path + ".conf", NON_TRANSACTIONAL_CONF))
     record(integrity, recorded)
     integrity.desired_state_sha256 = sha256(desired_state(compiled))
     write_atomic(generated / INTEGRITY_FILE, integrity.to_text())

@@ -682,6 +682,16 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
     for name, entry in sorted(recorded.items()):
         path = f"{MIGRATIONS_DIR}/{name}"
         if name in present:
+            conf = folder / f"{name}.conf"
+            conf_sum = sha256(conf.read_text(encoding="utf-8")) if conf.is_file() else None
+            if conf_sum != entry.get("conf_sha256"):
+                problems.append(
+                    IntegrityProblem(
+                        f"{path}.conf",
+                        "was added, edited or deleted after schemac wrote the migration; it "
+                        "decides whether Flyway runs the file in a transaction (restore it)",
+                    )
+                )
             if sha256(present[name]) != entry.get("sha256"):
                 problems.append(
                     IntegrityProblem(

@@ -241,12 +241,21 @@ def read_integrity(generated: Path) -> Integrity | None:
 
 
 def record(integrity: Integrity, files: list[GeneratedFile]) -> None:
+    """Record each migration's sums; a `.sql.conf` beside it changes how Flyway runs it, so it is recorded too."""
+    confs = {
+        f.relative_path[: -len(".conf")]: f.text
+        for f in files
+        if f.relative_path.endswith(".sql.conf")
+    }
     for f in files:
         if f.relative_path.endswith(".sql"):
-            integrity.migrations[Path(f.relative_path).name] = {
+            entry: dict[str, Any] = {
                 "sha256": sha256(f.text),
                 "flyway_checksum": flyway_checksum(f.text),
             }
+            if f.relative_path in confs:
+                entry["conf_sha256"] = sha256(confs[f.relative_path])
+            integrity.migrations[Path(f.relative_path).name] = entry
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -43,6 +43,13 @@ def test_edited_migration_is_detected(project: Project) -> None:
     )
 
 
+def test_conf_added_to_a_recorded_migration_is_detected(project: Project) -> None:
+    # A .sql.conf changes how Flyway runs the file (in a transaction or not): it is recorded too.
+    (project.root / f"{V001}.conf").write_text("executeInTransaction=false\n", encoding="utf-8")
+    result = ok(project.check("--offline"), 1)
+    assert f"{V001}.conf:1: error: was added, edited or deleted" in result.stdout
+
+
 @pytest.mark.parametrize("case", ["renumbered", "renamed", "deleted", "unrecorded"])
 def test_moved_deleted_or_unrecorded_migrations_are_detected(project: Project, case: str) -> None:
     folder = project.generated / "migrations"
