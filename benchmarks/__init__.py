@@ -1,0 +1,1 @@
+"""Benchmarks of schemac: a synthetic project generator and the `make bench` runner."""
