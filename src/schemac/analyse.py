@@ -77,6 +77,7 @@ class _Analyser:
         self.type_keys: dict[m.QName, str] = {}
         self.function_keys: dict[m.QName, str] = {}
         self.unique_index_keys: dict[m.QName, list[str]] = {}
+        self._unique_keys: dict[m.QName, set[frozenset[str]]] | None = None
         self.fks_by_table: dict[m.QName, list[m.ForeignKey]] = {}
         for _, fk in project.foreign_keys:
             self.fks_by_table.setdefault(fk.table, []).append(fk)
@@ -597,24 +598,31 @@ class _Analyser:
                     fk.loc,
                 )
                 continue
-            keys = [
-                set(c.columns) for c in target.constraints if c.kind in ("primary_key", "unique")
-            ]
-            keys += [
-                {e.column or "" for e in ix.elements}
-                for _, ix in self.p.indexes
-                if ix.table == fk.ref_table
-                and ix.unique
-                and not ix.where
-                and all(e.column for e in ix.elements)
-            ]
-            if fk.ref_columns and set(fk.ref_columns) not in keys:
+            if fk.ref_columns and frozenset(fk.ref_columns) not in self.unique_keys(fk.ref_table):
                 self.error(
                     "E342",
                     f"foreign key '{fk.name}': ({', '.join(fk.ref_columns)}) of {fk.ref_table} is not a primary key or unique",
                     fk.loc,
                     hint="PostgreSQL requires a unique constraint on the referenced columns",
                 )
+
+    def unique_keys(self, table: m.QName) -> set[frozenset[str]]:
+        """Column sets PostgreSQL accepts as a referenced key or an ON CONFLICT target."""
+        if self._unique_keys is None:
+            keys: dict[m.QName, set[frozenset[str]]] = {}
+            for _, t in self.p.tables:
+                keys[t.qname] = {
+                    frozenset(c.columns)
+                    for c in t.constraints
+                    if c.kind in ("primary_key", "unique")
+                }
+            for _, ix in self.p.indexes:
+                if ix.unique and not ix.where and all(e.column for e in ix.elements):
+                    keys.setdefault(ix.table, set()).add(
+                        frozenset(e.column or "" for e in ix.elements)
+                    )
+            self._unique_keys = keys
+        return self._unique_keys.get(table, set())
 
     def check_indexes(self) -> None:
         for _, ix in self.p.indexes:
@@ -689,12 +697,8 @@ class _Analyser:
 
     def check_seeds(self) -> None:
         for _, seed in self.p.seeds:
-            table = self.tables[seed.table]
             self.check_columns(seed.table, [*seed.key, *seed.columns], seed.loc, "seed")
-            keys = [
-                set(c.columns) for c in table.constraints if c.kind in ("primary_key", "unique")
-            ]
-            if set(seed.key) not in keys:
+            if frozenset(seed.key) not in self.unique_keys(seed.table):
                 self.error(
                     "E380",
                     f"seed key ({', '.join(seed.key)}) of {seed.table} is not its primary key or a unique constraint",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +61,26 @@ def load_project_documents(settings: Settings) -> tuple[list[UnitInput], list[Di
     return units, diagnostics
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The loader allocates many small objects that all live to the end of the run; the cyclic
+    garbage collector would walk them again and again (3x the load time at 5,000 tables)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
     """Every check schemac makes before it renders; all problems, not only the first."""
+    with _collector_paused():
+        return _validate_project(settings)
+
+
+def _validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
     units, diagnostics = load_project_documents(settings)
     all_documents = [d for u in units for d in u.documents]
     schema_errors = validate_documents(all_documents)
@@ -79,7 +100,12 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def compile_project(settings: Settings) -> Compiled:
     """Validate and render; raises InvalidInput with every diagnostic when the YAML is wrong."""
-    project, nodes, diagnostics = validate_project(settings)
+    with _collector_paused():
+        return _compile_project(settings)
+
+
+def _compile_project(settings: Settings) -> Compiled:
+    project, nodes, diagnostics = _validate_project(settings)
     if diagnostics or project is None:
         raise InvalidInput(diagnostics)
     renderer = Renderer(make_environment(settings.templates_dir))

@@ -55,22 +55,65 @@ def _location(path: Path, mark: Any) -> SourceLocation:
     return SourceLocation(path, mark.line + 1, mark.column + 1)
 
 
-def _make_loader(path: Path, diagnostics: list[Diagnostic]) -> type[yaml.SafeLoader]:
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LocatedDict:
-        loader.flatten_mapping(node)
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _Converter:
+    """Turns the composed node tree into Located containers and plain scalars.
+
+    PyYAML's constructor machinery costs more than parsing itself; walking the nodes here
+    directly halves the load time, and it is where duplicate keys and positions are recorded.
+    """
+
+    def __init__(self, path: Path, loader: Any, diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.loader = loader  # its SafeConstructor converts the rare non-string scalars
+        self.diagnostics = diagnostics
+
+    def convert(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            tag = node.tag
+            if tag in (_STR_TAG, _TIMESTAMP_TAG):
+                # Timestamps and dates stay strings: they are SQL literals, not Python objects.
+                return node.value
+            return self.loader.construct_object(node, deep=True)
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return self.sequence(node)
+        return self.loader.construct_object(
+            node, deep=True
+        )  # pragma: no cover - unknown node kinds
+
+    def mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        merged = 0
+        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+            own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+            self.loader.flatten_mapping(node)  # merged pairs first, then the mapping's own
+            merged = len(node.value) - own
+        merged_keys: set[str] = set()
+        path = self.path
         result = LocatedDict()
-        result.location = _location(path, node.start_mark)
-        result.key_locations = {}
-        result.value_locations = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            key_loc = _location(path, key_node.start_mark)
+        result.location = SourceLocation(path, node.start_mark.line + 1, node.start_mark.column + 1)
+        key_locations: dict[str, SourceLocation] = {}
+        value_locations: dict[str, SourceLocation] = {}
+        for position, (key_node, value_node) in enumerate(node.value):
+            key = key_node.value if key_node.tag == _STR_TAG else self.convert(key_node)
+            mark = key_node.start_mark
+            key_loc = SourceLocation(path, mark.line + 1, mark.column + 1)
             if not isinstance(key, str):
                 # YAML allows `1:` or `yes:` keys; schemac names are always strings.
                 key = str(key).lower() if isinstance(key, bool) else str(key)
+            if position < merged:
+                merged_keys.add(key)
+            elif key in merged_keys:
+                merged_keys.discard(key)  # a key of the mapping itself overrides a merged one
+                del result[key]
             if key in result:
-                first = result.key_locations[key]
-                diagnostics.append(
+                first = key_locations[key]
+                self.diagnostics.append(
                     Diagnostic(
                         "E102",
                         f"duplicate key '{key}' (first defined at line {first.line})",
@@ -79,25 +122,22 @@ def _make_loader(path: Path, diagnostics: list[Diagnostic]) -> type[yaml.SafeLoa
                     )
                 )
                 continue
-            result[key] = loader.construct_object(value_node, deep=True)
-            result.key_locations[key] = key_loc
-            result.value_locations[key] = _location(path, value_node.start_mark)
+            result[key] = self.convert(value_node)
+            key_locations[key] = key_loc
+            mark = value_node.start_mark
+            value_locations[key] = SourceLocation(path, mark.line + 1, mark.column + 1)
+        result.key_locations = key_locations
+        result.value_locations = value_locations
         return result
 
-    def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
-        result.location = _location(path, node.start_mark)
-        result.item_locations = [_location(path, child.start_mark) for child in node.value]
+    def sequence(self, node: yaml.SequenceNode) -> LocatedList:
+        path = self.path
+        result = LocatedList(self.convert(child) for child in node.value)
+        result.location = SourceLocation(path, node.start_mark.line + 1, node.start_mark.column + 1)
+        result.item_locations = [
+            SourceLocation(path, c.start_mark.line + 1, c.start_mark.column + 1) for c in node.value
+        ]
         return result
-
-    class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-        pass
-
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
-    # Timestamps and dates stay strings: they are SQL literals to schemac, not Python objects.
-    _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
-    return _Loader
 
 
 def load_file(path: Path) -> LoadResult:
@@ -117,10 +157,10 @@ def load_file(path: Path) -> LoadResult:
             Diagnostic("E100", f"cannot read file: {exc.strerror}", SourceLocation(path, 1, 1))
         )
         return result
-    loader_class = _make_loader(path, result.diagnostics)
-    loader = loader_class(text)
+    loader = _BaseLoader(text)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        data = None if node is None else _Converter(path, loader, result.diagnostics).convert(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)

@@ -13,6 +13,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
+from schemac.fastvalidate import Check, UnsupportedKeyword, compile_schema
 from schemac.loader import Document, LocatedDict, LocatedList
 
 _UNEXPECTED = re.compile(r"'([^']*)' (?:was|were) unexpected")
@@ -47,9 +48,23 @@ def _inline_references(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _inlined_schema() -> dict[str, Any]:
     schema = json_schema()
-    return jsonschema.Draft202012Validator(_inline_references(schema, schema["$defs"]))
+    inlined: dict[str, Any] = _inline_references(schema, schema["$defs"])
+    return inlined
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_inlined_schema())
+
+
+@cache
+def _quick_check() -> Check | None:
+    try:
+        return compile_schema(_inlined_schema())
+    except UnsupportedKeyword:  # a keyword the quick path does not know: jsonschema decides alone
+        return None
 
 
 def validate_documents(documents: Iterable[Document]) -> list[Diagnostic]:
@@ -69,6 +84,9 @@ def validate_document(document: Document) -> list[Diagnostic]:
                 hint="a schema file starts with 'schema: <name>'",
             )
         ]
+    quick = _quick_check()
+    if quick is not None and quick(document.data):
+        return []
     found: list[Diagnostic] = []
     for error in _validator().iter_errors(document.data):
         found.extend(_to_diagnostics(document, error))

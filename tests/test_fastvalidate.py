@@ -1,0 +1,109 @@
+"""The quick validator must agree with jsonschema on every document: never a false yes.
+
+Documents: every YAML file of the platform and of the golden cases, and thousands of
+seeded random mutations of them (keys removed, renamed or added, values of other types).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from schemac.loader import load_file
+from schemac.validate import _inlined_schema, _quick_check
+
+REPO = Path(__file__).parents[1]
+FILES = sorted(
+    [*(REPO / "schema").glob("*.yaml"), *(REPO / "tests" / "cases").glob("*/schema/**/*.yaml")]
+)
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    2.5,
+    "",
+    "x",
+    "Bad Name",
+    [],
+    ["a"],
+    {},
+    {"type": "text"},
+]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _documents() -> list[Any]:
+    docs = []
+    for path in FILES:
+        loaded = load_file(path)
+        docs.extend(_plain(d.data) for d in loaded.documents)
+    return docs
+
+
+def _containers(node: Any, found: list[Any]) -> list[Any]:
+    if isinstance(node, (dict, list)):
+        found.append(node)
+        for child in node.values() if isinstance(node, dict) else node:
+            _containers(child, found)
+    return found
+
+
+def _mutate(doc: Any, rng: random.Random) -> Any:
+    doc = copy.deepcopy(doc)
+    target = rng.choice(_containers(doc, []))
+    if isinstance(target, dict) and target:
+        key = rng.choice(sorted(target))
+        action = rng.randrange(4)
+        if action == 0:
+            del target[key]
+        elif action == 1:
+            target[key] = rng.choice(ODD_VALUES)
+        elif action == 2:
+            target[key + "_typo"] = target.pop(key)
+        else:
+            target["unexpected"] = rng.choice(ODD_VALUES)
+    elif isinstance(target, list) and target:
+        index = rng.randrange(len(target))
+        if rng.random() < 0.5:
+            target[index] = rng.choice(ODD_VALUES)
+        else:
+            target.append(copy.deepcopy(target[index]))
+    return doc
+
+
+def test_quick_check_compiles_for_the_shipped_schema() -> None:
+    assert _quick_check() is not None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quick_check_agrees_with_jsonschema(seed: int) -> None:
+    quick = _quick_check()
+    assert quick is not None
+    validator = jsonschema.Draft202012Validator(_inlined_schema())
+    rng = random.Random(seed)
+    documents = _documents()
+    assert len(documents) > 20
+    disagreements = []
+    valid_seen = invalid_seen = 0
+    for doc in documents * 3:
+        for candidate in (doc, _mutate(doc, rng), _mutate(_mutate(doc, rng), rng)):
+            expected = validator.is_valid(candidate)
+            valid_seen += expected
+            invalid_seen += not expected
+            if quick(candidate) != expected:
+                disagreements.append(candidate)
+    assert valid_seen and invalid_seen  # both sides were exercised
+    assert disagreements == []
