@@ -349,6 +349,8 @@ def _apply_renames(
             )
             touched.append((schema, name))
     for _, table in compiled.project.tables:
+        if not any(column.renamed_from for column in table.columns):
+            continue  # two catalog round trips per table are only worth it for a declared rename
         oid = _relation_oid(work, table.qname.schema, table.qname.name)
         if oid is None:
             continue
