@@ -17,10 +17,11 @@ from typing import Any
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.naming import too_long
-from schemac.types import base_type_name, is_builtin, known_type_names
+from schemac.types import EXTENSION_TYPES, base_type_name, is_builtin, known_type_names
 
 _QUALIFIED_IN_SQL = re.compile(r'"?([a-z_][a-z0-9_$]*)"?\s*\.\s*"?([a-z_][a-z0-9_$]*)"?', re.I)
 _QUOTED_TYPE = re.compile(r'^"([^"]+)"\."([^"]+)"')
+PROJECT_WIDE_UNIT = -1
 BUILTIN_ROLES = frozenset({"public", "current_user", "current_role", "session_user"})
 
 # Within one unit, objects of an earlier phase come first when the graph leaves a choice.
@@ -88,6 +89,21 @@ class _Analyser:
         self.diagnostics.append(Diagnostic(code, message, loc, hint))
 
     def add(self, kind: str, key: str, unit: int, obj: Any, loc: SourceLocation | None) -> Node:
+        if key in self.nodes:
+            if kind not in ("role", "extension", "policy"):
+                # Relations, types, routines and indexes: check_names reports these clashes.
+                return self.nodes[key]
+            first = self.nodes[key].loc
+            where = f" (first at line {first.line} of {first.path.name})" if first else ""
+            self.error(
+                "E303",
+                f"{kind} {key.split(':', 1)[1]} is declared twice{where}",
+                loc,
+                hint="a policy named like the tenant policy replaces nothing: rename it"
+                if kind == "policy"
+                else "remove one of them",
+            )
+            return self.nodes[key]
         node = Node(key, kind, unit, obj, loc, len(self.nodes))
         self.nodes[key] = node
         return node
@@ -96,10 +112,11 @@ class _Analyser:
 
     def build_nodes(self) -> None:
         p = self.p
-        for u, role in p.roles:
-            self.add("role", f"role:{role.name}", u, role, role.loc)
-        for u, ext in p.extensions:
-            self.add("extension", f"extension:{ext.name}", u, ext, ext.loc)
+        # Project-wide objects come before every schema, whichever file declares them.
+        for _, role in p.roles:
+            self.add("role", f"role:{role.name}", PROJECT_WIDE_UNIT, role, role.loc)
+        for _, ext in p.extensions:
+            self.add("extension", f"extension:{ext.name}", PROJECT_WIDE_UNIT, ext, ext.loc)
         for u, schema in p.schemas:
             self.add("schema", f"schema:{schema.name}", u, schema, schema.loc)
         for u, enum in p.enums:
@@ -160,7 +177,13 @@ class _Analyser:
         if match:
             key = self.type_keys.get(m.QName(match.group(1), match.group(2)))
             return {key} if key else set()
-        return set()
+        # A type an extension brings (citext, ltree, ...) needs that extension first.
+        base = base_type_name(type_text)
+        return {
+            f"extension:{ext}"
+            for ext in self.extensions
+            if base in EXTENSION_TYPES.get(ext, frozenset())
+        }
 
     def role_dependency(self, role: str) -> set[str]:
         return {f"role:{role}"} if role in self.roles else set()

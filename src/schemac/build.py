@@ -245,18 +245,14 @@ class _Builder:
 
     def build_schema_document(self, u: int, schema: str, doc: Document) -> None:
         data: LocatedDict = doc.data
-        self.out["schemas"].append(
-            (
-                u,
-                m.Schema(
-                    schema,
-                    data.get("owner"),
-                    data.get("comment"),
-                    self.grants(data.get("grants")),
-                    locate(doc, ["schema"]),
-                ),
-            )
+        declared = m.Schema(
+            schema,
+            data.get("owner"),
+            data.get("comment"),
+            self.grants(data.get("grants")),
+            locate(doc, ["schema"]),
         )
+        self.merge_schema(u, declared, doc)
         for name, enum in (data.get("enums") or {}).items():
             values = enum if isinstance(enum, list) else enum["values"]
             comment = None if isinstance(enum, list) else enum.get("comment")
@@ -327,6 +323,37 @@ class _Builder:
             for name, fn in (data.get(key) or {}).items():
                 self.build_function(u, schema, name, fn, is_procedure, doc, key)
 
+    def merge_schema(self, u: int, declared: m.Schema, doc: Document) -> None:
+        """The files of a folder all name one schema: its owner and comment are said once, grants add up."""
+        for i, (unit, existing) in enumerate(self.out["schemas"]):
+            if existing.name != declared.name:
+                continue
+            for key in ("owner", "comment"):
+                if getattr(existing, key) is not None and getattr(declared, key) is not None:
+                    self.error(
+                        "E301",
+                        f"the {key} of schema '{declared.name}' is also set in {existing.loc.path.name}",
+                        locate(doc, [key]),
+                        hint="say it in one file of the folder",
+                    )
+            self.out["schemas"][i] = (
+                unit,
+                m.Schema(
+                    existing.name,
+                    existing.owner or declared.owner,
+                    existing.comment or declared.comment,
+                    self.grants(
+                        *(
+                            {g.role: list(g.privileges)}
+                            for g in (*existing.grants, *declared.grants)
+                        )
+                    ),
+                    existing.loc,
+                ),
+            )
+            return
+        self.out["schemas"].append((u, declared))
+
     def build_table(self, u: int, schema: str, name: str, t: LocatedDict, doc: Document) -> None:
         qname = m.QName(schema, name)
         path = ["tables", name]
@@ -339,8 +366,8 @@ class _Builder:
             if c.get("primary_key"):
                 pk_columns.append(col_name)
             identity = c.get("identity")
-            generated = c.get("generated")
-            default = _sql_value(c.get("default"))
+            generated = _expression(c.get("generated"))
+            default = _expression(_sql_value(c.get("default")))
             if identity and (default is not None or generated):
                 self.error(
                     "E305",
@@ -381,7 +408,7 @@ class _Builder:
                     m.Constraint(
                         "check",
                         default_constraint_name(name, [col_name], "check"),
-                        expression=c["check"],
+                        expression=_expression(c["check"]),
                         loc=loc,
                     )
                 )
@@ -442,7 +469,10 @@ class _Builder:
         for check_name, expression in checks.items():
             constraints.append(
                 m.Constraint(
-                    "check", check_name, expression=expression, loc=checks.key_locations[check_name]
+                    "check",
+                    check_name,
+                    expression=_expression(expression),
+                    loc=checks.key_locations[check_name],
                 )
             )
         for i, ex in enumerate(t.get("exclusions") or []):
@@ -566,8 +596,8 @@ class _Builder:
                         p.get("as", "permissive") == "permissive",
                         p.get("command", "all"),
                         tuple(p.get("roles", ())),
-                        p.get("using"),
-                        p.get("with_check"),
+                        _expression(p.get("using")),
+                        _expression(p.get("with_check")),
                         p.get("comment"),
                         t["policies"].key_locations[pol_name],
                     ),
@@ -704,7 +734,7 @@ class _Builder:
                     bool(ix.get("unique", False)),
                     bool(ix.get("nulls_not_distinct", False)),
                     ix.get("method"),
-                    ix.get("where"),
+                    _expression(ix.get("where")),
                     tuple(ix.get("include", ())),
                     storage,
                     bool(ix.get("concurrently", False)),
@@ -730,7 +760,7 @@ class _Builder:
                 u,
                 m.View(
                     qname,
-                    v["query"].strip().rstrip(";").strip(),
+                    _expression(v["query"].strip().rstrip(";").strip()),
                     tuple(v.get("columns", ())),
                     materialized,
                     bool(v.get("with_data", True)),
@@ -856,6 +886,13 @@ class _Builder:
                     fk = replace(fk, ref_columns=pk.columns)
             resolved.append((u, fk))
         self.out["foreign_keys"] = resolved
+
+
+def _expression(text: Any) -> Any:
+    """SQL as written; a trailing -- comment gets a line end so it cannot swallow what follows."""
+    if isinstance(text, str) and "--" in text.rsplit("\n", 1)[-1]:
+        return text + "\n"
+    return text
 
 
 def _sql_value(value: Any) -> str | None:

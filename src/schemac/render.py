@@ -7,7 +7,6 @@ literal rules live here as filters, so no template ever splices a name raw.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,17 @@ def builtin_templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+_ROLE_KEYWORDS = {
+    "public": "PUBLIC",
+    "current_user": "CURRENT_USER",
+    "current_role": "CURRENT_ROLE",
+    "session_user": "SESSION_USER",
+}
+
+
 def _role(name: str) -> str:
-    return "PUBLIC" if name == "public" else quote_ident(name)
+    """Role names are quoted; PUBLIC and CURRENT_USER and friends are keywords, never quoted."""
+    return _ROLE_KEYWORDS.get(name) or quote_ident(name)
 
 
 def _privileges(privileges: tuple[str, ...]) -> str:
@@ -43,8 +51,16 @@ def _setting_value(value: str) -> str:
 
 
 def _qualified(name: str) -> str:
-    """`schema.name` or `name`, each part quoted (operator classes, collations)."""
+    """`schema.name` or `name`, each part quoted (operator classes)."""
     return ".".join(quote_ident(part) for part in name.split("."))
+
+
+def _collation(name: str) -> str:
+    """A collation: libc names carry dots (`en_US.utf8`), so only pg_catalog/public qualify."""
+    schema, dot, rest = name.partition(".")
+    if dot and schema in ("pg_catalog", "public"):
+        return f"{quote_ident(schema)}.{quote_ident(rest)}"
+    return quote_ident(name)
 
 
 def _idents(names: tuple[str, ...] | list[str]) -> str:
@@ -83,6 +99,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     env.filters.update(
         ident=quote_ident,
         qualified=_qualified,
+        collation=_collation,
         idents=_idents,
         literal=quote_literal,
         role=_role,
@@ -108,7 +125,30 @@ def dollar_tag(body: str) -> str:
     return tag
 
 
-_BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
+def _drop_blank_lines(text: str) -> str:
+    """Remove the empty lines templates leave behind, but never one inside a '...' literal
+    (a multi-paragraph comment or default keeps its blank lines). '' inside a literal is an
+    escaped quote and keeps the count even."""
+    kept: list[str] = []
+    in_literal = False
+    for line in text.split("\n"):
+        if in_literal or line.strip():
+            kept.append(line)
+        in_literal = _ends_in_literal(line, in_literal)
+    return "\n".join(kept)
+
+
+def _ends_in_literal(line: str, in_literal: bool) -> bool:
+    """Whether a '...' literal is still open after `line` (a -- comment outside one ends the line)."""
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if char == "'":
+            in_literal = not in_literal
+        elif not in_literal and line.startswith("--", i):
+            break
+        i += 1
+    return in_literal
 
 
 def _tidy(text: str, keep: str | None) -> str:
@@ -116,14 +156,9 @@ def _tidy(text: str, keep: str | None) -> str:
     if keep and keep in text:
         head, body, tail = text.split(keep, 2)
         return (
-            _BLANK_LINES.sub("", head)
-            + keep
-            + body
-            + keep
-            + _BLANK_LINES.sub("", tail).rstrip()
-            + "\n"
+            _drop_blank_lines(head) + keep + body + keep + _drop_blank_lines(tail).rstrip() + "\n"
         )
-    return _BLANK_LINES.sub("", text).strip("\n") + "\n"
+    return _drop_blank_lines(text).strip("\n") + "\n"
 
 
 class Renderer:

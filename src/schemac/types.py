@@ -46,7 +46,8 @@ _BASE = re.compile(
 
 def base_type_name(type_text: str) -> str:
     """`varchar(200)[]` -> `varchar`; `timestamp with time zone` -> itself; `double precision` -> itself."""
-    text = " ".join(type_text.lower().split())
+    # Type modifiers may sit before the words: timestamp(3) with time zone.
+    text = " ".join(re.sub(r"\([^)]*\)", " ", type_text.lower()).split())
     for spelled in MULTI_WORD_TYPES:
         if text.startswith(spelled):
             return spelled

@@ -138,7 +138,7 @@ def test_a_yaml_change_refreshes_the_desired_state_but_never_a_migration(project
 def test_rebaseline_is_explicit(project: Path) -> None:
     assert schemac("compile", cwd=project).returncode == 0
     core = project / "schema" / "01_core.yaml"
-    core.write_text(core.read_text().replace("comment: Tenants.", "comment: The tenants."))
+    core.write_text(core.read_text().replace("      Tenants.\n", "      The tenants.\n"))
     assert schemac("compile", cwd=project).returncode == 0
     assert (
         "The tenants."

@@ -185,6 +185,12 @@ def test_indexes(db: psycopg.Connection[Any]) -> None:
     )
 
 
+def test_comments_keep_their_blank_lines(db: psycopg.Connection[Any]) -> None:
+    assert one(db, "SELECT obj_description('core.tenants'::regclass, 'pg_class')") == (
+        "Tenants.\n\nOne row per customer; every other table points here.\n"
+    )
+
+
 def test_views(db: psycopg.Connection[Any]) -> None:
     opts = one(db, "SELECT reloptions FROM pg_class WHERE oid = 'core.open_tickets'::regclass")
     assert sorted(opts) == ["security_barrier=true", "security_invoker=true"]

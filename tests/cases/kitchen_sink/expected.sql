@@ -140,7 +140,10 @@ CREATE TABLE "core"."tenants" (
 );
 ALTER TABLE "core"."tenants" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "core"."tenants" FORCE ROW LEVEL SECURITY;
-COMMENT ON TABLE "core"."tenants" IS 'Tenants.';
+COMMENT ON TABLE "core"."tenants" IS 'Tenants.
+
+One row per customer; every other table points here.
+';
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "core"."tenants" TO "ks_app";
 GRANT SELECT ON TABLE "core"."tenants" TO "ks_readers";
 
@@ -252,7 +255,7 @@ GRANT SELECT ON TABLE "core"."open_tickets" TO "ks_readers";
 
 -- view core.open_titles
 CREATE VIEW "core"."open_titles" AS
-SELECT title FROM core.open_tickets
+SELECT title FROM core.open_tickets -- only the titles
 WITH CASCADED CHECK OPTION;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "core"."open_titles" TO "ks_app";
 GRANT SELECT ON TABLE "core"."open_titles" TO "ks_readers";
