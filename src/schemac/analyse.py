@@ -22,6 +22,24 @@ from schemac.types import EXTENSION_TYPES, base_type_name, is_builtin, known_typ
 _QUALIFIED_IN_SQL = re.compile(r'"?([a-z_][a-z0-9_$]*)"?\s*\.\s*"?([a-z_][a-z0-9_$]*)"?', re.I)
 _QUOTED_TYPE = re.compile(r'^"([^"]+)"\."([^"]+)"')
 PROJECT_WIDE_UNIT = -1
+PRIVILEGES_BY_KIND = {
+    "schema": frozenset({"all", "usage", "create"}),
+    "table": frozenset(
+        {
+            "all",
+            "select",
+            "insert",
+            "update",
+            "delete",
+            "truncate",
+            "references",
+            "trigger",
+            "maintain",
+        }
+    ),
+    "sequence": frozenset({"all", "usage", "select", "update"}),
+    "routine": frozenset({"all", "execute"}),
+}
 BUILTIN_ROLES = frozenset({"public", "current_user", "current_role", "session_user"})
 
 # Within one unit, objects of an earlier phase come first when the graph leaves a choice.
@@ -348,6 +366,44 @@ class _Analyser:
         self.check_triggers()
         self.check_views_and_functions()
         self.check_seeds()
+        self.check_privileges()
+        self.check_policies()
+
+    def check_privileges(self) -> None:
+        """GRANT accepts only the privileges that exist for the object's kind."""
+        holders: list[tuple[str, Any]] = [
+            *(("schema", s) for _, s in self.p.schemas),
+            *(("table", t) for _, t in self.p.tables),
+            *(("table", v) for _, v in self.p.views),
+            *(("sequence", s) for _, s in self.p.sequences),
+            *(("routine", f) for _, f in self.p.functions),
+        ]
+        for kind, holder in holders:
+            allowed = PRIVILEGES_BY_KIND[kind]
+            for grant in holder.grants:
+                wrong = [p for p in grant.privileges if p not in allowed]
+                if wrong:
+                    self.error(
+                        "E321",
+                        f"{', '.join(wrong)} cannot be granted on a {kind} ({getattr(holder, 'qname', None) or holder.name})",
+                        holder.loc,
+                        hint=f"a {kind} takes: {', '.join(sorted(allowed))}",
+                    )
+
+    def check_policies(self) -> None:
+        for _, policy in self.p.policies:
+            if policy.command == "insert" and policy.using:
+                self.error(
+                    "E366",
+                    f"policy '{policy.name}': an insert policy takes with_check only",
+                    policy.loc,
+                )
+            if policy.command in ("select", "delete") and policy.with_check:
+                self.error(
+                    "E366",
+                    f"policy '{policy.name}': a {policy.command} policy takes using only",
+                    policy.loc,
+                )
 
     def check_names(self) -> None:
         names: list[tuple[str, SourceLocation | None]] = []
@@ -721,6 +777,15 @@ class _Analyser:
     def check_seeds(self) -> None:
         for _, seed in self.p.seeds:
             self.check_columns(seed.table, [*seed.key, *seed.columns], seed.loc, "seed")
+            table = self.tables.get(seed.table)
+            for column in table.columns if table else ():
+                if column.generated and column.name in seed.columns:
+                    self.error(
+                        "E382",
+                        f"seed of {seed.table} sets '{column.name}', a generated column",
+                        seed.loc,
+                        hint="PostgreSQL computes it: leave it out of the rows",
+                    )
             if frozenset(seed.key) not in self.unique_keys(seed.table):
                 self.error(
                     "E380",

@@ -794,6 +794,13 @@ class _Builder:
             body_path = doc.path.parent / f["body_file"]
             try:
                 body = body_path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                self.error(
+                    "E100",
+                    f"body_file '{f['body_file']}' is not UTF-8 text",
+                    locate(doc, [key, name, "body_file"]),
+                )
+                body = ""
             except OSError:
                 self.error(
                     "E313",

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from schemac import model as m
 from schemac.analyse import Node, analyse
 from schemac.build import UnitInput, build_project
 from schemac.diagnostics import Diagnostic
-from schemac.errors import InvalidInput
+from schemac.errors import InvalidInput, UsageError
 from schemac.loader import Document, load_file
 from schemac.project import Settings, discover_units, find_project_root, load_settings
 from schemac.render import Renderer, check_placeholders, make_environment
@@ -101,7 +103,12 @@ def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def compile_project(settings: Settings) -> Compiled:
     """Validate and render; raises InvalidInput with every diagnostic when the YAML is wrong."""
     with _collector_paused():
-        return _compile_project(settings)
+        try:
+            return _compile_project(settings)
+        except jinja2.TemplateError as exc:  # a project's own template override is broken
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
+            line = getattr(exc, "lineno", None)
+            raise UsageError(f"{where}{f':{line}' if line else ''}: {exc.message}") from exc
 
 
 def _compile_project(settings: Settings) -> Compiled:

@@ -71,6 +71,7 @@ class _Converter:
         self.path = path
         self.loader = loader  # its SafeConstructor converts the rare non-string scalars
         self.diagnostics = diagnostics
+        self.converted: dict[int, Any] = {}
 
     def convert(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -79,10 +80,16 @@ class _Converter:
                 # Timestamps and dates stay strings: they are SQL literals, not Python objects.
                 return node.value
             return self.loader.construct_object(node, deep=True)
+        # An alias is the same node again: convert it once (also defuses "billion laughs").
+        done = self.converted.get(id(node))
+        if done is not None:
+            return done
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node)
+            done = self.converted[id(node)] = self.mapping(node)
+            return done
         if isinstance(node, yaml.SequenceNode):
-            return self.sequence(node)
+            done = self.converted[id(node)] = self.sequence(node)
+            return done
         return self.loader.construct_object(
             node, deep=True
         )  # pragma: no cover - unknown node kinds
@@ -161,6 +168,16 @@ def load_file(path: Path) -> LoadResult:
     try:
         node = loader.get_single_node()
         data = None if node is None else _Converter(path, loader, result.diagnostics).convert(node)
+    except RecursionError:
+        result.diagnostics.append(
+            Diagnostic(
+                "E101",
+                "YAML alias refers to itself (or nests too deeply)",
+                SourceLocation(path, 1, 1),
+                hint="an anchor (&name) cannot contain an alias (*name) of itself",
+            )
+        )
+        return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)

@@ -83,6 +83,15 @@ def load_settings(root: Path) -> Settings:
     tenancy_data = data.get("tenancy") or {}
     if isinstance(tenancy_data, LocatedDict):
         problems += _unknown_keys(tenancy_data, _TENANCY_KEYS)
+    elif not isinstance(tenancy_data, dict):
+        problems.append(
+            Diagnostic(
+                "E201",
+                "'tenancy' must be a mapping (column, setting, type, policy)",
+                data.value_locations.get("tenancy"),
+            )
+        )
+        tenancy_data = {}
     for key in ("schema_dir", "generated_dir", "templates_dir", "dev_url"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             problems.append(
