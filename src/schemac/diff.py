@@ -421,13 +421,13 @@ def _rename_dependents(
         f"ALTER INDEX {quote_qualified(schema, old)} RENAME TO {quote_ident(new)};"
         for old, new in _renamed_by_definition(current_indexes, wanted_indexes)
     ]
-    # Identity columns own a sequence named after the table and column; neither migra nor the
+    # Identity and serial columns own a sequence named after the table and column; neither migra nor the
     # catalog facts compare those names, so renaming keeps the database as a fresh build names it.
     sequence_query = (
         "SELECT a.attname, s.relname FROM pg_catalog.pg_depend d "
         "JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
         "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-        "WHERE d.refobjid = %s AND d.deptype = 'i'"
+        "WHERE d.refobjid = %s AND d.deptype IN ('i', 'a') AND d.refobjsubid > 0"
     )
     current_sequences = dict(work.execute(sequence_query, (work_oid,)).fetchall())
     wanted_sequences = dict(desired.execute(sequence_query, (desired_oid,)).fetchall())

@@ -88,7 +88,7 @@ def read_migrations(generated: Path) -> list[MigrationScript]:
     problems = [
         f"{MIGRATIONS_DIR}/{p.name}: not a Flyway versioned migration name (V<version>__<description>.sql)"
         for p in sorted(folder.iterdir())
-        if p.is_file() and p.name.endswith(".sql") and not _is_versioned(p.name)
+        if p.is_file() and p.name.lower().endswith(".sql") and not _is_versioned(p.name)
     ]
     found = [f for f in flyway.scan_migrations(folder) if f.name.is_versioned]
     for first, second in flyway.find_version_collisions(f.name for f in found):
@@ -373,7 +373,14 @@ def migra_statements(
     if from_read_only:
         source = _read_only_url(source)
     try:
-        with S(source) as from_session, S(sqlalchemy_url(to_url)) as to_session:
+        # No connection pool: a pooled connection left open on a template database would
+        # stop the next CREATE DATABASE ... TEMPLATE ("being accessed by other users").
+        from sqlalchemy.pool import NullPool
+
+        with (
+            S(source, poolclass=NullPool) as from_session,
+            S(sqlalchemy_url(to_url), poolclass=NullPool) as to_session,
+        ):
             migration = Migration(_catalog_inspector(from_session), _catalog_inspector(to_session))
             migration.set_safety(False)
             migration.add_all_changes(privileges=privileges)
@@ -426,6 +433,12 @@ def postgres_errors(action: str) -> Iterator[None]:
             f"{action}: the PostgreSQL connection failed: {_first_line(error)}"
         ) from None
     except psycopg.Error as error:
+        if type(error) is psycopg.ProgrammingError:
+            # A connection string libpq cannot parse: its message may quote the password.
+            raise EnvironmentFailure(
+                f"{action}: not a valid PostgreSQL connection URL "
+                "(percent-encode special characters in the user name and password)"
+            ) from None
         raise SchemacError(f"{action}: unexpected PostgreSQL error: {_first_line(error)}") from None
 
 
@@ -663,7 +676,7 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
         present = {
             p.name: p.read_text(encoding="utf-8")
             for p in sorted(folder.iterdir())
-            if p.is_file() and p.name.endswith(".sql")
+            if p.is_file() and p.name.lower().endswith(".sql")  # Flyway takes .SQL as well
         }
     problems: list[IntegrityProblem] = []
     if integrity is None:

@@ -288,7 +288,9 @@ def existing_migrations(generated: Path) -> list[str]:
     folder = generated / MIGRATIONS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.endswith(".sql"))
+    return sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(".sql")
+    )
 
 
 def emit(compiled: Compiled, *, check: bool = False, rebaseline: bool = False) -> EmitResult:

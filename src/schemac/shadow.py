@@ -122,7 +122,10 @@ shutil.rmtree(root, ignore_errors=True)
 def redact(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` (URL or key=value conninfo form)."""
     if _is_url(url):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # unparseable (a broken IPv6 host): mask everything between : and @
+            return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
         userinfo, at, hostport = parts.netloc.rpartition("@")
         netloc = parts.netloc
         if at and ":" in userinfo:
@@ -168,9 +171,11 @@ def _url_from_params(params: dict[str, str]) -> str:
 def _parse_conninfo(conninfo: str) -> dict[str, str]:
     try:
         parsed = psycopg.conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError as error:
+    except (psycopg.ProgrammingError, ValueError):
+        # libpq's message quotes the token it could not parse, which may be the password.
         raise EnvironmentFailure(
-            f"not a valid PostgreSQL connection URL: {redact(conninfo)}: {error}"
+            f"not a valid PostgreSQL connection URL: {redact(conninfo)} "
+            "(percent-encode special characters in the user name and password)"
         ) from None
     return {key: str(value) for key, value in parsed.items() if value is not None}
 

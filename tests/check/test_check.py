@@ -235,3 +235,20 @@ def test_migration_that_fails_to_replay_points_at_its_line(project: Project) -> 
         "generated/migrations/V002__broken.sql:3: error: migrations/V002__broken.sql, line 3: "
         'type "no_such_type" does not exist'
     ) in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://checker:p%zzword@127.0.0.1/app",  # libpq quotes the bad token
+        "postgresql://checker:s3cret@[::1/app",  # not even a URL Python can split
+        "postgresql://checker:sec ret@127.0.0.1/app",
+    ],
+)
+def test_malformed_urls_never_print_the_password(project: Project, url: str) -> None:
+    result = ok(project.check("--db", url), 3)
+    said = result.stdout + result.stderr
+    assert "not a valid PostgreSQL connection URL" in said
+    for secret in ("zzword", "s3cret", "sec ret"):
+        assert secret not in said
+    assert "Traceback" not in said
