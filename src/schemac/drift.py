@@ -567,6 +567,10 @@ def compare_databases(
 # -- roles ----------------------------------------------------------------------------------------
 
 
+_ROLE_BLOCK = re.compile(r"^-- role ([^\n]+)\n(.*?)(?:\n\s*\n|\Z)", re.M | re.S)
+_GRANTED_ROLE = re.compile(r'^GRANT "((?:[^"]|"")+)" TO "(?:[^"]|"")+";$', re.M)
+
+
 def role_statements(
     compiled: Compiled, migrations: list[MigrationScript]
 ) -> tuple[list[str], list[str]]:
@@ -577,6 +581,11 @@ def role_statements(
     """
     texts = [m.text for m in migrations]
     declared = {obj.node.obj.name for obj in compiled.objects if obj.node.kind == "role"}
+    # The block each role had in the latest migration that wrote it (blocks hold no blank line).
+    latest: dict[str, str] = {}
+    for text in texts:
+        for match in _ROLE_BLOCK.finditer(text):
+            latest[match.group(1)] = match.group(2).strip()
     statements: list[str] = []
     notes: list[str] = []
     for obj in compiled.objects:
@@ -584,11 +593,20 @@ def role_statements(
             continue
         role = obj.node.obj
         block = obj.sql.strip()
-        if any(block in text for text in texts):
+        before = latest.get(role.name)
+        if before == block:
             continue
         statements.append(f"-- role {role.name}\n{block}")
-        if any(f"CREATE ROLE {quote_ident(role.name)} " in text for text in texts):
+        if before is not None:
             statements.append(_alter_role(role))
+            for parent in _GRANTED_ROLE.findall(before):
+                parent = parent.replace('""', '"')
+                if parent not in role.member_of:
+                    statements.append(
+                        f"REVOKE {quote_ident(parent)} FROM {quote_ident(role.name)};"
+                    )
+            if "COMMENT ON ROLE" in before and role.comment is None:
+                statements.append(f"COMMENT ON ROLE {quote_ident(role.name)} IS NULL;")
     for text in texts:
         for name in re.findall(r'CREATE ROLE "((?:[^"]|"")+)" ', text):
             name = name.replace('""', '"')

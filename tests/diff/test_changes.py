@@ -304,6 +304,24 @@ def test_new_role(project: Project) -> None:
     assert sql.index('create role "school_auditor"') < sql.index('to "school_auditor"')
 
 
+def test_role_membership_and_comment_removed(project: Project) -> None:
+    project.edit(
+        "  school_reader: {}\n",
+        "  school_reader: {}\n  school_clerk: {member_of: [school_reader], comment: Files things.}\n",
+        "schema/00_global.yaml",
+    )
+    diff_and_prove(project, "clerk")
+    project.edit(
+        "  school_clerk: {member_of: [school_reader], comment: Files things.}\n",
+        "  school_clerk: {}\n",
+        "schema/00_global.yaml",
+    )
+    # Roles live outside the database: the migration text is the only witness of the change.
+    sql = diff_and_prove(project, "clerk leaves readers")
+    assert 'revoke "school_reader" from "school_clerk";' in sql
+    assert 'comment on role "school_clerk" is null;' in sql
+
+
 # -- renames --------------------------------------------------------------------------------------
 
 
