@@ -114,6 +114,10 @@ class _Converter:
                 # YAML allows `1:` or `yes:` keys; schemac names are always strings.
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             if position < merged:
+                # In `<<: [*a, *b]` the map listed first wins (YAML's merge rule; PyYAML's own
+                # constructor lets the last one win). A clash between merged maps is no error.
+                if key in result:
+                    continue
                 merged_keys.add(key)
             elif key in merged_keys:
                 merged_keys.discard(key)  # a key of the mapping itself overrides a merged one
