@@ -21,6 +21,7 @@ from schemac.types import EXTENSION_TYPES, base_type_name, is_builtin, known_typ
 
 _QUALIFIED_IN_SQL = re.compile(r'"?([a-z_][a-z0-9_$]*)"?\s*\.\s*"?([a-z_][a-z0-9_$]*)"?', re.I)
 _QUOTED_TYPE = re.compile(r'^"([^"]+)"\."([^"]+)"')
+_PARTITION_COLUMN = re.compile(r'(?:\(|, )"((?:[^"]|"")+)"')
 PROJECT_WIDE_UNIT = -1
 PRIVILEGES_BY_KIND = {
     "schema": frozenset({"all", "usage", "create"}),
@@ -470,6 +471,7 @@ class _Analyser:
                 names.append((fk.name, fk.loc))
         for _, part in self.p.partitions:
             claim(relations, part.qname.schema, part.qname.name, "partition", part.loc)
+            claim(types, part.qname.schema, part.qname.name, "partition (its row type)", part.loc)
         for _, view in self.p.views:
             kind = "materialized view" if view.materialized else "view"
             claim(relations, view.qname.schema, view.qname.name, kind, view.loc)
@@ -605,7 +607,23 @@ class _Analyser:
                 )
 
     def check_tables(self) -> None:
+        for _, ext in self.p.extensions:
+            if (
+                ext.schema
+                and ext.schema not in self.schemas
+                and ext.schema not in ("public", "pg_catalog")
+            ):
+                self.error(
+                    "E316",
+                    f"extension {ext.name} goes into unknown schema '{ext.schema}'",
+                    ext.loc,
+                    hint=did_you_mean(ext.schema, self.schemas)
+                    or "declare that schema, or use public",
+                )
         for _, table in self.p.tables:
+            if table.partition_by:
+                keys = [k.replace('""', '"') for k in _PARTITION_COLUMN.findall(table.partition_by)]
+                self.check_columns(table.qname, keys, table.loc, "partition_by")
             for con in table.constraints:
                 self.check_columns(
                     table.qname, con.columns, con.loc, f"{con.kind.replace('_', ' ')} '{con.name}'"
@@ -693,7 +711,7 @@ class _Analyser:
                 keys[t.qname] = {
                     frozenset(c.columns)
                     for c in t.constraints
-                    if c.kind in ("primary_key", "unique")
+                    if c.kind in ("primary_key", "unique") and not c.deferrable
                 }
             for _, ix in self.p.indexes:
                 if ix.unique and not ix.where and all(e.column for e in ix.elements):
@@ -720,6 +738,27 @@ class _Analyser:
                 ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'"
             )
             self.check_columns(ix.table, ix.include, ix.loc, f"index '{ix.name}' include")
+            table = self.tables.get(ix.table)
+            if ix.concurrently and table is not None and table.partition_by:
+                self.error(
+                    "E351",
+                    f"index '{ix.name}': PostgreSQL cannot build an index on a partitioned table concurrently",
+                    ix.loc,
+                    hint="drop concurrently: (or index each partition)",
+                )
+        for node in self.nodes.values():
+            if node.kind != "fk":
+                continue
+            for dep in sorted(node.deps):
+                needed = self.nodes.get(dep)
+                if needed is not None and needed.kind == "index" and needed.obj.concurrently:
+                    self.error(
+                        "E352",
+                        f"foreign key '{node.obj.name}' needs the unique index '{needed.obj.name}', "
+                        "which is built concurrently in a migration of its own, after it",
+                        node.loc,
+                        hint="declare that key as a unique constraint, or drop concurrently:",
+                    )
 
     def check_triggers(self) -> None:
         for _, tr in self.p.triggers:

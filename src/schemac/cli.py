@@ -149,6 +149,20 @@ def schema_command(
         typer.echo(f"wrote {output}")
 
 
+def _machine_failure(output_format: str, exc: SchemacError) -> str:
+    message = str(exc)
+    if isinstance(exc, InvalidInput):
+        message = "; ".join(
+            f"{d.location.path.name}:{d.location.line}: {d.message}" if d.location else d.message
+            for d in exc.diagnostics
+        )
+    if output_format == "json":
+        document = {"ok": False, "exit_code": exc.exit_code, "findings": [], "error": message}
+        return json.dumps(document, indent=2) + "\n"
+    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::error title=schemac check::{escaped}\n"
+
+
 def main() -> None:
     app()
 
@@ -297,13 +311,19 @@ def check(
 
     def action() -> CheckResult:
         settings = open_project(project)
-        return check_project(
-            settings,
-            offline=offline,
-            db_url=db,
-            dev_url=dev_url,
-            progress=_progress if output_format == "text" else None,
-        )
+        try:
+            return check_project(
+                settings,
+                offline=offline,
+                db_url=db,
+                dev_url=dev_url,
+                progress=_progress if output_format == "text" else None,
+            )
+        except SchemacError as exc:
+            # Tools reading json or github output still get a document that says what failed.
+            if output_format != "text":
+                sys.stdout.write(_machine_failure(output_format, exc))
+            raise
 
     result = _run(action)
     sys.stdout.write(render(result, output_format))
