@@ -15,8 +15,9 @@ from typing import Any
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.loader import Document, LocatedDict
-from schemac.naming import default_constraint_name, quote_ident, quote_literal
+from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
+from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
 PRIVILEGE_ORDER = (
@@ -644,6 +645,12 @@ class _Builder:
                     self.grants(document.get("table_grants"), t.get("grants")),
                     t.get("comment"),
                     document["tables"].key_locations[name],
+                    serial_sequences=tuple(
+                        make_object_name(name, c.name, "seq")
+                        for c in columns
+                        if base_type_name(c.type) in SERIAL_TYPES
+                    ),
+                    sequence_grants=self.grants(document.get("sequence_grants")),
                 ),
             )
         )

@@ -228,6 +228,9 @@ class Table:
     grants: tuple[Grant, ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # serial columns create a sequence each; the schema's sequence_grants reach them too
+    serial_sequences: tuple[str, ...] = ()
+    sequence_grants: tuple[Grant, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

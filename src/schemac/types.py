@@ -17,6 +17,8 @@ anycompatible anycompatiblearray cstring internal pg_lsn pg_snapshot txid_snapsh
 """.split()
 )
 
+SERIAL_TYPES = frozenset({"smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"})
+
 # Multi-word spellings, matched on their first word(s).
 MULTI_WORD_TYPES = (
     "double precision",

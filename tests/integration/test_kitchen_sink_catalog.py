@@ -86,6 +86,15 @@ def test_types_domains_sequences(db: psycopg.Connection[Any]) -> None:
     assert seq == "(100,5,100,10)"
     assert one(db, "SELECT pg_get_serial_sequence('core.tickets', 'number')") == "core.ticket_no"
     assert one(db, "SELECT has_sequence_privilege('ks_app', 'core.ticket_no', 'USAGE')") is True
+    # sequence_grants reach the sequence a serial column creates
+    assert (
+        one(db, "SELECT pg_get_serial_sequence('core.scratch', 'serial_no')")
+        == "core.scratch_serial_no_seq"
+    )
+    assert (
+        one(db, "SELECT has_sequence_privilege('ks_app', 'core.scratch_serial_no_seq', 'USAGE')")
+        is True
+    )
 
 
 def test_columns(db: psycopg.Connection[Any]) -> None:

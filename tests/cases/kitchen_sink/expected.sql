@@ -220,11 +220,13 @@ GRANT SELECT ON TABLE "core"."buckets" TO "ks_readers";
 
 -- table core.scratch
 CREATE UNLOGGED TABLE "core"."scratch" (
-    "n" integer
+    "n" integer,
+    "serial_no" serial
 );
 COMMENT ON TABLE "core"."scratch" IS 'Throwaway rows.';
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "core"."scratch" TO "ks_app";
 GRANT SELECT ON TABLE "core"."scratch" TO "ks_readers";
+GRANT SELECT, USAGE ON SEQUENCE "core"."scratch_serial_no_seq" TO "ks_app";
 
 -- partition core.events_2026_01
 CREATE TABLE "core"."events_2026_01" PARTITION OF "core"."events" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
