@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
@@ -354,8 +355,15 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def _read_only_url(url: str) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-c%20default_transaction_read_only%3Don"
+    """The URL with `-c default_transaction_read_only=on` added to any options it already has."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = " ".join(v for k, v in query if k == "options")
+    options = f"{options} -c default_transaction_read_only=on".strip()
+    rest = [(k, v) for k, v in query if k != "options"]
+    return urlunsplit(
+        parts._replace(query=urlencode([*rest, ("options", options)], quote_via=quote))
+    )
 
 
 _NO_OPS = re.compile(r"^\s*set\s+check_function_bodies\s*=\s*off\s*;?\s*$", re.I)

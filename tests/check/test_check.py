@@ -252,3 +252,11 @@ def test_malformed_urls_never_print_the_password(project: Project, url: str) -> 
     for secret in ("zzword", "s3cret", "sec ret"):
         assert secret not in said
     assert "Traceback" not in said
+
+
+def test_read_only_option_joins_the_options_a_url_already_has() -> None:
+    from schemac.drift import _read_only_url
+
+    url = _read_only_url("postgresql+psycopg://c@127.0.0.1/app?options=-c%20search_path%3Dpublic")
+    options = psycopg.conninfo.conninfo_to_dict(url.replace("+psycopg", ""))["options"]
+    assert options == "-c search_path=public -c default_transaction_read_only=on"
