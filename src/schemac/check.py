@@ -333,8 +333,10 @@ def _check_history(
     files = {m.version: m for m in migrations}
     applied: dict[tuple[int, ...], flyway.AppliedMigration] = {}
     repeatable: dict[str, flyway.AppliedMigration] = {}
+    failed: set[str] = set()
     for row in history:
         if not row.success:
+            failed.add(row.script)
             result.findings.append(
                 Finding(
                     HISTORY,
@@ -379,7 +381,7 @@ def _check_history(
                 )
             )
     for version, script in sorted(files.items()):
-        if version not in applied:
+        if version not in applied and script.name not in failed:  # reported as failed already
             result.findings.append(
                 Finding(
                     HISTORY,

@@ -532,8 +532,8 @@ def describe_statement(statement: str) -> str:
     kind = match.group(1).lower() if match else "object"
     if kind == "view" and re.match(r"^\s*\w+(\s+or\s+replace)?\s+materialized", statement, re.I):
         kind = "materialized view"
-    if kind == "schema":
-        bare = re.search(rf"schema\s+(?:if\s+(?:not\s+)?exists\s+)?({NAME})", statement, re.I)
+    if kind in ("schema", "extension"):
+        bare = re.search(rf"{kind}\s+(?:if\s+(?:not\s+)?exists\s+)?({NAME})", statement, re.I)
         name = unquote(bare.group(1)) if bare else name
     return f"{kind} {name}"
 
