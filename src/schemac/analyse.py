@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -862,7 +862,3 @@ def analyse(project: m.Project) -> Analysis:
     analyser.check()
     ordered = analyser.order()
     return Analysis(ordered, analyser.diagnostics)
-
-
-def iter_kind(nodes: Iterable[Node], kind: str) -> Iterator[Node]:
-    return (n for n in nodes if n.kind == kind)

@@ -56,8 +56,6 @@ class _Declared:
     """Names known before objects are built, so short references can be qualified."""
 
     types: dict[str, set[str]] = field(default_factory=dict)  # schema -> enum/domain/table names
-    relations: dict[str, set[str]] = field(default_factory=dict)
-    functions: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -197,12 +195,6 @@ class _Builder:
             types.update(data.get("enums", {}) or {})
             types.update(data.get("domains", {}) or {})
             types.update(data.get("tables", {}) or {})
-            relations = self.declared.relations.setdefault(s, set())
-            for key in ("tables", "views", "materialized_views", "sequences"):
-                relations.update(data.get(key, {}) or {})
-            functions = self.declared.functions.setdefault(s, set())
-            functions.update(data.get("functions", {}) or {})
-            functions.update(data.get("procedures", {}) or {})
 
     def build_unit(self, unit: UnitInput) -> None:
         for doc in unit.documents:

@@ -27,10 +27,6 @@ class RenderedObject:
     sql: str  # as created in the desired state (never CONCURRENTLY)
     transactional: bool  # False: CREATE INDEX CONCURRENTLY, which Flyway must run on its own
 
-    @property
-    def migration_sql(self) -> str:
-        return self.sql
-
 
 @dataclass
 class Compiled:
@@ -41,13 +37,6 @@ class Compiled:
     objects: list[RenderedObject]
     concurrent_sql: dict[str, str]  # node key -> SQL of the CONCURRENTLY form
     seeds: list[tuple[int, str, str]] = field(default_factory=list)  # (unit, schema, SQL)
-
-    def unit_schema(self, unit_index: int) -> str | None:
-        return (
-            self.project.units[unit_index].schema
-            if 0 <= unit_index < len(self.project.units)
-            else None
-        )
 
 
 def load_project_documents(settings: Settings) -> tuple[list[UnitInput], list[Diagnostic]]:

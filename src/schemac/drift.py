@@ -454,10 +454,6 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def has_real_changes(statements: list[str]) -> bool:
-    return any(not _NO_OPS.match(s) for s in statements)
-
-
 @dataclass(frozen=True)
 class Difference:
     """One way the current database differs from the desired one."""

@@ -31,9 +31,3 @@ class EnvironmentFailure(SchemacError):
     """Something outside the project failed: a database unreachable, a server that did not start."""
 
     exit_code = 3
-
-
-class OutOfDate(SchemacError):
-    """generated/ or a database does not match the YAML."""
-
-    exit_code = 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.errors import InvalidInput, UsageError
@@ -158,7 +157,3 @@ def discover_units(schema_dir: Path) -> list[Unit]:
             if files:
                 units.append(Unit(entry.name, files))
     return units
-
-
-def as_mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

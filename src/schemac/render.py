@@ -178,8 +178,9 @@ class Renderer:
             dollar = dollar_tag(obj.body)
         elif node.kind == "role":
             dollar = "$role$"
-        kind = "view" if node.kind == "view" else node.kind
-        text = self.template(kind).render(obj=obj, dollar=dollar or "$$", concurrently=concurrently)
+        text = self.template(node.kind).render(
+            obj=obj, dollar=dollar or "$$", concurrently=concurrently
+        )
         return _tidy(text, dollar or None)
 
     def render_seed(self, seed: m.SeedRows, identity_always: bool) -> str:
