@@ -58,6 +58,32 @@ def _location(path: Path, mark: Any) -> SourceLocation:
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_ScalarNode = yaml.ScalarNode
+# SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
+_new_location = tuple.__new__
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """libyaml's composer calls back into Python for every node to resolve its tag; these
+    callbacks are a quarter of what composing costs. Plain scalars repeat (`type`, `text`,
+    `true`), so each file remembers the tag of every plain value it has resolved; the path
+    resolvers PyYAML would consult are never registered, so their callbacks do nothing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is _ScalarNode and implicit[0]:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    # Called with (parent, index) and () around every node; builtins make them no-ops in C.
+    descend_resolver = staticmethod(slice)
+    ascend_resolver = staticmethod(tuple)
 
 
 class _Converter:
@@ -67,14 +93,17 @@ class _Converter:
     directly halves the load time, and it is where duplicate keys and positions are recorded.
     """
 
-    def __init__(self, path: Path, loader: Any, diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self, path: Path, loader: Any, diagnostics: list[Diagnostic], has_merges: bool
+    ) -> None:
         self.path = path
         self.loader = loader  # its SafeConstructor converts the rare non-string scalars
         self.diagnostics = diagnostics
+        self.has_merges = has_merges  # `<<` appears in the text: look for merge keys
         self.converted: dict[int, Any] = {}
 
     def convert(self, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
+        if node.__class__ is _ScalarNode:
             tag = node.tag
             if tag in (_STR_TAG, _TIMESTAMP_TAG):
                 # Timestamps and dates stay strings: they are SQL literals, not Python objects.
@@ -96,20 +125,22 @@ class _Converter:
 
     def mapping(self, node: yaml.MappingNode) -> LocatedDict:
         merged = 0
-        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+        if self.has_merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
             self.loader.flatten_mapping(node)  # merged pairs first, then the mapping's own
             merged = len(node.value) - own
         merged_keys: set[str] = set()
         path = self.path
+        convert = self.convert
         result = LocatedDict()
-        result.location = SourceLocation(path, node.start_mark.line + 1, node.start_mark.column + 1)
+        mark = node.start_mark
+        result.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
         key_locations: dict[str, SourceLocation] = {}
         value_locations: dict[str, SourceLocation] = {}
         for position, (key_node, value_node) in enumerate(node.value):
-            key = key_node.value if key_node.tag == _STR_TAG else self.convert(key_node)
+            key = key_node.value if key_node.tag == _STR_TAG else convert(key_node)
             mark = key_node.start_mark
-            key_loc = SourceLocation(path, mark.line + 1, mark.column + 1)
+            key_loc = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
             if not isinstance(key, str):
                 # YAML allows `1:` or `yes:` keys; schemac names are always strings.
                 key = str(key).lower() if isinstance(key, bool) else str(key)
@@ -133,10 +164,15 @@ class _Converter:
                     )
                 )
                 continue
-            result[key] = self.convert(value_node)
+            if value_node.__class__ is _ScalarNode and value_node.tag == _STR_TAG:
+                result[key] = value_node.value
+            else:
+                result[key] = convert(value_node)
             key_locations[key] = key_loc
             mark = value_node.start_mark
-            value_locations[key] = SourceLocation(path, mark.line + 1, mark.column + 1)
+            value_locations[key] = _new_location(
+                SourceLocation, (path, mark.line + 1, mark.column + 1)
+            )
         result.key_locations = key_locations
         result.value_locations = value_locations
         return result
@@ -144,9 +180,11 @@ class _Converter:
     def sequence(self, node: yaml.SequenceNode) -> LocatedList:
         path = self.path
         result = LocatedList(self.convert(child) for child in node.value)
-        result.location = SourceLocation(path, node.start_mark.line + 1, node.start_mark.column + 1)
+        mark = node.start_mark
+        result.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
         result.item_locations = [
-            SourceLocation(path, c.start_mark.line + 1, c.start_mark.column + 1) for c in node.value
+            _new_location(SourceLocation, (path, c.start_mark.line + 1, c.start_mark.column + 1))
+            for c in node.value
         ]
         return result
 
@@ -168,10 +206,11 @@ def load_file(path: Path) -> LoadResult:
             Diagnostic("E100", f"cannot read file: {exc.strerror}", SourceLocation(path, 1, 1))
         )
         return result
-    loader = _BaseLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = None if node is None else _Converter(path, loader, result.diagnostics).convert(node)
+        converter = _Converter(path, loader, result.diagnostics, has_merges="<<" in text)
+        data = None if node is None else converter.convert(node)
     except RecursionError:
         result.diagnostics.append(
             Diagnostic(

@@ -7,6 +7,7 @@ literal rules live here as filters, so no template ever splices a name raw.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # SQL, not HTML: quoting is done by the filters
         extensions=["jinja2.ext.do"],
+        auto_reload=False,  # a run never sees a template change; skips a stat per render
     )
     env.filters.update(
         ident=quote_ident,
@@ -129,25 +131,29 @@ def _drop_blank_lines(text: str) -> str:
     """Remove the empty lines templates leave behind, but never one inside a '...' literal
     (a multi-paragraph comment or default keeps its blank lines). '' inside a literal is an
     escaped quote and keeps the count even."""
+    lines = text.split("\n")
+    if "'" not in text:  # no literal anywhere: every blank line goes
+        return "\n".join(line for line in lines if line.strip())
     kept: list[str] = []
     in_literal = False
-    for line in text.split("\n"):
+    for line in lines:
         if in_literal or line.strip():
             kept.append(line)
-        in_literal = _ends_in_literal(line, in_literal)
+        if "'" in line:
+            in_literal = _ends_in_literal(line, in_literal)
     return "\n".join(kept)
+
+
+_QUOTE_OR_COMMENT = re.compile(r"'|--")
 
 
 def _ends_in_literal(line: str, in_literal: bool) -> bool:
     """Whether a '...' literal is still open after `line` (a -- comment outside one ends the line)."""
-    i = 0
-    while i < len(line):
-        char = line[i]
-        if char == "'":
+    for match in _QUOTE_OR_COMMENT.finditer(line):
+        if match.group() == "'":
             in_literal = not in_literal
-        elif not in_literal and line.startswith("--", i):
+        elif not in_literal:
             break
-        i += 1
     return in_literal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 BUILTIN_TYPES = frozenset(
@@ -46,6 +47,7 @@ _BASE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def base_type_name(type_text: str) -> str:
     """`varchar(200)[]` -> `varchar`; `timestamp with time zone` -> itself; `double precision` -> itself."""
     # Type modifiers may sit before the words: timestamp(3) with time zone.
