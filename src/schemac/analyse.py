@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,52 +130,19 @@ class _Analyser:
     # -- graph -------------------------------------------------------------------------------
 
     def build_nodes(self) -> None:
-        p = self.p
-        # Project-wide objects come before every schema, whichever file declares them.
-        for _, role in p.roles:
-            self.add("role", f"role:{role.name}", PROJECT_WIDE_UNIT, role, role.loc)
-        for _, ext in p.extensions:
-            self.add("extension", f"extension:{ext.name}", PROJECT_WIDE_UNIT, ext, ext.loc)
-        for u, schema in p.schemas:
-            self.add("schema", f"schema:{schema.name}", u, schema, schema.loc)
-        for u, enum in p.enums:
-            self.type_keys[enum.qname] = self.add(
-                "enum", f"type:{enum.qname}", u, enum, enum.loc
-            ).key
-        for u, dom in p.domains:
-            self.type_keys[dom.qname] = self.add("domain", f"type:{dom.qname}", u, dom, dom.loc).key
-        for u, seq in p.sequences:
-            self.relation_keys[seq.qname] = self.add(
-                "sequence", f"relation:{seq.qname}", u, seq, seq.loc
-            ).key
-            if seq.owned_by:
-                self.add("seqowner", f"seqowner:{seq.qname}", u, seq, seq.loc)
-        for u, fn in p.functions:
-            self.function_keys[fn.qname] = self.add(
-                "function", f"function:{fn.qname}", u, fn, fn.loc
-            ).key
-        for u, table in p.tables:
-            key = self.add("table", f"relation:{table.qname}", u, table, table.loc).key
-            self.relation_keys[table.qname] = key
-            self.type_keys[table.qname] = key
-        for u, part in p.partitions:
-            self.relation_keys[part.qname] = self.add(
-                "partition", f"relation:{part.qname}", u, part, part.loc
-            ).key
-        for u, view in p.views:
-            key = self.add("view", f"relation:{view.qname}", u, view, view.loc).key
-            self.relation_keys[view.qname] = key
-            self.type_keys[view.qname] = key
-        for u, ix in p.indexes:
-            key = self.add("index", f"index:{ix.qname}", u, ix, ix.loc).key
-            if ix.unique:
-                self.unique_index_keys.setdefault(ix.table, []).append(key)
-        for u, fk in p.foreign_keys:
-            self.add("fk", f"fk:{fk.table}.{fk.name}", u, fk, fk.loc)
-        for u, trigger in p.triggers:
-            self.add("trigger", f"trigger:{trigger.table}.{trigger.name}", u, trigger, trigger.loc)
-        for u, policy in p.policies:
-            self.add("policy", f"policy:{policy.table}.{policy.name}", u, policy, policy.loc)
+        for kind, key, unit, obj in node_sources(self.p):
+            node_key = self.add(kind, key, unit, obj, obj.loc).key
+            if kind in ("enum", "domain"):
+                self.type_keys[obj.qname] = node_key
+            elif kind in ("sequence", "partition"):
+                self.relation_keys[obj.qname] = node_key
+            elif kind == "function":
+                self.function_keys[obj.qname] = node_key
+            elif kind in ("table", "view"):
+                self.relation_keys[obj.qname] = node_key
+                self.type_keys[obj.qname] = node_key
+            elif kind == "index" and obj.unique:
+                self.unique_index_keys.setdefault(obj.table, []).append(node_key)
 
     def sql_dependencies(self, *texts: str | None) -> set[str]:
         found: set[str] = set()
@@ -853,6 +820,41 @@ def _schema_of(obj: Any) -> str | None:
 
 def _display(key: str) -> str:
     return key.split(":", 1)[1]
+
+
+def node_sources(p: m.Project) -> Iterator[tuple[str, str, int, Any]]:
+    """(kind, key, unit, object) of every object that becomes a node, in numbering order."""
+    # Project-wide objects come before every schema, whichever file declares them.
+    for _, role in p.roles:
+        yield "role", f"role:{role.name}", PROJECT_WIDE_UNIT, role
+    for _, ext in p.extensions:
+        yield "extension", f"extension:{ext.name}", PROJECT_WIDE_UNIT, ext
+    for u, schema in p.schemas:
+        yield "schema", f"schema:{schema.name}", u, schema
+    for u, enum in p.enums:
+        yield "enum", f"type:{enum.qname}", u, enum
+    for u, dom in p.domains:
+        yield "domain", f"type:{dom.qname}", u, dom
+    for u, seq in p.sequences:
+        yield "sequence", f"relation:{seq.qname}", u, seq
+        if seq.owned_by:
+            yield "seqowner", f"seqowner:{seq.qname}", u, seq
+    for u, fn in p.functions:
+        yield "function", f"function:{fn.qname}", u, fn
+    for u, table in p.tables:
+        yield "table", f"relation:{table.qname}", u, table
+    for u, part in p.partitions:
+        yield "partition", f"relation:{part.qname}", u, part
+    for u, view in p.views:
+        yield "view", f"relation:{view.qname}", u, view
+    for u, ix in p.indexes:
+        yield "index", f"index:{ix.qname}", u, ix
+    for u, fk in p.foreign_keys:
+        yield "fk", f"fk:{fk.table}.{fk.name}", u, fk
+    for u, trigger in p.triggers:
+        yield "trigger", f"trigger:{trigger.table}.{trigger.name}", u, trigger
+    for u, policy in p.policies:
+        yield "policy", f"policy:{policy.table}.{policy.name}", u, policy
 
 
 def analyse(project: m.Project) -> Analysis:

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from schemac import model as m
-from schemac.analyse import Node, analyse
+from schemac.analyse import Node, analyse, node_sources
 from schemac.build import UnitInput, build_project
 from schemac.diagnostics import Diagnostic
 from schemac.errors import InvalidInput, UsageError
 from schemac.loader import Document, load_file
+from schemac.parallel import Background
 from schemac.project import Settings, discover_units, find_project_root, load_settings
 from schemac.render import Renderer, check_placeholders, make_environment
 from schemac.validate import validate_documents
+
+# Below these sizes a second process costs more than it saves (a fork takes about 10 ms).
+PARALLEL_VALIDATE_BYTES = 256 * 1024  # of YAML text
+PARALLEL_RENDER_NODES = 1000
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,38 @@ def validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], 
         return _validate_project(settings)
 
 
-def _validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
+def _validate_project(
+    settings: Settings, on_built: Callable[[m.Project], None] | None = None
+) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
     units, diagnostics = load_project_documents(settings)
     all_documents = [d for u in units for d in u.documents]
-    schema_errors = validate_documents(all_documents)
-    diagnostics.extend(schema_errors)
-    if diagnostics:
-        return None, [], _sorted(diagnostics)
+    if diagnostics or sum(len(d.text) for d in all_documents) < PARALLEL_VALIDATE_BYTES:
+        diagnostics.extend(validate_documents(all_documents))
+        if diagnostics:
+            return None, [], _sorted(diagnostics)
+        return _build_and_analyse(settings, units, on_built)
+    # A large project: the JSON Schema check runs on the second core while this one builds
+    # and analyses on the assumption that it will pass. If it does not, what was built from
+    # invalid input (and anything that failed on it) is thrown away: the author sees the
+    # schema errors, exactly as without the second core.
+    schema_check = Background(lambda: validate_documents(all_documents))
+    try:
+        result = _build_and_analyse(settings, units, on_built)
+    except Exception:
+        if schema_errors := schema_check.result():
+            return None, [], _sorted(schema_errors)
+        raise
+    if schema_errors := schema_check.result():
+        return None, [], _sorted(schema_errors)
+    return result
+
+
+def _build_and_analyse(
+    settings: Settings, units: list[UnitInput], on_built: Callable[[m.Project], None] | None
+) -> tuple[m.Project, list[Node], list[Diagnostic]]:
     built = build_project(settings, units)
+    if on_built is not None:
+        on_built(built.project)
     # Build errors are local to one object, so analysis still runs: the author sees every
     # problem at once rather than one stage at a time.
     analysis = analyse(built.project)
@@ -101,20 +131,25 @@ def compile_project(settings: Settings) -> Compiled:
 
 
 def _compile_project(settings: Settings) -> Compiled:
-    project, nodes, diagnostics = _validate_project(settings)
-    if diagnostics or project is None:
-        raise InvalidInput(diagnostics)
     renderer = Renderer(make_environment(settings.templates_dir))
+    ahead = _RenderAhead(renderer)
+    try:
+        project, nodes, diagnostics = _validate_project(settings, ahead.start)
+        if diagnostics or project is None:
+            raise InvalidInput(diagnostics)
+        rendered = ahead.collect()
+    finally:
+        ahead.discard()
     objects: list[RenderedObject] = []
     concurrent: dict[str, str] = {}
     problems: list[Diagnostic] = []
     for node in nodes:
-        sql = renderer.render_node(node)
+        forms = rendered.get((node.kind, id(node.obj)))
+        sql, concurrent_sql = forms or renderer.render_forms(node.kind, node.obj)
         problems += check_placeholders(sql, node.loc, f"{node.kind} {node.key.split(':', 1)[1]}")
-        is_concurrent = node.kind == "index" and node.obj.concurrently
-        if is_concurrent:
-            concurrent[node.key] = renderer.render_node(node, concurrently=True)
-        objects.append(RenderedObject(node, sql, not is_concurrent))
+        if concurrent_sql is not None:
+            concurrent[node.key] = concurrent_sql
+        objects.append(RenderedObject(node, sql, concurrent_sql is None))
     tables = {t.qname: t for _, t in project.tables}
     seeds: list[tuple[int, str, str]] = []
     unit_of_table = {n.obj.qname: n.unit for n in nodes if n.kind == "table"}
@@ -129,6 +164,45 @@ def _compile_project(settings: Settings) -> Compiled:
     if problems:
         raise InvalidInput(_sorted(problems))
     return Compiled(settings, project, objects, concurrent, seeds)
+
+
+class _RenderAhead:
+    """In a large project, three objects in four are rendered on the second core, starting as
+    soon as the model is built, while this core analyses it and then renders the rest. Each
+    object's text depends on nothing but the object, so the split never shows in the output;
+    if analysis finds errors, the rendered text is thrown away."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.share: list[tuple[str, Any]] = []
+        self.job: Background[list[tuple[str, str | None]]] | None = None
+
+    def start(self, project: m.Project) -> None:
+        sources = [(kind, obj) for kind, _, _, obj in node_sources(project)]
+        if len(sources) < PARALLEL_RENDER_NODES:
+            return
+        # Compiled here, before the fork, so that both processes have them (compiling a
+        # template costs more than rendering it a hundred times).
+        for kind in {kind for kind, _ in sources}:
+            self.renderer.template(kind)
+        share = self.share = [source for i, source in enumerate(sources) if i % 4]
+        render = self.renderer.render_forms
+        self.job = Background(lambda: [render(kind, obj) for kind, obj in share])
+
+    def collect(self) -> dict[tuple[str, int], tuple[str, str | None]]:
+        """(kind, id of the object) -> its SQL forms, for the objects rendered ahead."""
+        if self.job is None:
+            return {}
+        job, self.job = self.job, None
+        return {
+            (kind, id(obj)): forms
+            for (kind, obj), forms in zip(self.share, job.result(), strict=True)
+        }
+
+    def discard(self) -> None:
+        if self.job is not None:
+            self.job.discard()
+            self.job = None
 
 
 def open_project(project_dir: Path | None = None) -> Settings:

@@ -21,19 +21,66 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
 
+# SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
+_new_location = tuple.__new__
+
+
 class LocatedDict(dict[str, Any]):
-    """A mapping that knows where it, its keys and its values are in the source."""
+    """A mapping that knows where it, its keys and its values are in the source.
+
+    Most positions are never asked for (only objects and errors need one), so the loader
+    leaves the YAML node behind and the positions are worked out on first use.
+    """
 
     location: SourceLocation
     key_locations: dict[str, SourceLocation]
     value_locations: dict[str, SourceLocation]
+    _source: tuple[Path, yaml.MappingNode, dict[int, str] | None]
+
+    def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
+        source = self.__dict__.pop("_source", None)
+        if source is None:
+            raise AttributeError(name)
+        path, node, odd_keys = source
+        mark = node.start_mark
+        self.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
+        key_locations: dict[str, SourceLocation] = {}
+        value_locations: dict[str, SourceLocation] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if odd_keys is None else odd_keys.get(id(key_node), key_node.value)
+            if key not in key_locations:  # of two equal keys the first is kept
+                mark = key_node.start_mark
+                key_locations[key] = _new_location(
+                    SourceLocation, (path, mark.line + 1, mark.column + 1)
+                )
+                mark = value_node.start_mark
+                value_locations[key] = _new_location(
+                    SourceLocation, (path, mark.line + 1, mark.column + 1)
+                )
+        self.key_locations = key_locations
+        self.value_locations = value_locations
+        return self.__dict__[name]
 
 
 class LocatedList(list[Any]):
-    """A sequence that knows where it and each item are in the source."""
+    """A sequence that knows where it and each item are in the source (worked out on first use)."""
 
     location: SourceLocation
     item_locations: list[SourceLocation]
+    _source: tuple[Path, yaml.SequenceNode]
+
+    def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
+        source = self.__dict__.pop("_source", None)
+        if source is None:
+            raise AttributeError(name)
+        path, node = source
+        mark = node.start_mark
+        self.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
+        self.item_locations = [
+            _new_location(SourceLocation, (path, c.start_mark.line + 1, c.start_mark.column + 1))
+            for c in node.value
+        ]
+        return self.__dict__[name]
 
 
 @dataclass
@@ -59,8 +106,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
-# SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
-_new_location = tuple.__new__
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -124,26 +169,59 @@ class _Converter:
         )  # pragma: no cover - unknown node kinds
 
     def mapping(self, node: yaml.MappingNode) -> LocatedDict:
-        merged = 0
         if self.has_merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
-            own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
-            self.loader.flatten_mapping(node)  # merged pairs first, then the mapping's own
-            merged = len(node.value) - own
-        merged_keys: set[str] = set()
-        path = self.path
+            return self.merged_mapping(node)
         convert = self.convert
         result = LocatedDict()
-        mark = node.start_mark
-        result.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
+        odd_keys: dict[int, str] | None = None  # converted keys that are not plain strings
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
+                key = _key_text(convert(key_node))
+                if odd_keys is None:
+                    odd_keys = {}
+                odd_keys[id(key_node)] = key
+            if key in result:
+                first = next(
+                    k
+                    for k, _ in node.value
+                    if (k.value if odd_keys is None else odd_keys.get(id(k), k.value)) == key
+                )
+                self.duplicate(key, key_node, first.start_mark.line + 1)
+                continue
+            if value_node.__class__ is _ScalarNode and value_node.tag == _STR_TAG:
+                result[key] = value_node.value
+            else:
+                result[key] = convert(value_node)
+        result._source = (self.path, node, odd_keys)
+        return result
+
+    def duplicate(self, key: str, key_node: yaml.Node, first_line: int) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                "E102",
+                f"duplicate key '{key}' (first defined at line {first_line})",
+                _location(self.path, key_node.start_mark),
+                hint="YAML keeps only one of them; remove or rename one",
+            )
+        )
+
+    def merged_mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        """A mapping with `<<` merge keys: positions are recorded as the merge resolves."""
+        own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        self.loader.flatten_mapping(node)  # merged pairs first, then the mapping's own
+        merged = len(node.value) - own
+        merged_keys: set[str] = set()
+        path = self.path
+        result = LocatedDict()
+        result.location = _location(path, node.start_mark)
         key_locations: dict[str, SourceLocation] = {}
         value_locations: dict[str, SourceLocation] = {}
+        result.key_locations = key_locations
+        result.value_locations = value_locations
         for position, (key_node, value_node) in enumerate(node.value):
-            key = key_node.value if key_node.tag == _STR_TAG else convert(key_node)
-            mark = key_node.start_mark
-            key_loc = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
-            if not isinstance(key, str):
-                # YAML allows `1:` or `yes:` keys; schemac names are always strings.
-                key = str(key).lower() if isinstance(key, bool) else str(key)
+            key = key_node.value if key_node.tag == _STR_TAG else _key_text(self.convert(key_node))
             if position < merged:
                 # In `<<: [*a, *b]` the map listed first wins (YAML's merge rule; PyYAML's own
                 # constructor lets the last one win). A clash between merged maps is no error.
@@ -154,39 +232,24 @@ class _Converter:
                 merged_keys.discard(key)  # a key of the mapping itself overrides a merged one
                 del result[key]
             if key in result:
-                first = key_locations[key]
-                self.diagnostics.append(
-                    Diagnostic(
-                        "E102",
-                        f"duplicate key '{key}' (first defined at line {first.line})",
-                        key_loc,
-                        hint="YAML keeps only one of them; remove or rename one",
-                    )
-                )
+                self.duplicate(key, key_node, key_locations[key].line)
                 continue
-            if value_node.__class__ is _ScalarNode and value_node.tag == _STR_TAG:
-                result[key] = value_node.value
-            else:
-                result[key] = convert(value_node)
-            key_locations[key] = key_loc
-            mark = value_node.start_mark
-            value_locations[key] = _new_location(
-                SourceLocation, (path, mark.line + 1, mark.column + 1)
-            )
-        result.key_locations = key_locations
-        result.value_locations = value_locations
+            result[key] = self.convert(value_node)
+            key_locations[key] = _location(path, key_node.start_mark)
+            value_locations[key] = _location(path, value_node.start_mark)
         return result
 
     def sequence(self, node: yaml.SequenceNode) -> LocatedList:
-        path = self.path
         result = LocatedList(self.convert(child) for child in node.value)
-        mark = node.start_mark
-        result.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
-        result.item_locations = [
-            _new_location(SourceLocation, (path, c.start_mark.line + 1, c.start_mark.column + 1))
-            for c in node.value
-        ]
+        result._source = (self.path, node)
         return result
+
+
+def _key_text(key: Any) -> str:
+    """YAML allows `1:` or `yes:` keys; schemac names are always strings."""
+    if isinstance(key, str):
+        return key
+    return str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def load_file(path: Path) -> LoadResult:

@@ -177,17 +177,22 @@ class Renderer:
             self._cache[kind] = self.env.get_template(kind + TEMPLATE_SUFFIX)
         return self._cache[kind]
 
-    def render_node(self, node: Node, *, concurrently: bool = False) -> str:
-        obj = node.obj
+    def render_object(self, kind: str, obj: Any, *, concurrently: bool = False) -> str:
         dollar = ""
-        if node.kind == "function":
+        if kind == "function":
             dollar = dollar_tag(obj.body)
-        elif node.kind == "role":
+        elif kind == "role":
             dollar = "$role$"
-        text = self.template(node.kind).render(
-            obj=obj, dollar=dollar or "$$", concurrently=concurrently
-        )
+        text = self.template(kind).render(obj=obj, dollar=dollar or "$$", concurrently=concurrently)
         return _tidy(text, dollar or None)
+
+    def render_forms(self, kind: str, obj: Any) -> tuple[str, str | None]:
+        """The object's SQL, and the CONCURRENTLY form of an index built that way."""
+        concurrent = kind == "index" and obj.concurrently
+        return (
+            self.render_object(kind, obj),
+            self.render_object(kind, obj, concurrently=True) if concurrent else None,
+        )
 
     def render_seed(self, seed: m.SeedRows, identity_always: bool) -> str:
         rows = [[sql_literal(v) for v in row] for row in seed.rows]
