@@ -147,7 +147,7 @@ class _Analyser:
     def sql_dependencies(self, *texts: str | None) -> set[str]:
         found: set[str] = set()
         for text in texts:
-            if not text:
+            if not text or "." not in text:  # most defaults and checks name nothing qualified
                 continue
             for schema, name in _QUALIFIED_IN_SQL.findall(text):
                 if schema.lower() not in self.schemas:

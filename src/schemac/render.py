@@ -6,6 +6,7 @@ literal rules live here as filters, so no template ever splices a name raw.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from schemac import model as m
 from schemac.analyse import Node
@@ -83,6 +85,31 @@ def sql_literal(value: Any) -> str:
     return quote_literal(str(value))
 
 
+class _CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by an earlier run, in Jinja's own per-user cache folder (0700, in the
+    temp directory). Jinja keys each entry by template file and checks it against the
+    template's source and the Python version, so an edited template is compiled afresh.
+    Compiling the templates costs more than rendering a thousand tables; a cache that cannot
+    be read or written is simply not used."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _compiled_template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplateCache(pattern="schemac-%s.cache")
+    except (OSError, RuntimeError):  # no safe per-user folder: compile every time
+        return None
+
+
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
@@ -97,6 +124,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         autoescape=False,  # SQL, not HTML: quoting is done by the filters
         extensions=["jinja2.ext.do"],
         auto_reload=False,  # a run never sees a template change; skips a stat per render
+        bytecode_cache=_compiled_template_cache(),
     )
     env.filters.update(
         ident=quote_ident,

@@ -186,6 +186,15 @@ def test_project_templates_override_builtin_ones(project: Path) -> None:
     assert "CREATE TYPE \"core\".\"mood\" AS ENUM ('happy', 'sad'); -- house style" in state
     assert "CREATE TABLE" in state  # the other templates still come from the package
 
+    # Compiled templates are cached between runs; an edited template must still take effect
+    # (the same length, so only the content, not the size or the name, tells them apart).
+    template = project / "my-templates" / "enum.sql.j2"
+    template.write_text(template.read_text().replace("house style", "house STYLE"))
+    assert schemac("compile", cwd=project).returncode == 0
+    state = (project / "generated" / "desired-state.sql").read_text()
+    assert "-- house STYLE" in state
+    assert "-- house style" not in state
+
 
 def test_schema_command_prints_the_json_schema(tmp_path: Path) -> None:
     result = schemac("schema", cwd=tmp_path)
