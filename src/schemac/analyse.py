@@ -98,6 +98,7 @@ class _Analyser:
         self.function_keys: dict[m.QName, str] = {}
         self.unique_index_keys: dict[m.QName, list[str]] = {}
         self._unique_keys: dict[m.QName, set[frozenset[str]]] | None = None
+        self._type_dependencies: dict[str, frozenset[str]] = {}
         self.fks_by_table: dict[m.QName, list[m.ForeignKey]] = {}
         for _, fk in project.foreign_keys:
             self.fks_by_table.setdefault(fk.table, []).append(fk)
@@ -158,7 +159,14 @@ class _Analyser:
                         found.add(table[qname])
         return found
 
-    def type_dependency(self, type_text: str) -> set[str]:
+    def type_dependency(self, type_text: str) -> frozenset[str]:
+        # The same few type spellings recur in every table: each is worked out once.
+        found = self._type_dependencies.get(type_text)
+        if found is None:
+            found = self._type_dependencies[type_text] = frozenset(self._type_keys(type_text))
+        return found
+
+    def _type_keys(self, type_text: str) -> set[str]:
         match = _QUOTED_TYPE.match(type_text)
         if match:
             key = self.type_keys.get(m.QName(match.group(1), match.group(2)))
@@ -222,7 +230,8 @@ class _Analyser:
             elif node.kind == "table":
                 for col in obj.columns:
                     deps |= self.type_dependency(col.type)
-                    deps |= self.sql_dependencies(col.default, col.generated)
+                    if col.default or col.generated:
+                        deps |= self.sql_dependencies(col.default, col.generated)
                 for con in obj.constraints:
                     deps |= self.sql_dependencies(
                         con.expression, con.where, *(e for e, _ in con.elements)

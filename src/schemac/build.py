@@ -413,7 +413,7 @@ class _Builder:
                     col_name,
                     ref,
                     schema,
-                    locate(doc, [*path, "columns", col_name, "references"]),
+                    c.value_locations["references"],
                 )
         pk = t.get("primary_key")
         if pk is not None:
@@ -508,12 +508,14 @@ class _Builder:
                         fk.get("match"),
                         bool(fk.get("deferrable", False)),
                         bool(fk.get("initially_deferred", False)),
-                        locate(doc, [*path, "foreign_keys", i]),
+                        t["foreign_keys"].item_locations[i],
                     ),
                 )
             )
+        # Positions straight from the table's own mapping: the same as locate(doc, path),
+        # without walking down from the top of the file for every index.
         for i, ix in enumerate(t.get("indexes") or []):
-            self.build_index(u, qname, ix, locate(doc, [*path, "indexes", i]))
+            self.build_index(u, qname, ix, t["indexes"].item_locations[i])
         for trig_name, tr in (t.get("triggers") or {}).items():
             ref = tr.get("referencing") or {}
             self.out["triggers"].append(
@@ -550,7 +552,7 @@ class _Builder:
         if tenant:
             tenancy = self.settings.tenancy
             tenant_column = tenancy.column if tenant is True else str(tenant)
-            loc = locate(doc, [*path, "tenant"])
+            loc = t.value_locations["tenant"]
             if tenant_column not in column_map:
                 self.error(
                     "E307",
