@@ -23,7 +23,7 @@ from schemac import compiler  # noqa: E402
 from schemac.diagnostics import format_diagnostic  # noqa: E402
 from schemac.emit import emit  # noqa: E402
 from schemac.errors import InvalidInput  # noqa: E402
-from schemac.parallel import Background, can_fork  # noqa: E402
+from schemac.parallel import Background, can_fork, wait_for_children  # noqa: E402
 
 TABLES = 300  # about 1,600 objects and 370 KiB of YAML: above both thresholds
 
@@ -152,5 +152,6 @@ def test_a_discarded_child_is_reaped() -> None:
     job = Background(lambda: "x" * 1_000_000)  # more than a pipe holds: the child blocks writing
     pid = job._pid
     job.discard()
+    wait_for_children()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

@@ -16,11 +16,12 @@ from schemac.analyse import Node, analyse, node_sources
 from schemac.build import UnitInput, build_project
 from schemac.diagnostics import Diagnostic
 from schemac.errors import InvalidInput, UsageError
+from schemac.filecache import FileCache
 from schemac.loader import Document, load_file
 from schemac.parallel import Background
 from schemac.project import Settings, discover_units, find_project_root, load_settings
 from schemac.render import Renderer, check_placeholders, make_environment
-from schemac.validate import validate_documents
+from schemac.validate import validate_document
 
 # Below these sizes a second process costs more than it saves (a fork takes about 10 ms).
 PARALLEL_VALIDATE_BYTES = 256 * 1024  # of YAML text
@@ -45,17 +46,53 @@ class Compiled:
     seeds: list[tuple[int, str, str]] = field(default_factory=list)  # (unit, schema, SQL)
 
 
-def load_project_documents(settings: Settings) -> tuple[list[UnitInput], list[Diagnostic]]:
-    diagnostics: list[Diagnostic] = []
-    units: list[UnitInput] = []
+@dataclass
+class LoadedProject:
+    units: list[UnitInput]
+    diagnostics: list[Diagnostic]
+    unchecked: list[Document]  # parsed this run: the JSON Schema check has not seen them yet
+    cache_keys: list[str | None]  # per unchecked document; None: it had load errors, never cached
+    all_keys: set[str]  # the cache key of every file in the project
+
+
+def load_project_documents(settings: Settings, cache: FileCache) -> LoadedProject:
+    """Every YAML file of the project: from the cache when its bytes were loaded and checked
+    before, parsed otherwise."""
+    loaded = LoadedProject([], [], [], [], set())
     for index, unit in enumerate(discover_units(settings.schema_dir)):
         documents: list[Document] = []
         for path in unit.files:
-            loaded = load_file(path)
-            diagnostics.extend(loaded.diagnostics)
-            documents.extend(loaded.documents)
-        units.append(UnitInput(index, unit.name, documents))
-    return units, diagnostics
+            try:
+                raw: bytes | None = path.read_bytes()
+            except OSError:
+                raw = None  # load_file reports it
+            key = None
+            if raw is not None:
+                key = cache.key(raw)
+                loaded.all_keys.add(key)
+                remembered = cache.load(path, key)
+                if remembered is not None:
+                    documents.append(remembered)
+                    continue
+            result = load_file(path, raw)
+            loaded.diagnostics.extend(result.diagnostics)
+            documents.extend(result.documents)
+            loaded.unchecked.extend(result.documents)
+            loaded.cache_keys.extend([None if result.diagnostics else key] * len(result.documents))
+        loaded.units.append(UnitInput(index, unit.name, documents))
+    return loaded
+
+
+def _schema_check(documents: list[Document]) -> tuple[list[Diagnostic], list[int]]:
+    """The JSON Schema diagnostics of `documents`, and the positions of those that passed."""
+    diagnostics: list[Diagnostic] = []
+    passed: list[int] = []
+    for position, document in enumerate(documents):
+        found = validate_document(document)
+        diagnostics += found
+        if not found:
+            passed.append(position)
+    return diagnostics, passed
 
 
 @contextmanager
@@ -80,25 +117,33 @@ def validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], 
 def _validate_project(
     settings: Settings, on_built: Callable[[m.Project], None] | None = None
 ) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
-    units, diagnostics = load_project_documents(settings)
-    all_documents = [d for u in units for d in u.documents]
-    if diagnostics or sum(len(d.text) for d in all_documents) < PARALLEL_VALIDATE_BYTES:
-        diagnostics.extend(validate_documents(all_documents))
+    cache = FileCache(settings.root)
+    loaded = load_project_documents(settings, cache)
+    units, unchecked = loaded.units, loaded.unchecked
+
+    def remember(checked: tuple[list[Diagnostic], list[int]]) -> None:
+        clean = [(loaded.cache_keys[i], unchecked[i]) for i in checked[1]]
+        cache.store([(key, document) for key, document in clean if key], loaded.all_keys)
+
+    if loaded.diagnostics or sum(len(d.text) for d in unchecked) < PARALLEL_VALIDATE_BYTES:
+        checked = _schema_check(unchecked)
+        remember(checked)
+        diagnostics = loaded.diagnostics + checked[0]
         if diagnostics:
             return None, [], _sorted(diagnostics)
         return _build_and_analyse(settings, units, on_built)
-    # A large project: the JSON Schema check runs on the second core while this one builds
-    # and analyses on the assumption that it will pass. If it does not, what was built from
-    # invalid input (and anything that failed on it) is thrown away: the author sees the
-    # schema errors, exactly as without the second core.
-    schema_check = Background(lambda: validate_documents(all_documents))
+    # A large change: the JSON Schema check (then writing the cache) runs on the second core
+    # while this one builds and analyses on the assumption that it will pass. If it does not,
+    # what was built from invalid input (and anything that failed on it) is thrown away: the
+    # author sees the schema errors, exactly as without the second core.
+    schema_check = Background(lambda: _schema_check(unchecked), then=remember)
     try:
         result = _build_and_analyse(settings, units, on_built)
     except Exception:
-        if schema_errors := schema_check.result():
+        if schema_errors := schema_check.result()[0]:
             return None, [], _sorted(schema_errors)
         raise
-    if schema_errors := schema_check.result():
+    if schema_errors := schema_check.result()[0]:
         return None, [], _sorted(schema_errors)
     return result
 

@@ -29,19 +29,29 @@ class LocatedDict(dict[str, Any]):
     """A mapping that knows where it, its keys and its values are in the source.
 
     Most positions are never asked for (only objects and errors need one), so the loader
-    leaves the YAML node behind and the positions are worked out on first use.
+    leaves the YAML node behind (or the file cache its flat list of positions) and the
+    positions are worked out on first use.
     """
 
     location: SourceLocation
     key_locations: dict[str, SourceLocation]
     value_locations: dict[str, SourceLocation]
     _source: tuple[Path, yaml.MappingNode, dict[int, str] | None]
+    _positions: tuple[Path, tuple[int, ...]]
 
     def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
-        source = self.__dict__.pop("_source", None)
-        if source is None:
+        attributes = self.__dict__
+        if "_source" in attributes:
+            self._locate_from_node(*attributes.pop("_source"))
+        elif "_positions" in attributes:
+            self._locate_from_positions(*attributes.pop("_positions"))
+        else:
             raise AttributeError(name)
-        path, node, odd_keys = source
+        return attributes[name]
+
+    def _locate_from_node(
+        self, path: Path, node: yaml.MappingNode, odd_keys: dict[int, str] | None
+    ) -> None:
         mark = node.start_mark
         self.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
         key_locations: dict[str, SourceLocation] = {}
@@ -59,7 +69,21 @@ class LocatedDict(dict[str, Any]):
                 )
         self.key_locations = key_locations
         self.value_locations = value_locations
-        return self.__dict__[name]
+
+    def _locate_from_positions(self, path: Path, positions: tuple[int, ...]) -> None:
+        self.location = _new_location(SourceLocation, (path, positions[0], positions[1]))
+        key_locations: dict[str, SourceLocation] = {}
+        value_locations: dict[str, SourceLocation] = {}
+        for i, key in enumerate(self):
+            at = 2 + 4 * i
+            key_locations[key] = _new_location(
+                SourceLocation, (path, positions[at], positions[at + 1])
+            )
+            value_locations[key] = _new_location(
+                SourceLocation, (path, positions[at + 2], positions[at + 3])
+            )
+        self.key_locations = key_locations
+        self.value_locations = value_locations
 
 
 class LocatedList(list[Any]):
@@ -68,19 +92,25 @@ class LocatedList(list[Any]):
     location: SourceLocation
     item_locations: list[SourceLocation]
     _source: tuple[Path, yaml.SequenceNode]
+    _positions: tuple[Path, tuple[int, ...]]
 
     def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
-        source = self.__dict__.pop("_source", None)
-        if source is None:
+        attributes = self.__dict__
+        if "_source" in attributes:
+            path, node = attributes.pop("_source")
+            positions = [node.start_mark.line + 1, node.start_mark.column + 1]
+            for child in node.value:
+                positions += (child.start_mark.line + 1, child.start_mark.column + 1)
+        elif "_positions" in attributes:
+            path, positions = attributes.pop("_positions")
+        else:
             raise AttributeError(name)
-        path, node = source
-        mark = node.start_mark
-        self.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
+        self.location = _new_location(SourceLocation, (path, positions[0], positions[1]))
         self.item_locations = [
-            _new_location(SourceLocation, (path, c.start_mark.line + 1, c.start_mark.column + 1))
-            for c in node.value
+            _new_location(SourceLocation, (path, positions[at], positions[at + 1]))
+            for at in range(2, len(positions), 2)
         ]
-        return self.__dict__[name]
+        return attributes[name]
 
 
 @dataclass
@@ -252,11 +282,12 @@ def _key_text(key: Any) -> str:
     return str(key).lower() if isinstance(key, bool) else str(key)
 
 
-def load_file(path: Path) -> LoadResult:
-    """Load one YAML file; syntax errors and duplicate keys become diagnostics."""
+def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
+    """Load one YAML file (its bytes, when the caller has read them already); syntax errors and
+    duplicate keys become diagnostics."""
     result = LoadResult()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         result.diagnostics.append(
             Diagnostic(

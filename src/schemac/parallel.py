@@ -12,6 +12,8 @@ SCHEMAC_JOBS=1 turns the child off (for debugging and profiling).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import pickle
 import sys
@@ -37,17 +39,58 @@ def can_fork() -> bool:
     return (os.cpu_count() or 1) > 1
 
 
-class Background(Generic[T]):
-    """`function()` running in a forked child; `result()` waits for it."""
+# Children that sent their result and still finish follow-up work (writing the cache).
+_finishing: set[int] = set()
+_waits_at_exit: list[bool] = []  # registered once, at the first fork rather than on import
 
-    def __init__(self, function: Callable[[], T], *, fork: bool = True) -> None:
+
+def wait_for_children() -> None:
+    """Wait until every child's follow-up work is done (run at exit, and by tests and the
+    benchmark before they look at what the children wrote)."""
+    while _finishing:
+        pid = _finishing.pop()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _reap_finished() -> None:
+    for pid in list(_finishing):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _finishing.discard(pid)
+
+
+
+class Background(Generic[T]):
+    """`function()` running in a forked child; `result()` waits for it.
+
+    `then(result)` is follow-up work whose outcome nobody waits for (writing a cache): the
+    child does it after sending its result, or the parent right after computing the result
+    itself. A child's result counts only if it arrives complete (it unpickles).
+    """
+
+    def __init__(
+        self,
+        function: Callable[[], T],
+        *,
+        then: Callable[[T], None] | None = None,
+        fork: bool = True,
+    ) -> None:
         self._function = function
+        self._then = then
         self._pid = 0
         self._read_fd = -1
         if fork and can_fork():
+            _reap_finished()
             self._start()
 
     def _start(self) -> None:
+        if not _waits_at_exit:
+            atexit.register(wait_for_children)
+            _waits_at_exit.append(True)
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()
@@ -55,36 +98,43 @@ class Background(Generic[T]):
             os.close(read_fd)
             os.close(write_fd)
             return
-        if pid == 0:  # the child: compute, send, and leave without running any exit handler
-            status = 1
+        if pid == 0:  # the child: compute, send, follow up, and leave without exit handlers
             try:
                 os.close(read_fd)
-                payload = pickle.dumps(self._function(), protocol=pickle.HIGHEST_PROTOCOL)
+                result = self._function()
                 with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(payload)
-                status = 0
+                    pipe.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                if self._then is not None:
+                    self._then(result)
             except BaseException:
                 pass
             finally:
-                os._exit(status)
+                os._exit(0)
         os.close(write_fd)
         self._pid = pid
         self._read_fd = read_fd
 
     def discard(self) -> None:
-        """Stop waiting for the child (the parent is failing anyway): close the pipe, reap it."""
+        """Stop waiting for the child (the parent is failing anyway)."""
         if self._pid:
             pid, self._pid = self._pid, 0
             os.close(self._read_fd)  # a child still writing gets EPIPE and exits
-            os.waitpid(pid, 0)
+            _finishing.add(pid)
 
     def result(self) -> T:
         if self._pid:
             pid, self._pid = self._pid, 0
             with os.fdopen(self._read_fd, "rb") as pipe:
-                payload = pipe.read()
-            _, status = os.waitpid(pid, 0)
-            if os.waitstatus_to_exitcode(status) == 0 and payload:
+                payload = pipe.read()  # until the child closes its end: the result is complete
+            _finishing.add(pid)
+            _reap_finished()
+            try:
                 result: T = pickle.loads(payload)
+            except Exception:  # the child failed before it sent everything: do it here
+                pass
+            else:
                 return result
-        return self._function()  # no child, or it failed: the same work, here
+        result = self._function()
+        if self._then is not None:
+            self._then(result)
+        return result
