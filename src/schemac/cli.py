@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -68,12 +69,20 @@ def _root(
     """schemac: PostgreSQL schemas declared in YAML, compiled to Flyway migrations."""
 
 
+def _collector_off_for_the_process() -> None:
+    """validate and compile run once and exit: with the cyclic garbage collector off for good,
+    it never walks the compiled project (a pause of about 0.06 s at 1,000 tables), and nothing
+    this short process allocates needs it (a compile leaves a few hundred cyclic objects)."""
+    gc.disable()
+
+
 @app.command()
 def validate(project: ProjectOption = None) -> None:
     """Check the YAML (syntax, JSON Schema, references, names, cycles) and report every error."""
     from schemac.compiler import compile_project, open_project
 
     def action() -> int:
+        _collector_off_for_the_process()
         settings = open_project(project)
         compiled = compile_project(settings)
         return len(compiled.objects)
@@ -101,6 +110,7 @@ def compile_command(
     from schemac.emit import emit
 
     def action() -> tuple[int, object]:
+        _collector_off_for_the_process()
         settings = open_project(project)
         compiled = compile_project(settings)
         return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import mmap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -211,17 +212,25 @@ def _compile_project(settings: Settings) -> Compiled:
     return Compiled(settings, project, objects, concurrent, seeds)
 
 
+_CLAIMED_BY_CHILD = 1
+_CLAIMED_BY_PARENT = 2
+
+_Forms = tuple[str, str | None]
+
+
 class _RenderAhead:
-    """In a large project, seven objects in eight are rendered on the second core, starting as
-    soon as the model is built, while this core analyses it and then renders the rest (the
-    split that finished both at once at 1,000 tables). Each
-    object's text depends on nothing but the object, so the split never shows in the output;
-    if analysis finds errors, the rendered text is thrown away."""
+    """In a large project, the second core renders objects from the first one on, starting as
+    soon as the model is built; this core analyses meanwhile and then renders from the last
+    one back, until the two meet. Each object is claimed in a byte of memory both processes
+    share, so the split adapts to however fast each side is. Two that claim the same object at
+    once both render it: the text depends on nothing but the object, so the split never shows
+    in the output. If analysis finds errors, what was rendered is thrown away."""
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
-        self.share: list[tuple[str, Any]] = []
-        self.job: Background[list[tuple[str, str | None]]] | None = None
+        self.sources: list[tuple[str, Any]] = []
+        self.claims = mmap.mmap(-1, 1)
+        self.job: Background[list[_Forms]] | None = None
 
     def start(self, project: m.Project) -> None:
         sources = [(kind, obj) for kind, _, _, obj in node_sources(project)]
@@ -231,19 +240,41 @@ class _RenderAhead:
         # template costs more than rendering it a hundred times).
         for kind in {kind for kind, _ in sources}:
             self.renderer.template(kind)
-        share = self.share = [source for i, source in enumerate(sources) if i % 8]
-        render = self.renderer.render_forms
-        self.job = Background(lambda: [render(kind, obj) for kind, obj in share])
+        self.sources = sources
+        self.claims = mmap.mmap(-1, len(sources))  # anonymous and shared with the child
+        self.job = Background(self._render_from_the_first)
 
-    def collect(self) -> dict[tuple[str, int], tuple[str, str | None]]:
-        """(kind, id of the object) -> its SQL forms, for the objects rendered ahead."""
+    def _render_from_the_first(self) -> list[_Forms]:
+        """The forms of objects 0, 1, ... up to the first one the parent has claimed. (Should
+        the child fail, the parent runs this itself, ignoring the child's claims.)"""
+        claims, render = self.claims, self.renderer.render_forms
+        rendered: list[_Forms] = []
+        for index, (kind, obj) in enumerate(self.sources):
+            if claims[index] == _CLAIMED_BY_PARENT:
+                break
+            claims[index] = _CLAIMED_BY_CHILD
+            rendered.append(render(kind, obj))
+        return rendered
+
+    def collect(self) -> dict[tuple[str, int], _Forms]:
+        """(kind, id of the object) -> its SQL forms, for every object of the project."""
         if self.job is None:
             return {}
+        claims, render = self.claims, self.renderer.render_forms
+        mine: dict[int, _Forms] = {}
+        for index in range(len(self.sources) - 1, -1, -1):
+            if claims[index] == _CLAIMED_BY_CHILD:
+                break
+            claims[index] = _CLAIMED_BY_PARENT
+            mine[index] = render(*self.sources[index])
         job, self.job = self.job, None
-        return {
-            (kind, id(obj)): forms
-            for (kind, obj), forms in zip(self.share, job.result(), strict=True)
-        }
+        theirs = job.result()
+        forms: dict[tuple[str, int], _Forms] = {}
+        for index, (kind, obj) in enumerate(self.sources):
+            found = mine.get(index) or (theirs[index] if index < len(theirs) else None)
+            forms[(kind, id(obj))] = found or render(kind, obj)
+        self.claims.close()
+        return forms
 
     def discard(self) -> None:
         if self.job is not None:

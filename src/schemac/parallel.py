@@ -12,7 +12,6 @@ SCHEMAC_JOBS=1 turns the child off (for debugging and profiling).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import pickle
@@ -39,14 +38,15 @@ def can_fork() -> bool:
     return (os.cpu_count() or 1) > 1
 
 
-# Children that sent their result and still finish follow-up work (writing the cache).
+# Children that sent their result and may still finish follow-up work (writing the cache).
+# Nobody waits for them: a `schemac` command exits as soon as its own work is done, and a
+# child finishes writing on its own (each file atomically, so a reader sees all or nothing).
 _finishing: set[int] = set()
-_waits_at_exit: list[bool] = []  # registered once, at the first fork rather than on import
 
 
 def wait_for_children() -> None:
-    """Wait until every child's follow-up work is done (run at exit, and by tests and the
-    benchmark before they look at what the children wrote)."""
+    """Wait until every child's follow-up work is done (tests and the benchmark, before they
+    look at what the children wrote or time the next run)."""
     while _finishing:
         pid = _finishing.pop()
         with contextlib.suppress(ChildProcessError):
@@ -61,7 +61,6 @@ def _reap_finished() -> None:
             done = pid
         if done:
             _finishing.discard(pid)
-
 
 
 class Background(Generic[T]):
@@ -88,9 +87,6 @@ class Background(Generic[T]):
             self._start()
 
     def _start(self) -> None:
-        if not _waits_at_exit:
-            atexit.register(wait_for_children)
-            _waits_at_exit.append(True)
         read_fd, write_fd = os.pipe()
         try:
             pid = os.fork()
@@ -105,6 +101,9 @@ class Background(Generic[T]):
                 with os.fdopen(write_fd, "wb") as pipe:
                     pipe.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
                 if self._then is not None:
+                    # Follow-up work yields the cores to the compile still running, and to the
+                    # next command once this process's parent has exited.
+                    os.nice(19)
                     self._then(result)
             except BaseException:
                 pass
