@@ -117,6 +117,32 @@ def test_model_errors_are_the_same_on_two_cores(
 
 
 @needs_fork
+@pytest.mark.parametrize(
+    ("original", "broken", "code"),
+    [
+        ("{type: boolean", "{type: boolean, type: text", "E102"),  # duplicate key
+        ("    columns:\n", "    columns:\n   - [unclosed\n", "E101"),  # YAML syntax
+    ],
+    ids=["duplicate-key", "syntax-error"],
+)
+def test_load_errors_in_files_parsed_on_the_second_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, original: str, broken: str, code: str
+) -> None:
+    """The last files are parsed in the child (compiler.CHILD_LOAD_SHARE): their load errors
+    must come back located exactly as a one-process compile reports them."""
+    write_project(tmp_path, TABLES)
+    last = sorted((tmp_path / "schema").glob("*.yaml"))[-1]
+    text = last.read_text(encoding="utf-8")
+    assert original in text
+    last.write_text(text.replace(original, broken, 1), encoding="utf-8")
+    monkeypatch.setenv("SCHEMAC_NO_CACHE", "1")
+    serial = _errors(tmp_path, monkeypatch, jobs="1")
+    parallel = _errors(tmp_path, monkeypatch, jobs=None)
+    assert serial == parallel
+    assert any(f"error[{code}]" in line and last.name in line for line in serial)
+
+
+@needs_fork
 def test_background_work_runs_in_another_process() -> None:
     assert Background(os.getpid).result() != os.getpid()
 

@@ -17,15 +17,17 @@ from schemac.analyse import Node, analyse, node_sources
 from schemac.build import UnitInput, build_project
 from schemac.diagnostics import Diagnostic
 from schemac.errors import InvalidInput, UsageError
-from schemac.filecache import FileCache
-from schemac.loader import Document, load_file
+from schemac.filecache import FileCache, pack, unpack
+from schemac.loader import Document, LoadResult, load_file
 from schemac.parallel import Background
 from schemac.project import Settings, discover_units, find_project_root, load_settings
 from schemac.render import Renderer, check_placeholders, make_environment
 from schemac.validate import validate_document
 
 # Below these sizes a second process costs more than it saves (a fork takes about 10 ms).
-PARALLEL_VALIDATE_BYTES = 256 * 1024  # of YAML text
+PARALLEL_LOAD_BYTES = 256 * 1024  # of YAML to parse (not in the cache)
+PARALLEL_VALIDATE_BYTES = 256 * 1024
+CHILD_LOAD_SHARE = 0.38  # parse + pack there takes as long as parse of the rest here
 PARALLEL_RENDER_NODES = 1000
 
 
@@ -54,14 +56,25 @@ class LoadedProject:
     unchecked: list[Document]  # parsed this run: the JSON Schema check has not seen them yet
     cache_keys: list[str | None]  # per unchecked document; None: it had load errors, never cached
     all_keys: set[str]  # the cache key of every file in the project
+    parsed_bytes: int = 0  # the size of the files parsed this run
+
+
+@dataclass
+class _ToParse:
+    path: Path
+    raw: bytes | None
+    key: str | None
+    result: LoadResult | None = None
 
 
 def load_project_documents(settings: Settings, cache: FileCache) -> LoadedProject:
     """Every YAML file of the project: from the cache when its bytes were loaded and checked
     before, parsed otherwise."""
     loaded = LoadedProject([], [], [], [], set())
+    slots: list[tuple[int, str, list[Document | _ToParse]]] = []
+    to_parse: list[_ToParse] = []
     for index, unit in enumerate(discover_units(settings.schema_dir)):
-        documents: list[Document] = []
+        unit_slots: list[Document | _ToParse] = []
         for path in unit.files:
             try:
                 raw: bytes | None = path.read_bytes()
@@ -73,15 +86,66 @@ def load_project_documents(settings: Settings, cache: FileCache) -> LoadedProjec
                 loaded.all_keys.add(key)
                 remembered = cache.load(path, key)
                 if remembered is not None:
-                    documents.append(remembered)
+                    unit_slots.append(remembered)
                     continue
-            result = load_file(path, raw)
+            pending = _ToParse(path, raw, key)
+            unit_slots.append(pending)
+            to_parse.append(pending)
+        slots.append((index, unit.name, unit_slots))
+    loaded.parsed_bytes = sum(len(p.raw or b"") for p in to_parse)
+    _parse(to_parse, loaded.parsed_bytes)
+    for index, name, unit_slots in slots:
+        documents: list[Document] = []
+        for slot in unit_slots:
+            if isinstance(slot, Document):
+                documents.append(slot)
+                continue
+            result = slot.result
+            assert result is not None
             loaded.diagnostics.extend(result.diagnostics)
             documents.extend(result.documents)
             loaded.unchecked.extend(result.documents)
-            loaded.cache_keys.extend([None if result.diagnostics else key] * len(result.documents))
-        loaded.units.append(UnitInput(index, unit.name, documents))
+            key = None if result.diagnostics else slot.key
+            loaded.cache_keys.extend([key] * len(result.documents))
+        loaded.units.append(UnitInput(index, name, documents))
     return loaded
+
+
+def _parse(files: list[_ToParse], total_bytes: int) -> None:
+    """Parse each file into its `result`. Many bytes to parse: the last files (CHILD_LOAD_SHARE
+    of the bytes) are parsed on the second core meanwhile and come back packed as the file
+    cache packs them: unpacking costs a fifth of parsing, and packing is the child's."""
+    first_for_child = len(files)
+    if total_bytes >= PARALLEL_LOAD_BYTES:
+        share = 0
+        while first_for_child > 1 and share < total_bytes * CHILD_LOAD_SHARE:
+            first_for_child -= 1
+            share += len(files[first_for_child].raw or b"")
+    child_share = files[first_for_child:]
+    parsed_there = Background(
+        lambda: [_parse_packed(item) for item in child_share], fork=bool(child_share)
+    )
+    for item in files[:first_for_child]:
+        item.result = load_file(item.path, item.raw)
+    for item, packed in zip(child_share, parsed_there.result(), strict=True):
+        item.result = _unpacked(item, packed)
+
+
+def _parse_packed(item: _ToParse) -> tuple[list[Diagnostic], bytes | None, bool]:
+    """(load diagnostics, the document packed, whether there is a document) of one file."""
+    result = load_file(item.path, item.raw)
+    if not result.documents:
+        return result.diagnostics, None, False
+    return result.diagnostics, pack(result.documents[0].data), True
+
+
+def _unpacked(item: _ToParse, packed: tuple[list[Diagnostic], bytes | None, bool]) -> LoadResult:
+    diagnostics, payload, has_document = packed
+    if not has_document:
+        return LoadResult([], diagnostics)
+    if payload is None:  # a value packing cannot hold: parse it here after all
+        return load_file(item.path, item.raw)
+    return LoadResult([Document(item.path, unpack(payload, item.path), "")], diagnostics)
 
 
 def _schema_check(documents: list[Document]) -> tuple[list[Diagnostic], list[int]]:
@@ -126,7 +190,7 @@ def _validate_project(
         clean = [(loaded.cache_keys[i], unchecked[i]) for i in checked[1]]
         cache.store([(key, document) for key, document in clean if key], loaded.all_keys)
 
-    if loaded.diagnostics or sum(len(d.text) for d in unchecked) < PARALLEL_VALIDATE_BYTES:
+    if loaded.diagnostics or loaded.parsed_bytes < PARALLEL_VALIDATE_BYTES:
         checked = _schema_check(unchecked)
         remember(checked)
         diagnostics = loaded.diagnostics + checked[0]
@@ -177,7 +241,8 @@ def compile_project(settings: Settings) -> Compiled:
 
 
 def _compile_project(settings: Settings) -> Compiled:
-    renderer = Renderer(make_environment(settings.templates_dir))
+    templates_cache = FileCache(settings.root).templates_folder()
+    renderer = Renderer(make_environment(settings.templates_dir, templates_cache))
     ahead = _RenderAhead(renderer)
     try:
         project, nodes, diagnostics = _validate_project(settings, ahead.start)

@@ -8,7 +8,8 @@ the exact bytes it was made from. Its name is a hash of those bytes together wit
 that decides how they load (this format, Python, PyYAML, and the source of the loader and the
 validator), so a change to any of them misses. An entry that cannot be read, fails its own
 checksum or does not decode is a miss too; the cache never turns a good run into a failed one.
-The folder ignores itself in git. SCHEMAC_NO_CACHE=1 turns the cache off.
+The folder ignores itself in git; `templates/` inside it holds Jinja's compiled templates.
+SCHEMAC_NO_CACHE=1 turns both off.
 """
 
 from __future__ import annotations
@@ -58,6 +59,24 @@ class FileCache:
     def key(raw: bytes) -> str:
         return hashlib.sha256(_fingerprint() + raw).hexdigest()
 
+    def _prepare(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            _write_atomic(ignore, b"# schemac's cache: never committed\n*\n")
+
+    def templates_folder(self) -> Path | None:
+        """Where Jinja keeps compiled templates (None: no cache, or no place for one)."""
+        if not self.enabled:
+            return None
+        folder = self.folder / "templates"
+        try:
+            self._prepare()
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return folder
+
     def load(self, path: Path, key: str) -> Document | None:
         """The document of `path` as stored under `key`, or None when there is no usable entry."""
         if not self.enabled:
@@ -70,10 +89,7 @@ class FileCache:
         if hashlib.sha256(payload).digest() != checksum:
             return None
         try:
-            version, encoded = marshal.loads(payload)
-            if version != FORMAT:
-                return None
-            return Document(path, _decode(encoded, path, {}), "")
+            return Document(path, unpack(payload, path), "")
         except (ValueError, TypeError, EOFError, KeyError, IndexError):
             return None
 
@@ -83,25 +99,36 @@ class FileCache:
         if not self.enabled:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                _write_atomic(ignore, b"# schemac's cache: never committed\n*\n")
+            self._prepare()
             for key, document in entries:
                 target = self.folder / (key + _SUFFIX)
                 if target.exists():
                     continue
-                try:
-                    encoded = _encode(document.data, {})
-                except _Uncacheable:
-                    continue
-                payload = marshal.dumps((FORMAT, encoded))
-                _write_atomic(target, hashlib.sha256(payload).digest() + payload)
+                payload = pack(document.data)
+                if payload is not None:
+                    _write_atomic(target, hashlib.sha256(payload).digest() + payload)
             for entry in self.folder.glob("*" + _SUFFIX):
                 if entry.name[: -len(_SUFFIX)] not in keep:
                     entry.unlink(missing_ok=True)
         except OSError:
             return  # a read-only checkout, a full disk: the next run parses again
+
+
+def pack(data: Any) -> bytes | None:
+    """A loaded document's data and positions as bytes (None: a value the format cannot hold).
+    Also how a second core hands the files it parsed to the first."""
+    try:
+        return marshal.dumps((FORMAT, _encode(data, {})))
+    except _Uncacheable:
+        return None
+
+
+def unpack(payload: bytes, path: Path) -> Any:
+    """What `pack` packed, as LocatedDict/LocatedList again (positions worked out on use)."""
+    version, encoded = marshal.loads(payload)
+    if version != FORMAT:
+        raise ValueError(f"cache format {version}, not {FORMAT}")
+    return _decode(encoded, path, {})
 
 
 def _write_atomic(target: Path, content: bytes) -> None:
@@ -142,6 +169,11 @@ def _encode(value: Any, memo: dict[int, Any]) -> Any:
 
 def _encode_mapping(value: LocatedDict, memo: dict[int, Any]) -> tuple[Any, tuple[int, ...]]:
     body: dict[str, Any] = {}
+    unpacked = value.__dict__.get("_positions")
+    if unpacked is not None:  # unpacked from bytes and never asked for a position since
+        for key, item in value.items():
+            body[key] = item if type(item) in _SCALAR_TYPES else _encode(item, memo)
+        return body, unpacked[1]
     source = value.__dict__.get("_source")
     if source is not None and source[2] is None and len(source[1].value) == len(value):
         # Positions never asked for are still in the YAML node: read them from its marks, in
@@ -164,8 +196,11 @@ def _encode_mapping(value: LocatedDict, memo: dict[int, Any]) -> tuple[Any, tupl
 
 
 def _encode_sequence(value: LocatedList, memo: dict[int, Any]) -> tuple[Any, tuple[int, ...]]:
+    unpacked = value.__dict__.get("_positions")
     source = value.__dict__.get("_source")
-    if source is not None:
+    if unpacked is not None:
+        positions = list(unpacked[1])
+    elif source is not None:
         node = source[1]
         positions = [node.start_mark.line + 1, node.start_mark.column + 1]
         for child in node.value:

@@ -86,11 +86,11 @@ def sql_literal(value: Any) -> str:
 
 
 class _CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
-    """Templates compiled by an earlier run, in Jinja's own per-user cache folder (0700, in the
-    temp directory). Jinja keys each entry by template file and checks it against the
-    template's source and the Python version, so an edited template is compiled afresh.
-    Compiling the templates costs more than rendering a thousand tables; a cache that cannot
-    be read or written is simply not used."""
+    """Templates compiled by an earlier run (in the project's .schemac/cache/templates). Jinja
+    keys each entry by template file and checks it against the template's source and the
+    Python version, so an edited template is compiled afresh. Compiling the templates costs
+    more than rendering a thousand tables; an entry that cannot be read or written is simply
+    not used."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
@@ -103,14 +103,11 @@ class _CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
-def _compiled_template_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return _CompiledTemplateCache(pattern="schemac-%s.cache")
-    except (OSError, RuntimeError):  # no safe per-user folder: compile every time
-        return None
-
-
-def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
+def make_environment(
+    override_dir: Path | None = None, compiled_dir: Path | None = None
+) -> jinja2.Environment:
+    """The Jinja environment: a project's own templates first, then the built-in ones;
+    compiled templates kept in `compiled_dir` between runs when given."""
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
@@ -124,7 +121,9 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         autoescape=False,  # SQL, not HTML: quoting is done by the filters
         extensions=["jinja2.ext.do"],
         auto_reload=False,  # a run never sees a template change; skips a stat per render
-        bytecode_cache=_compiled_template_cache(),
+        bytecode_cache=(
+            None if compiled_dir is None else _CompiledTemplateCache(str(compiled_dir), "%s.cache")
+        ),
     )
     env.filters.update(
         ident=quote_ident,
