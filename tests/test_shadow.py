@@ -74,7 +74,8 @@ def database_names(server: PostgresServer) -> set[str]:
 def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
     with PostgresServer.embedded() as server:
         url = server.url("postgres")
-        assert url.startswith("postgresql://postgres@127.0.0.1:")
+        assert url.startswith("postgresql://postgres:")
+        assert "@127.0.0.1:" in url
         with psycopg.connect(url) as connection:
             settings = dict(
                 connection.execute(
@@ -93,6 +94,28 @@ def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
         }
         assert superuser == (True,)
         assert server.version >= 180000
+
+
+def test_embedded_server_refuses_a_connection_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Any local user can reach 127.0.0.1: the shadow server must not trust them."""
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-such-pgpass"))
+    with PostgresServer.embedded() as server:
+        url = server.url("postgres")
+        password = url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
+        assert len(password) >= 24
+        port = url.split("@127.0.0.1:", 1)[1].split("/", 1)[0]
+        for attempt in (
+            f"postgresql://postgres@127.0.0.1:{port}/postgres",
+            f"postgresql://postgres:wrong@127.0.0.1:{port}/postgres",
+        ):
+            with pytest.raises(psycopg.OperationalError, match="password"):
+                psycopg.connect(attempt, connect_timeout=5).close()
+        data_directory = server.data_directory
+        assert data_directory is not None
+        assert not list(data_directory.glob("*password*"))  # the file initdb read is gone
         assert server.is_embedded
 
 

@@ -90,7 +90,7 @@ class FileCache:
             return None
         try:
             return Document(path, unpack(payload, path), "")
-        except (ValueError, TypeError, EOFError, KeyError, IndexError):
+        except (ValueError, TypeError, EOFError, KeyError, IndexError, AttributeError):
             return None
 
     def store(self, entries: Iterable[tuple[str, Document]], keep: set[str]) -> None:

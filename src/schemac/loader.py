@@ -25,6 +25,10 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 _new_location = tuple.__new__
 
 
+_MAPPING_POSITIONS = frozenset({"location", "key_locations", "value_locations"})
+_SEQUENCE_POSITIONS = frozenset({"location", "item_locations"})
+
+
 class LocatedDict(dict[str, Any]):
     """A mapping that knows where it, its keys and its values are in the source.
 
@@ -41,6 +45,8 @@ class LocatedDict(dict[str, Any]):
 
     def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
         attributes = self.__dict__
+        if name not in _MAPPING_POSITIONS:  # copy, pickle and friends probe for hooks
+            raise AttributeError(name)
         if "_source" in attributes:
             self._locate_from_node(*attributes.pop("_source"))
         elif "_positions" in attributes:
@@ -96,6 +102,8 @@ class LocatedList(list[Any]):
 
     def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
         attributes = self.__dict__
+        if name not in _SEQUENCE_POSITIONS:
+            raise AttributeError(name)
         if "_source" in attributes:
             path, node = attributes.pop("_source")
             positions = [node.start_mark.line + 1, node.start_mark.column + 1]

@@ -316,6 +316,9 @@ class _EmbeddedCluster:
         self.log_path = self.root / "server.log"
         self.port = 0
         self.postmaster_pid = 0
+        # The server listens on 127.0.0.1, where any local user could connect: every
+        # connection needs this password (SCRAM), which only this process knows.
+        self.password = secrets.token_urlsafe(24)
         self._guardian: subprocess.Popen[bytes] | None = None
         self._guardian_pipe = -1
         self._stopped = False
@@ -404,10 +407,19 @@ class _EmbeddedCluster:
     def _initdb(self) -> None:
         # The C.UTF-8 locale is built into glibc, so it exists on every Linux; elsewhere use C.
         locale = "C.UTF-8" if sys.platform.startswith("linux") else "C"
-        returncode, output = self._run_tool(
-            "initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
-            f"--locale={locale}", f"--username={SUPERUSER}", "--no-sync", "--no-instructions",
-        )  # fmt: skip
+        password_file = self.root / "superuser-password"
+        password_file.touch(mode=0o600)
+        password_file.write_text(self.password + "\n", encoding="utf-8")
+        if self.account is not None:
+            self.account.give(password_file)
+        try:
+            returncode, output = self._run_tool(
+                "initdb", "-D", str(self.data_dir), "--auth=scram-sha-256",
+                f"--pwfile={password_file}", "--encoding=UTF8", f"--locale={locale}",
+                f"--username={SUPERUSER}", "--no-sync", "--no-instructions",
+            )  # fmt: skip
+        finally:
+            password_file.unlink(missing_ok=True)
         if returncode != 0:
             raise EnvironmentFailure(
                 f"initdb ({self.bin_dir}) failed with exit code {returncode}:\n{output.strip()}"
@@ -481,7 +493,8 @@ class PostgresServer:
         atexit.register(cluster.stop)
         try:
             cluster.start()
-            server = cls(f"postgresql://{SUPERUSER}@127.0.0.1:{cluster.port}/postgres",
+            login = f"{SUPERUSER}:{quote(cluster.password, safe='')}"
+            server = cls(f"postgresql://{login}@127.0.0.1:{cluster.port}/postgres",
                          cluster=cluster)  # fmt: skip
             server._version = server._query_version()
         except BaseException:
