@@ -81,21 +81,35 @@ def test_two_processes_write_the_same_bytes_as_one(
         assert parallel[name] == content, f"{name} differs when compiled on two cores"
 
 
+def _reports_of_a_broken_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: int, original: str, broken: str
+) -> tuple[Path, list[str], list[str]]:
+    """Write the project, replace `original` by `broken` in its file number `which`, and
+    return that file with the error reports of a one-process and a two-process compile (no
+    cache, so the second one parses and checks every file again, in two processes)."""
+    write_project(tmp_path, TABLES)
+    target = sorted((tmp_path / "schema").glob("*.yaml"))[which]
+    text = target.read_text(encoding="utf-8")
+    assert original in text
+    target.write_text(text.replace(original, broken, 1), encoding="utf-8")
+    monkeypatch.setenv("SCHEMAC_NO_CACHE", "1")
+    return (
+        target,
+        _errors(tmp_path, monkeypatch, jobs="1"),
+        _errors(tmp_path, monkeypatch, jobs=None),
+    )
+
+
 @needs_fork
 def test_schema_errors_found_beside_the_build_are_reported_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The JSON Schema check runs in the child while the parent builds: a wrong key must give
     the same report as a one-process compile, with no error from building invalid input."""
-    write_project(tmp_path, TABLES)
-    first = sorted((tmp_path / "schema").glob("*.yaml"))[0]
-    text = first.read_text(encoding="utf-8")
     # `columns` becomes a list: the schema check rejects it, and the build would crash on it.
-    broken = text.replace("    columns:\n", "    columns: [oops]\n    ignored_columns:\n", 1)
-    assert broken != text
-    first.write_text(broken, encoding="utf-8")
-    serial = _errors(tmp_path, monkeypatch, jobs="1")
-    parallel = _errors(tmp_path, monkeypatch, jobs=None)
+    _, serial, parallel = _reports_of_a_broken_project(
+        tmp_path, monkeypatch, 0, "    columns:\n", "    columns: [oops]\n    ignored_columns:\n"
+    )
     assert serial == parallel
     assert serial and all("error[E1" in line.splitlines()[0] for line in serial)
 
@@ -104,14 +118,9 @@ def test_schema_errors_found_beside_the_build_are_reported_alone(
 def test_model_errors_are_the_same_on_two_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_project(tmp_path, TABLES)
-    last = sorted((tmp_path / "schema").glob("*.yaml"))[-1]
-    text = last.read_text(encoding="utf-8")
-    broken = text.replace("{type: boolean", "{type: no_such_type", 1)
-    assert broken != text
-    last.write_text(broken, encoding="utf-8")
-    serial = _errors(tmp_path, monkeypatch, jobs="1")
-    parallel = _errors(tmp_path, monkeypatch, jobs=None)
+    _, serial, parallel = _reports_of_a_broken_project(
+        tmp_path, monkeypatch, -1, "{type: boolean", "{type: no_such_type"
+    )
     assert serial == parallel
     assert any("no_such_type" in line for line in serial)
 
@@ -130,14 +139,9 @@ def test_load_errors_in_files_parsed_on_the_second_core(
 ) -> None:
     """The last files are parsed in the child (compiler.CHILD_LOAD_SHARE): their load errors
     must come back located exactly as a one-process compile reports them."""
-    write_project(tmp_path, TABLES)
-    last = sorted((tmp_path / "schema").glob("*.yaml"))[-1]
-    text = last.read_text(encoding="utf-8")
-    assert original in text
-    last.write_text(text.replace(original, broken, 1), encoding="utf-8")
-    monkeypatch.setenv("SCHEMAC_NO_CACHE", "1")
-    serial = _errors(tmp_path, monkeypatch, jobs="1")
-    parallel = _errors(tmp_path, monkeypatch, jobs=None)
+    last, serial, parallel = _reports_of_a_broken_project(
+        tmp_path, monkeypatch, -1, original, broken
+    )
     assert serial == parallel
     assert any(f"error[{code}]" in line and last.name in line for line in serial)
 
