@@ -1,4 +1,5 @@
-"""The pipeline in one place: load, validate, build, analyse, render. No files are written here."""
+"""The pipeline in one place: load, validate, build, analyse, render. Nothing of generated/ is
+written here (only the file cache, .schemac/cache)."""
 
 from __future__ import annotations
 

@@ -2,10 +2,11 @@
 
 A compile is CPU-bound Python, so threads cannot help; a forked child inherits the loaded
 project for free (copy-on-write) and hands back only its small result through a pipe. The
-child never writes files or prints, and its result is exactly what the parent would have
+function prints and writes nothing, and its result is exactly what the parent would have
 computed, so output does not depend on whether a child ran: if forking is unavailable or
 turned off, or the child fails in any way, the parent computes the same function itself
-(and a real error then surfaces in the parent, with its normal handling).
+(and a real error then surfaces in the parent, with its normal handling). Only follow-up
+work (`then`, writing the file cache) writes, to files nothing else writes.
 
 SCHEMAC_JOBS=1 turns the child off (for debugging and profiling).
 """
