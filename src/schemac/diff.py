@@ -247,7 +247,7 @@ def plan_migration(
         roles, notes = role_statements(compiled, migrations)
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
-            from_migra = migra_statements(work_url, desired_url)
+            from_migra = _repair_partitioned(desired, migra_statements(work_url, desired_url))
         domain_facts = compare_facts(
             read_facts(work), read_facts(desired), lambda key: key.category != "domain"
         )
@@ -303,6 +303,81 @@ def _apply_in_working_order(conn: psycopg.Connection[Any], statements: list[str]
 def _one_line(statement: str) -> str:
     text = " ".join(statement.split())
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+# -- partitioned tables ---------------------------------------------------------------------------
+
+_INDEX_ON_TABLE = re.compile(
+    rf"^CREATE (?:UNIQUE )?INDEX (?P<name>{NAME}) ON (?P<only>ONLY )?"
+    rf"(?P<schema>{NAME})\.(?P<table>{NAME}) ",
+    re.I,
+)
+_KEY_USING_INDEX = re.compile(
+    rf"^alter table (?P<schema>{NAME})\.(?P<table>{NAME}) add constraint "
+    rf"(?P<name>{NAME}) .* using index {NAME};?$",
+    re.I | re.S,
+)
+
+
+def _repair_partitioned(desired: psycopg.Connection[Any], statements: list[str]) -> list[str]:
+    """migra writes a partitioned table's indexes as PostgreSQL reports them: `ON ONLY` the
+    parent (an index that stays invalid until every partition's index is attached, which migra
+    never does), one index per partition, and keys added `USING INDEX` (which PostgreSQL
+    refuses on a partitioned table). PostgreSQL builds all of that itself from the parent's
+    definition, so: indexes and key constraints a partition inherits are left out, an index
+    on the parent is created without ONLY (it cascades to the partitions), and a key of the
+    parent is added from its definition."""
+    inherited_indexes = {
+        (str(schema), str(name))
+        for schema, name in desired.execute(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_inherits i "
+            "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('i', 'I')"
+        ).fetchall()
+    }
+    inherited_constraints = {
+        (str(schema), str(name))
+        for schema, name in desired.execute(
+            "SELECT n.nspname, k.conname FROM pg_catalog.pg_constraint k "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace WHERE k.conparentid <> 0"
+        ).fetchall()
+    }
+    parent_keys = {
+        (str(schema), str(name)): str(definition)
+        for schema, name, definition in desired.execute(
+            "SELECT n.nspname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) "
+            "FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class t ON t.oid = k.conrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace "
+            "WHERE t.relkind = 'p' AND k.contype IN ('p', 'u', 'x')"
+        ).fetchall()
+    }
+    if not (inherited_indexes or parent_keys):
+        return statements
+    repaired: list[str] = []
+    for statement in statements:
+        index = _INDEX_ON_TABLE.match(statement)
+        if index:
+            name = (unquote(index["schema"]), unquote(index["name"]))
+            if name in inherited_indexes or name in parent_keys:
+                continue  # built by the partition's parent, or by the key added below
+            if index["only"]:
+                statement = statement[: index.start("only")] + statement[index.end("only") :]
+            repaired.append(statement)
+            continue
+        key = _KEY_USING_INDEX.match(statement)
+        if key:
+            name = (unquote(key["schema"]), unquote(key["name"]))
+            if name in inherited_constraints:
+                continue
+            if name in parent_keys:
+                repaired.append(
+                    f"alter table {key['schema']}.{key['table']} add constraint {key['name']} "
+                    f"{parent_keys[name]};"
+                )
+                continue
+        repaired.append(statement)
+    return repaired
 
 
 # -- renames --------------------------------------------------------------------------------------

@@ -371,3 +371,87 @@ def test_type_narrowing_is_destructive(project: Project, change: str) -> None:
             "changes the type of school.courses.code from character varying(20) to "
             "character varying(10)" in result.stderr
         )
+
+
+# -- partitions, exclusion constraints, domains ---------------------------------------------------
+
+EVENTS_TABLE = """\
+  events:
+    comment: Partitioned by month.
+    columns:
+      id: {type: bigint, not_null: true}
+      occurred_at: {type: timestamptz, not_null: true}
+    primary_key: [id, occurred_at]
+    partition_by: {strategy: range, key: [occurred_at]}
+    partitions:
+      events_2026_01: {from: ["2026-01-01"], to: ["2026-02-01"]}
+"""
+
+
+def test_partitioned_table_added_then_partitions_added(project: Project) -> None:
+    project.edit("tables:\n", "tables:\n" + EVENTS_TABLE)
+    sql = diff_and_prove(project, "events")
+    assert 'create table "school"."events"' in sql
+    assert "partition by range (occurred_at)" in sql
+    assert "events_2026_01" in sql
+    project.edit(
+        '      events_2026_01: {from: ["2026-01-01"], to: ["2026-02-01"]}\n',
+        '      events_2026_01: {from: ["2026-01-01"], to: ["2026-02-01"]}\n'
+        '      events_2026_02: {from: ["2026-02-01"], to: ["2026-03-01"]}\n'
+        "      events_default: {default: true}\n",
+    )
+    sql = diff_and_prove(project, "more event partitions")
+    assert "events_2026_02" in sql
+    assert "events_default" in sql
+    assert "events_2026_01" not in sql  # the existing partition is left alone
+    # migra writes a new index of a partitioned table `ON ONLY` the parent plus one per
+    # partition; schemac creates it on the parent, which builds the partitions' own.
+    project.edit(
+        "    partition_by: {strategy: range, key: [occurred_at]}\n",
+        "    partition_by: {strategy: range, key: [occurred_at]}\n"
+        "    indexes:\n"
+        "      - {columns: [occurred_at desc]}\n",
+    )
+    sql = diff_and_prove(project, "events by time")
+    assert "create index events_occurred_at_idx on school.events using btree" in sql
+    assert " on only " not in sql
+    assert "events_2026_02_occurred_at_idx" not in sql
+
+
+def test_exclusion_constraint_added(project: Project) -> None:
+    project.edit(
+        "    unique:\n      - [course_id, position]\n",
+        "    unique:\n      - [course_id, position]\n"
+        "    exclusions:\n"
+        "      - using: gist\n"
+        '        elements: [{expression: "int4range(\\"position\\", \\"position\\" + 10)", with: "&&"}]\n',
+    )
+    sql = diff_and_prove(project, "lessons keep their distance")
+    assert "exclude using gist" in sql
+    assert "with &&" in sql
+
+
+def test_domain_added_then_its_rules_changed(project: Project) -> None:
+    project.edit(
+        "enums:\n",
+        "domains:\n"
+        "  title_text:\n"
+        "    type: text\n"
+        '    checks: {title_length: "length(VALUE) <= 200"}\n'
+        "enums:\n",
+    )
+    sql = diff_and_prove(project, "title domain")
+    assert "create domain school.title_text as text" in sql
+    assert "constraint title_length check" in sql
+    project.edit(
+        '    checks: {title_length: "length(VALUE) <= 200"}\n',
+        '    checks: {title_length: "length(VALUE) <= 300"}\n'
+        "    default: \"'untitled'\"\n"
+        "    not_null: true\n",
+    )
+    sql = diff_and_prove(project, "longer titles")
+    assert "alter domain school.title_text set default 'untitled'::text;" in sql
+    assert "alter domain school.title_text set not null;" in sql
+    assert "drop constraint title_length" in sql
+    assert "add constraint title_length check" in sql
+    assert "<= 300" in sql
