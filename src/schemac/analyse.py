@@ -526,6 +526,8 @@ class _Analyser:
                 check(arg.type, fn.loc, fn.qname.schema)
             if fn.returns and not fn.returns.startswith("TABLE"):
                 check(fn.returns.removeprefix("SETOF "), fn.loc, fn.qname.schema)
+            for _, column_type in fn.returns_columns:
+                check(column_type, fn.loc, fn.qname.schema)
 
     def check_roles(self) -> None:
         def check(role: str, loc: SourceLocation | None) -> None:
@@ -764,9 +766,13 @@ class _Analyser:
                         "E364",
                         f"trigger '{tr.name}' calls unknown function {tr.function}",
                         tr.loc,
-                        hint=did_you_mean(str(tr.function), [str(q) for q in self.functions]),
+                        hint=did_you_mean(
+                            str(tr.function),
+                            # only a function that returns trigger is worth suggesting
+                            [str(q) for q, f in self.functions.items() if _returns_trigger(f)],
+                        ),
                     )
-            elif (fn.returns or "").lower() != "trigger":
+            elif not _returns_trigger(fn):
                 self.error(
                     "E365",
                     f"trigger '{tr.name}': function {tr.function} must return trigger",
@@ -873,3 +879,7 @@ def analyse(project: m.Project) -> Analysis:
     analyser.check()
     ordered = analyser.order()
     return Analysis(ordered, analyser.diagnostics)
+
+
+def _returns_trigger(function: m.Function) -> bool:
+    return (function.returns or "").lower() == "trigger"

@@ -812,11 +812,12 @@ class _Builder:
                 body = ""
         returns = f.get("returns")
         rendered_returns: str | None = None
+        returns_columns: tuple[tuple[str, str], ...] = ()
         if isinstance(returns, dict):
-            cols = ", ".join(
-                f"{quote_ident(c)} {self.render_type(t, schema)}"
-                for c, t in returns["table"].items()
+            returns_columns = tuple(
+                (c, self.render_type(t, schema)) for c, t in returns["table"].items()
             )
+            cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in returns_columns)
             rendered_returns = f"TABLE ({cols})"
         elif isinstance(returns, str):
             text = returns.strip()
@@ -856,6 +857,7 @@ class _Builder:
                     self.grants(grants_source, f.get("grants")),
                     f.get("comment"),
                     loc,
+                    returns_columns,
                 ),
             )
         )

@@ -281,6 +281,8 @@ class Function:
     grants: tuple[Grant, ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # `returns: {table: ...}`: each column's name and rendered type (also inside `returns`)
+    returns_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def identity_arguments(self) -> str:
