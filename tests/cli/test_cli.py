@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from command_line import run_schemac
 
 CASES = Path(__file__).parents[1] / "cases"
 
 
 def schemac(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "schemac", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_schemac(*args, cwd=cwd, timeout=120)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -8,10 +8,8 @@ once and cloned afterwards, so tests that share a baseline share its shadow.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from command_line import run_schemac
 from schemac import flyway
 from schemac.drift import read_migrations, run_script
 from schemac.shadow import PostgresServer, scratch_database
-
-SOURCE_ROOT = Path(__file__).resolve().parents[2] / "src"
 
 GLOBAL_YAML = """\
 extensions:
@@ -94,22 +91,6 @@ materialized_views:
 """
 
 SCHOOL_FILE = "schema/01_school.yaml"
-
-
-def run_schemac(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """The real command line, in a new process."""
-    environment = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT), **(env or {})}
-    environment.pop("SCHEMAC_DEV_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "schemac", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @dataclass

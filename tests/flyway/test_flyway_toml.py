@@ -16,12 +16,10 @@ migrates when the TOML's lock setting reaches Flyway (with Flyway's default lock
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+import command_line
 from schemac.flyway import file_checksum, jdbc_url, read_schema_history, scan_migrations
 from schemac.shadow import PostgresServer
 
@@ -59,18 +58,7 @@ GAMIFICATION_YAML = "04_gamification.yaml"
 
 def run_schemac(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """``python -m schemac <arguments>`` in ``project``, as a developer runs it."""
-    source = str(REPO_ROOT / "src")
-    path = os.environ.get("PYTHONPATH")
-    environment = {**os.environ, "PYTHONPATH": f"{source}{os.pathsep}{path}" if path else source}
-    return subprocess.run(
-        [sys.executable, "-m", "schemac", *arguments],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=SCHEMAC_TIMEOUT_SECONDS,
-        check=False,
-    )
+    return command_line.run_schemac(*arguments, cwd=project, timeout=SCHEMAC_TIMEOUT_SECONDS)
 
 
 def copy_platform(destination: Path) -> Path:
