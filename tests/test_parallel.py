@@ -24,6 +24,7 @@ from schemac.diagnostics import format_diagnostic  # noqa: E402
 from schemac.emit import emit  # noqa: E402
 from schemac.errors import InvalidInput  # noqa: E402
 from schemac.parallel import Background, can_fork, wait_for_children  # noqa: E402
+from schemac.render import builtin_templates_dir  # noqa: E402
 
 TABLES = 300  # about 1,600 objects and 370 KiB of YAML: above both thresholds
 
@@ -185,3 +186,18 @@ def test_a_discarded_child_is_reaped() -> None:
     wait_for_children()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+@needs_fork
+def test_the_second_core_compiles_every_template_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside the build, the child compiles all templates into .schemac/cache/templates, not
+    only those of the kinds this project uses (which are all the parent would compile)."""
+    write_project(tmp_path, TABLES)
+    _compile(tmp_path, monkeypatch, jobs=None)
+    wait_for_children()
+    compiled = list((tmp_path / ".schemac" / "cache" / "templates").glob("*.cache"))
+    shipped = list(builtin_templates_dir().glob("*.sql.j2"))
+    assert len(shipped) > 10
+    assert len(compiled) == len(shipped)

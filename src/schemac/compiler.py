@@ -181,7 +181,9 @@ def validate_project(settings: Settings) -> tuple[m.Project | None, list[Node], 
 
 
 def _validate_project(
-    settings: Settings, on_built: Callable[[m.Project], None] | None = None
+    settings: Settings,
+    on_built: Callable[[m.Project], None] | None = None,
+    before_check: Callable[[], None] | None = None,
 ) -> tuple[m.Project | None, list[Node], list[Diagnostic]]:
     cache = FileCache(settings.root)
     loaded = load_project_documents(settings, cache)
@@ -198,11 +200,17 @@ def _validate_project(
         if diagnostics:
             return None, [], _sorted(diagnostics)
         return _build_and_analyse(settings, units, on_built)
+
     # A large change: the JSON Schema check (then writing the cache) runs on the second core
     # while this one builds and analyses on the assumption that it will pass. If it does not,
     # what was built from invalid input (and anything that failed on it) is thrown away: the
     # author sees the schema errors, exactly as without the second core.
-    schema_check = Background(lambda: _schema_check(unchecked), then=remember)
+    def prepare_and_check() -> tuple[list[Diagnostic], list[int]]:
+        if before_check is not None:
+            before_check()
+        return _schema_check(unchecked)
+
+    schema_check = Background(prepare_and_check, then=remember)
     try:
         result = _build_and_analyse(settings, units, on_built)
     except Exception:
@@ -245,8 +253,11 @@ def _compile_project(settings: Settings) -> Compiled:
     templates_cache = FileCache(settings.root).templates_folder()
     renderer = Renderer(make_environment(settings.templates_dir, templates_cache))
     ahead = _RenderAhead(renderer)
+    # Where the schema check runs on the second core, that core first compiles the templates
+    # into the cache, so that this one finds them compiled when the model is built.
+    compile_templates = None if templates_cache is None else renderer.compile_all
     try:
-        project, nodes, diagnostics = _validate_project(settings, ahead.start)
+        project, nodes, diagnostics = _validate_project(settings, ahead.start, compile_templates)
         if diagnostics or project is None:
             raise InvalidInput(diagnostics)
         rendered = ahead.collect()
