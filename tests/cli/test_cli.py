@@ -166,9 +166,13 @@ def test_every_error_is_reported_not_only_the_first(tmp_path: Path) -> None:
 
 def test_project_templates_override_builtin_ones(project: Path) -> None:
     (project / "my-templates").mkdir()
+    # An override may import the shared macros itself, as the built-in templates once did
+    # (they now find them as the global `m`).
     (project / "my-templates" / "enum.sql.j2").write_text(
+        '{% import "_macros.sql.j2" as shared %}'
         "CREATE TYPE {{ obj.qname.sql }} AS ENUM ({% for v in obj['values'] %}{{ v | literal }}"
         "{{ ', ' if not loop.last }}{% endfor %}); -- house style\n"
+        '{{ shared.comment_on("TYPE", obj.qname.sql, "Moods.") }}\n'
     )
     (project / "schemac.yaml").write_text(
         (project / "schemac.yaml").read_text() + "templates_dir: my-templates\n"
@@ -177,6 +181,7 @@ def test_project_templates_override_builtin_ones(project: Path) -> None:
     state = (project / "generated" / "desired-state.sql").read_text()
     assert "CREATE TYPE \"core\".\"mood\" AS ENUM ('happy', 'sad'); -- house style" in state
     assert "CREATE TABLE" in state  # the other templates still come from the package
+    assert 'COMMENT ON TYPE "core"."mood" IS \'Moods.\';' in state
 
     # Compiled templates are cached between runs; an edited template must still take effect
     # (the same length, so only the content, not the size or the name, tells them apart).
