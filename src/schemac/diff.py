@@ -248,15 +248,16 @@ def plan_migration(
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
             from_migra = _repair_partitioned(desired, migra_statements(work_url, desired_url))
+        desired_facts = read_facts(desired)  # the desired database never changes in here
         domain_facts = compare_facts(
-            read_facts(work), read_facts(desired), lambda key: key.category != "domain"
+            read_facts(work), desired_facts, lambda key: key.category != "domain"
         )
         domains = supplement_statements(domain_facts)
         creates = [s for s in domains.statements if s.startswith("CREATE DOMAIN")]
         others = [s for s in domains.statements if not s.startswith("CREATE DOMAIN")]
         applied = _apply_in_working_order(work, [*roles, *creates, *from_migra, *others])
         with steps.step("comparing comments, privileges and options", "facts"):
-            supplement = supplement_statements(compare_facts(read_facts(work), read_facts(desired)))
+            supplement = supplement_statements(compare_facts(read_facts(work), desired_facts))
         unresolved = domains.unresolved + supplement.unresolved
         if unresolved:
             raise DiffFailed(
