@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from schemac import __version__
 from schemac.loader import Document, LocatedDict, LocatedList
 
 FORMAT = 1
@@ -42,7 +43,10 @@ def _fingerprint() -> bytes:
     digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{yaml.__version__}\0".encode())
     package = Path(__file__).parent
     for part in ("loader.py", "validate.py", "fastvalidate.py", "data/schemac.schema.json"):
-        digest.update((package / part).read_bytes())
+        try:
+            digest.update((package / part).read_bytes())
+        except OSError:  # installed without sources: the version has to stand for them
+            digest.update(f"{part}\0{__version__}\0".encode())
     return digest.digest()
 
 
