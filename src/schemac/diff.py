@@ -147,6 +147,12 @@ def diff_project(
         raise UsageError(
             "generated/ holds no migrations yet: run `schemac compile` to write the baseline"
         )
+    integrity = read_integrity(generated)
+    if integrity is not None and integrity.desired_state_sha256 == sha256(desired_state(compiled)):
+        # integrity.json names the desired state the (untouched) migrations build, as the
+        # baseline or the diff that proved it recorded: this YAML is that state. Nothing to
+        # diff, so no shadow database either.
+        return DiffOutcome()
     steps = Steps(progress)
     with contextlib.ExitStack() as stack:
         stack.enter_context(postgres_errors("schemac diff"))

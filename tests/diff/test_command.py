@@ -41,6 +41,11 @@ def test_dry_run_prints_and_writes_nothing(project: Project) -> None:
 def test_no_difference_says_so_and_refreshes_a_stale_state_sum(project: Project) -> None:
     result = ok(project.diff("nothing"))
     assert "no difference" in result.stdout
+    # The YAML is the state integrity.json records: no shadow server is even contacted.
+    assert "connecting to the shadow server" not in result.stderr
+    unreachable = "postgresql://nobody@127.0.0.1:1/postgres"
+    result = ok(project.run("diff", "-m", "nothing", "--dev-url", unreachable))
+    assert "no difference" in result.stdout
     # A change that renders differently but builds the same schema: only the recorded sum moves.
     project.edit('code: {type: "varchar(20)"}', 'code: {type: "character varying(20)"}')
     offline = ok(project.check("--offline"), 1)
@@ -121,6 +126,7 @@ def test_postgres_error_points_at_the_yaml_and_no_server_is_left_behind(
 
 
 def test_unreachable_dev_server_is_an_environment_failure(project: Project) -> None:
+    project.edit("comment: A course.", "comment: One course.")  # a change: a server is needed
     result = project.run(
         "diff", "-m", "x", "--dev-url", "postgresql://someone:s3cret@127.0.0.1:1/postgres"
     )
