@@ -189,7 +189,7 @@ def test_a_discarded_child_is_reaped() -> None:
 
 
 @needs_fork
-def test_the_second_core_compiles_every_template_into_the_cache(
+def test_the_second_core_compiles_the_templates_and_writes_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Beside the build, the child compiles all templates into .schemac/cache/templates, not
@@ -201,3 +201,6 @@ def test_the_second_core_compiles_every_template_into_the_cache(
     shipped = list(builtin_templates_dir().glob("*.sql.j2"))
     assert len(shipped) > 10
     assert len(compiled) == len(shipped)
+    # ... and, after sending its result, writes the file cache: an entry per YAML file.
+    entries = list((tmp_path / ".schemac" / "cache").glob("*.entry"))
+    assert len(entries) == len(list((tmp_path / "schema").glob("*.yaml")))

@@ -25,19 +25,7 @@ _PARTITION_COLUMN = re.compile(r'(?:\(|, )"((?:[^"]|"")+)"')
 PROJECT_WIDE_UNIT = -1
 PRIVILEGES_BY_KIND = {
     "schema": frozenset({"all", "usage", "create"}),
-    "table": frozenset(
-        {
-            "all",
-            "select",
-            "insert",
-            "update",
-            "delete",
-            "truncate",
-            "references",
-            "trigger",
-            "maintain",
-        }
-    ),
+    "table": frozenset(m.TABLE_PRIVILEGES),
     "sequence": frozenset({"all", "usage", "select", "update"}),
     "routine": frozenset({"all", "execute"}),
 }

@@ -20,20 +20,6 @@ from schemac.project import Settings
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
-PRIVILEGE_ORDER = (
-    "all",
-    "select",
-    "insert",
-    "update",
-    "delete",
-    "truncate",
-    "references",
-    "trigger",
-    "maintain",
-    "usage",
-    "create",
-    "execute",
-)
 _QUALIFIED_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)(.*)$", re.S)
 _BARE_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)(\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*)$", re.S)
 _INDEX_COLUMN = re.compile(
@@ -121,7 +107,7 @@ class _Builder:
             for role, privileges in (source or {}).items():
                 merged.setdefault(role, set()).update(privileges)
         return tuple(
-            m.Grant(role, tuple(p for p in PRIVILEGE_ORDER if p in privileges))
+            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges))
             for role, privileges in sorted(merged.items())
         )
 

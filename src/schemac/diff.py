@@ -314,9 +314,9 @@ def _one_line(statement: str) -> str:
 
 # -- partitioned tables ---------------------------------------------------------------------------
 
-_INDEX_ON_TABLE = re.compile(
-    rf"^CREATE (?:UNIQUE )?INDEX (?P<name>{NAME}) ON (?P<only>ONLY )?"
-    rf"(?P<schema>{NAME})\.(?P<table>{NAME}) ",
+_CREATE_INDEX = re.compile(
+    rf"^create (?:unique )?index (?:if not exists )?(?P<name>{NAME}) on (?P<only>only )?"
+    rf"(?P<schema>{NAME})\s*\.",
     re.I,
 )
 _KEY_USING_INDEX = re.compile(
@@ -363,7 +363,7 @@ def _repair_partitioned(desired: psycopg.Connection[Any], statements: list[str])
         return statements
     repaired: list[str] = []
     for statement in statements:
-        index = _INDEX_ON_TABLE.match(statement)
+        index = _CREATE_INDEX.match(statement)
         if index:
             name = (unquote(index["schema"]), unquote(index["name"]))
             if name in inherited_indexes or name in parent_keys:
@@ -660,9 +660,6 @@ def is_widening(old: str, new: str) -> bool:
 
 # -- files ----------------------------------------------------------------------------------------
 
-_CREATE_INDEX = re.compile(
-    rf"^create (unique )?index (?:if not exists )?({NAME}) on (?:only )?({NAME})\s*\.", re.I
-)
 _COMMENT_ON_INDEX = re.compile(rf"^COMMENT ON INDEX {QUALIFIED_NAME} ", re.I)
 
 
@@ -677,7 +674,7 @@ def _split_concurrent(compiled: Compiled, plan: _Plan) -> None:
     for statement in plan.statements:
         match = _CREATE_INDEX.match(statement)
         if match:
-            qualified = f"{unquote(match.group(3))}.{unquote(match.group(2))}"
+            qualified = f"{unquote(match['schema'])}.{unquote(match['name'])}"
             if qualified in concurrent:
                 plan.concurrent.setdefault(qualified, []).append(_concurrently(statement))
                 continue

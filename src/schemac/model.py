@@ -12,6 +12,20 @@ from typing import Any
 from schemac.diagnostics import SourceLocation
 from schemac.naming import quote_qualified
 
+# The privilege names GRANT takes, in the order schemac lists them; a table takes the first nine.
+TABLE_PRIVILEGES = (
+    "all",
+    "select",
+    "insert",
+    "update",
+    "delete",
+    "truncate",
+    "references",
+    "trigger",
+    "maintain",
+)
+PRIVILEGE_ORDER = (*TABLE_PRIVILEGES, "usage", "create", "execute")
+
 
 @dataclass(frozen=True, order=True)
 class QName:
