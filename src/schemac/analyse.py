@@ -9,7 +9,6 @@ reference each other are created first and constrained after: that cycle resolve
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +16,10 @@ from typing import Any
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.naming import too_long
+from schemac.sql.parse import SqlSyntaxError, parse_type_name, partition_columns
+from schemac.sql.references import Reference, expression_references, statement_references
 from schemac.types import EXTENSION_TYPES, base_type_name, is_builtin, known_type_names
 
-_QUALIFIED_IN_SQL = re.compile(r'"?([a-z_][a-z0-9_$]*)"?\s*\.\s*"?([a-z_][a-z0-9_$]*)"?', re.I)
-_QUOTED_TYPE = re.compile(r'^"([^"]+)"\."([^"]+)"')
-_PARTITION_COLUMN = re.compile(r'(?:\(|, )"((?:[^"]|"")+)"')
 PROJECT_WIDE_UNIT = -1
 PRIVILEGES_BY_KIND = {
     "schema": frozenset({"all", "usage", "create"}),
@@ -134,17 +132,33 @@ class _Analyser:
                 self.unique_index_keys.setdefault(obj.table, []).append(node_key)
 
     def sql_dependencies(self, *texts: str | None) -> set[str]:
+        """Declared objects that these expressions name, schema-qualified, in their parse trees."""
         found: set[str] = set()
         for text in texts:
-            if not text or "." not in text:  # most defaults and checks name nothing qualified
+            if text and "." in text:  # most defaults and checks name nothing qualified
+                found |= self.reference_keys(expression_references(text))
+        return found
+
+    def statement_dependencies(self, text: str | None) -> set[str]:
+        """The same for whole statements: a view's query, a SQL-language body."""
+        if not text or "." not in text:
+            return set()
+        return self.reference_keys(statement_references(text))
+
+    def reference_keys(self, references: frozenset[Reference]) -> set[str]:
+        found: set[str] = set()
+        for ref in references:
+            if ref.schema is None or ref.schema not in self.schemas:
                 continue
-            for schema, name in _QUALIFIED_IN_SQL.findall(text):
-                if schema.lower() not in self.schemas:
-                    continue
-                qname = m.QName(schema.lower(), name.lower())
-                for table in (self.relation_keys, self.function_keys, self.type_keys):
-                    if qname in table:
-                        found.add(table[qname])
+            qname = m.QName(ref.schema, ref.name)
+            table = {
+                "relation": self.relation_keys,
+                "function": self.function_keys,
+                "type": self.type_keys,
+            }[ref.kind]
+            key = table.get(qname)
+            if key is not None:
+                found.add(key)
         return found
 
     def type_dependency(self, type_text: str) -> frozenset[str]:
@@ -155,9 +169,9 @@ class _Analyser:
         return found
 
     def _type_keys(self, type_text: str) -> set[str]:
-        match = _QUOTED_TYPE.match(type_text)
-        if match:
-            key = self.type_keys.get(m.QName(match.group(1), match.group(2)))
+        qualified = _qualified_type(type_text)
+        if qualified is not None:
+            key = self.type_keys.get(qualified)
             return {key} if key else set()
         # A type an extension brings (citext, ltree, ...) needs that extension first.
         base = base_type_name(type_text)
@@ -206,13 +220,13 @@ class _Analyser:
             elif node.kind == "function":
                 for arg in obj.arguments:
                     deps |= self.type_dependency(arg.type) | self.sql_dependencies(arg.default)
-                if obj.returns:
+                if obj.returns and not obj.returns.startswith("TABLE"):
                     deps |= self.type_dependency(obj.returns.removeprefix("SETOF "))
-                    if obj.returns.startswith("TABLE"):
-                        deps |= self.sql_dependencies(obj.returns)
+                for _, column_type in obj.returns_columns:
+                    deps |= self.type_dependency(column_type)
                 # SQL bodies are checked when created; PL/pgSQL bodies only when run.
                 if obj.language == "sql":
-                    deps |= self.sql_dependencies(obj.body)
+                    deps |= self.statement_dependencies(obj.body)
                 deps |= {key for d in obj.depends_on if (key := self.any_key(d))}
                 deps |= self.grant_dependencies(obj.grants)
             elif node.kind == "table":
@@ -230,7 +244,7 @@ class _Analyser:
                 if parent:
                     deps.add(parent)
             elif node.kind == "view":
-                deps |= self.sql_dependencies(obj.query)
+                deps |= self.statement_dependencies(obj.query)
                 deps |= {key for d in obj.depends_on if (key := self.any_key(d))}
                 deps |= self.grant_dependencies(obj.grants)
             elif node.kind == "index":
@@ -483,9 +497,10 @@ class _Analyser:
         declared = set(self.type_keys)
 
         def check(type_text: str, loc: SourceLocation | None, schema: str) -> None:
-            quoted = _QUOTED_TYPE.match(type_text)
-            if quoted:
-                qname = m.QName(quoted.group(1), quoted.group(2))
+            if _type_error(type_text):
+                return  # not one type name: reported at its position (E310) already
+            qname = _qualified_type(type_text)
+            if qname is not None:
                 if qname.schema in self.schemas and qname not in declared:
                     candidates = [q.name for q in declared if q.schema == qname.schema]
                     self.error(
@@ -588,7 +603,7 @@ class _Analyser:
                 )
         for _, table in self.p.tables:
             if table.partition_by:
-                keys = [k.replace('""', '"') for k in _PARTITION_COLUMN.findall(table.partition_by)]
+                keys = partition_columns(table.partition_by)
                 self.check_columns(table.qname, keys, table.loc, "partition_by")
             for con in table.constraints:
                 self.check_columns(
@@ -867,6 +882,23 @@ def analyse(project: m.Project) -> Analysis:
     analyser.check()
     ordered = analyser.order()
     return Analysis(ordered, analyser.diagnostics)
+
+
+def _qualified_type(type_text: str) -> m.QName | None:
+    """The schema and name of a schema-qualified type (`"app"."mood"[]`), else None."""
+    try:
+        parsed = parse_type_name(type_text)
+    except SqlSyntaxError:
+        return None
+    return m.QName(parsed.schema, parsed.name) if parsed.schema is not None else None
+
+
+def _type_error(type_text: str) -> bool:
+    try:
+        parse_type_name(type_text.removeprefix("SETOF "))
+    except SqlSyntaxError:
+        return True
+    return False
 
 
 def _returns_trigger(function: m.Function) -> bool:

@@ -7,7 +7,6 @@ indexes get the names PostgreSQL would give them, and names are qualified with t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,17 +16,11 @@ from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
+from schemac.sql.parse import SqlSyntaxError, parse_index_column, parse_type_name, setof_rest
+from schemac.sql.typed import plain_name_error, storage_value_sql
+from schemac.sqlfields import TYPE_HINT, check_body_file, check_documents
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
-
-_QUALIFIED_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)\.([a-z_][a-z0-9_$]*)(.*)$", re.S)
-_BARE_TYPE = re.compile(r"^([a-z_][a-z0-9_$]*)(\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*)$", re.S)
-_INDEX_COLUMN = re.compile(
-    r"^\s*([a-z_][a-z0-9_$]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*$", re.I
-)
-_REFERENCE = re.compile(
-    r"^(?:([a-z_][a-z0-9_$]*)\.)?([a-z_][a-z0-9_$]*)(?:\(([a-z_][a-z0-9_$]*)\))?$"
-)
 
 
 @dataclass
@@ -78,6 +71,7 @@ class _Builder:
         }
         self.unit_models: list[m.UnitModel] = []
         self.schema_docs: dict[str, tuple[int, Document]] = {}
+        self.tenancy_type_checked = False
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -91,15 +85,35 @@ class _Builder:
         return m.QName(schema, name)
 
     def render_type(self, type_text: str, schema: str) -> str:
-        """Quote the user-defined part of a type; leave built-in type syntax as written."""
+        """Quote the user-defined part of a type; leave built-in type syntax as written.
+
+        A text that is not one type name was reported at its position (sqlfields); it is kept
+        as written here, and the model built from it is never rendered."""
         text = type_text.strip()
-        qualified = _QUALIFIED_TYPE.match(text)
-        if qualified:
-            return f"{quote_ident(qualified.group(1))}.{quote_ident(qualified.group(2))}{qualified.group(3)}"
-        bare = _BARE_TYPE.match(text)
-        if bare and bare.group(1) in self.declared.types.get(schema, set()):
-            return f"{quote_ident(schema)}.{quote_ident(bare.group(1))}{bare.group(2)}"
+        try:
+            parsed = parse_type_name(text)
+        except SqlSyntaxError:
+            return text
+        if parsed.schema is not None:
+            return parsed.quoted()
+        if len(parsed.catalog_name) == 1 and parsed.name in self.declared.types.get(schema, ()):
+            return parsed.quoted(schema)
         return text
+
+    def check_tenancy_type(self, type_text: str, loc: SourceLocation) -> None:
+        """schemac.yaml's tenancy.type is pasted into every tenant policy: one type name only."""
+        if self.tenancy_type_checked:
+            return
+        self.tenancy_type_checked = True
+        try:
+            parse_type_name(type_text)
+        except SqlSyntaxError as exc:
+            self.error(
+                "E310",
+                f"tenancy.type '{type_text}' in schemac.yaml is not one type name: {exc.error.message}",
+                loc,
+                hint=TYPE_HINT,
+            )
 
     def grants(self, *sources: Any) -> tuple[m.Grant, ...]:
         merged: dict[str, set[str]] = {}
@@ -547,6 +561,7 @@ class _Builder:
                     hint="add the column or name the tenant column: tenant: <column>",
                 )
             rls_enable = rls_force = True
+            self.check_tenancy_type(tenancy.type, loc)
             predicate = (
                 f"{quote_ident(tenant_column)} = NULLIF(current_setting({quote_literal(tenancy.setting)}, true), '')"
                 f"::{tenancy.type}"
@@ -588,8 +603,7 @@ class _Builder:
         if t.get("partition_by"):
             spec = t["partition_by"]
             keys = ", ".join(
-                quote_ident(k) if re.fullmatch(r"[a-z_][a-z0-9_$]*", k) else f"({k})"
-                for k in spec["key"]
+                quote_ident(k) if plain_name_error(k) is None else f"({k})" for k in spec["key"]
             )
             partition_by = f"{spec['strategy'].upper()} ({keys})"
         for part_name, part in (t.get("partitions") or {}).items():
@@ -642,10 +656,11 @@ class _Builder:
         self, u: int, table: m.QName, column: str, ref: Any, schema: str, loc: SourceLocation
     ) -> None:
         if isinstance(ref, str):
-            match = _REFERENCE.match(ref)
-            assert match is not None  # the JSON Schema pattern guarantees the shape
-            target = m.QName(match.group(1) or schema, match.group(2))
-            ref_columns = (match.group(3),) if match.group(3) else ()
+            # `[schema.]table[(column)]`, identifiers the JSON Schema pattern has checked.
+            head, _, column_part = ref.partition("(")
+            ref_schema, _, ref_table = head.rpartition(".")
+            target = m.QName(ref_schema or schema, ref_table)
+            ref_columns = (column_part.removesuffix(")"),) if column_part else ()
             options: dict[str, Any] = {}
         else:
             target = self.qualify(ref["table"], schema)
@@ -675,8 +690,8 @@ class _Builder:
         name_parts: list[str] = []
         for element in ix["columns"]:
             if isinstance(element, str):
-                match = _INDEX_COLUMN.match(element)
-                if not match:
+                column = parse_index_column(element)
+                if column is None:
                     self.error(
                         "E309",
                         f"'{element}' is not 'column [asc|desc] [nulls first|last]'",
@@ -685,16 +700,9 @@ class _Builder:
                     )
                     continue
                 elements.append(
-                    m.IndexElement(
-                        match.group(1),
-                        None,
-                        (match.group(2) or "").lower() or None,
-                        (match.group(3) or "").lower() or None,
-                        None,
-                        None,
-                    )
+                    m.IndexElement(column.column, None, column.order, column.nulls, None, None)
                 )
-                name_parts.append(match.group(1))
+                name_parts.append(column.column)
             else:
                 elements.append(
                     m.IndexElement(
@@ -707,9 +715,9 @@ class _Builder:
                     )
                 )
                 name_parts.append(element.get("column") or "expr")
+        # Names and values were checked at their positions (sqlfields, E318).
         storage = tuple(
-            (k, str(v).lower() if isinstance(v, bool) else str(v))
-            for k, v in (ix.get("with") or {}).items()
+            (k, storage_value_sql(v) or str(v)) for k, v in (ix.get("with") or {}).items()
         )
         self.out["indexes"].append(
             (
@@ -796,6 +804,10 @@ class _Builder:
                     hint="the path is relative to this YAML file",
                 )
                 body = ""
+            if f.get("language", "plpgsql" if is_procedure else "sql") == "sql":
+                problem = check_body_file(body, body_path, f"the body of {key[:-1]} '{name}'")
+                if problem is not None:
+                    self.diagnostics.append(problem)
         returns = f.get("returns")
         rendered_returns: str | None = None
         returns_columns: tuple[tuple[str, str], ...] = ()
@@ -807,8 +819,9 @@ class _Builder:
             rendered_returns = f"TABLE ({cols})"
         elif isinstance(returns, str):
             text = returns.strip()
-            if text.lower().startswith("setof "):
-                rendered_returns = "SETOF " + self.render_type(text[6:], schema)
+            element = setof_rest(text)
+            if element is not None:
+                rendered_returns = "SETOF " + self.render_type(element, schema)
             else:
                 rendered_returns = self.render_type(text, schema)
         arguments = tuple(
@@ -924,7 +937,11 @@ def _partition_bound(part: dict[str, Any]) -> str:
 
 
 def build_project(settings: Settings, units: Iterable[UnitInput]) -> BuildResult:
-    return _Builder(settings, list(units)).run()
+    units = list(units)
+    result = _Builder(settings, units).run()
+    # Every SQL and typed field, parsed at its position in the YAML (E310, E315, E317-E319).
+    result.diagnostics.extend(check_documents([d for unit in units for d in unit.documents]))
+    return result
 
 
 def unit_inputs(documents_by_unit: list[tuple[str, list[Document]]]) -> list[UnitInput]:

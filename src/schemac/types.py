@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-import re
+
+from schemac.sql.parse import SqlSyntaxError, parse_type_name
 
 BUILTIN_TYPES = frozenset(
     """
@@ -20,7 +21,7 @@ anycompatible anycompatiblearray cstring internal pg_lsn pg_snapshot txid_snapsh
 
 SERIAL_TYPES = frozenset({"smallserial", "serial", "bigserial", "serial2", "serial4", "serial8"})
 
-# Multi-word spellings, matched on their first word(s).
+# Multi-word spellings (the parser names them float8, varchar, ...): offered in hints.
 MULTI_WORD_TYPES = (
     "double precision",
     "character varying",
@@ -42,23 +43,17 @@ EXTENSION_TYPES: dict[str, frozenset[str]] = {
     "postgis": frozenset({"geometry", "geography", "box2d", "box3d"}),
 }
 
-_BASE = re.compile(
-    r"^\s*([a-z_][a-z0-9_$]*(?:\s+[a-z_]+)*?)\s*(?:\(.*\))?\s*(?:\[\s*\d*\s*\])*\s*$", re.S | re.I
-)
-
 
 @functools.lru_cache(maxsize=4096)
 def base_type_name(type_text: str) -> str:
-    """`varchar(200)[]` -> `varchar`; `timestamp with time zone` -> itself; `double precision` -> itself."""
-    # Type modifiers may sit before the words: timestamp(3) with time zone.
-    text = " ".join(re.sub(r"\([^)]*\)", " ", type_text.lower()).split())
-    for spelled in MULTI_WORD_TYPES:
-        if text.startswith(spelled):
-            return spelled
-    match = _BASE.match(text)
-    if match is None:
-        return text
-    return match.group(1).split()[0]
+    """The type's name as PostgreSQL's parser reads it, without modifiers or array bounds:
+    `varchar(200)[]` -> `varchar`, `double precision` -> `float8`, `integer` -> `int4`,
+    `"app"."mood"` -> `mood`. A text that is not one type name is returned as written (it was
+    reported at its position already)."""
+    try:
+        return parse_type_name(type_text.strip(), allow_setof=True).name
+    except SqlSyntaxError:
+        return type_text
 
 
 def is_builtin(base: str, extensions: set[str]) -> bool:
