@@ -67,4 +67,6 @@ def test_every_error_class_has_a_case() -> None:
         "err_duplicate_names",
         "err_identifier_too_long",
         "err_cycle",
+        "err_typed_fields",
+        "err_sql_syntax",
     } <= rejected

@@ -73,7 +73,7 @@ class _Checker:
         if error is not None:
             self.report(
                 "E310",
-                f"{what} '{_short(value)}' is not one type name: {error.message}",
+                f"{what} is not one type name ('{_short(value)}'): {error.message}",
                 loc,
                 error.offset,
                 TYPE_HINT,
@@ -87,7 +87,7 @@ class _Checker:
         for name, domain in _items(data.get("domains")):
             self.type(domain, "type", f"the type of domain '{name}'")
             self.sql(domain, "default", f"the default of domain '{name}'")
-            for check_name, _ in _items(domain.get("checks")):
+            for check_name, _ in _items(domain.get("checks"), dicts_only=False):
                 self.sql(domain["checks"], check_name, f"check '{check_name}' of domain '{name}'")
         for name, table in _items(data.get("tables")):
             self.table(name, table)
@@ -107,7 +107,7 @@ class _Checker:
             self.sql(column, "default", f"the default of {what}")
             self.sql(column, "generated", f"the generated expression of {what}")
             self.sql(column, "check", f"the check of {what}")
-        for check_name, _ in _items(table.get("checks")):
+        for check_name, _ in _items(table.get("checks"), dicts_only=False):
             self.sql(table["checks"], check_name, f"check '{check_name}' of '{name}'")
         for i, exclusion in _enumerated(table.get("exclusions")):
             what = f"exclusion {i + 1} of '{name}'"

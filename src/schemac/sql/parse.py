@@ -188,10 +188,10 @@ def statements_error(text: str) -> SqlError | None:
 @functools.lru_cache(maxsize=4096)
 def parse_type_name(text: str, *, allow_setof: bool = False) -> TypeName:
     """Exactly one type name, else SqlSyntaxError (offset into `text`)."""
+    select = _single_select(text, _TYPE_PREFIX)
     comment = _comment_offset(text)
     if comment is not None:
         raise SqlSyntaxError(SqlError("a type name cannot hold a comment", comment))
-    select = _single_select(text, _TYPE_PREFIX)
     cast: Any = select.targetList[0].val  # type: ignore[index]
     if (
         not isinstance(cast, ast.TypeCast)

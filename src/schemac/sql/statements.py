@@ -82,6 +82,8 @@ _COLUMN_ACTIONS = frozenset(
         "set data type",
         "set not null",
         "drop not null",
+        "set default",
+        "drop default",
         "set expression",
         "drop expression",
         "add identity",
@@ -286,6 +288,8 @@ def _alter_table(node: Any) -> Classified:
         action = (
             _ACTIONS.get(command.subtype.name) or command.subtype.name.removeprefix("AT_").lower()
         )
+        if command.subtype.name == "AT_ColumnDefault":
+            action = "set default" if command.def_ is not None else "drop default"
         column = constraint = None
         if action in _COLUMN_ACTIONS:
             column = command.name or (command.def_.colname if command.def_ else None)
