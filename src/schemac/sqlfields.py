@@ -26,6 +26,7 @@ from schemac.sql.typed import (
 )
 
 TYPE_HINT = "one type name, with optional modifiers and array bounds: varchar(200), numeric(10,2), app.mood[]"
+_COLUMN_SQL = (("default", "default"), ("generated", "generated expression"), ("check", "check"))
 SQL_HINT = "this field is SQL, passed to PostgreSQL as written: fix it where the parser stopped"
 
 
@@ -41,9 +42,10 @@ class _Checker:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
 
-    def report(
-        self, code: str, message: str, loc: SourceLocation | None, offset: int, hint: str
-    ) -> None:
+    def report(self, code: str, message: str, at: Any, offset: int, hint: str) -> None:
+        """`at` is (holder, key): positions are looked up only for an error, because asking a
+        mapping for them makes the loader work them out for all its keys."""
+        loc = _location(*at)
         if loc is not None and offset:
             loc = value_offset_location(loc, offset)
         self.diagnostics.append(Diagnostic(code, message, loc, hint))
@@ -56,17 +58,16 @@ class _Checker:
         check: Callable[[str], SqlError | None] = expression_error,
     ) -> None:
         """The SQL text at holder[key] (a mapping key or a list index), if it is a string."""
-        value, loc = _value(holder, key)
+        value = _value(holder, key)
         if not isinstance(value, str):
             return
         error = check(value)
         if error is not None:
-            self.report(
-                "E315", f"{what} is not valid SQL: {error.message}", loc, error.offset, SQL_HINT
-            )
+            message = f"{what} is not valid SQL: {error.message}"
+            self.report("E315", message, (holder, key), error.offset, SQL_HINT)
 
     def type(self, holder: Any, key: str | int, what: str, *, returns: bool = False) -> None:
-        value, loc = _value(holder, key)
+        value = _value(holder, key)
         if not isinstance(value, str):
             return
         error = (_returns_error if returns else _type_error)(value)
@@ -74,7 +75,7 @@ class _Checker:
             self.report(
                 "E310",
                 f"{what} is not one type name ('{_short(value)}'): {error.message}",
-                loc,
+                (holder, key),
                 error.offset,
                 TYPE_HINT,
             )
@@ -104,9 +105,9 @@ class _Checker:
         for column_name, column in _items(table.get("columns")):
             what = f"column '{column_name}'"
             self.type(column, "type", f"the type of {what}")
-            self.sql(column, "default", f"the default of {what}")
-            self.sql(column, "generated", f"the generated expression of {what}")
-            self.sql(column, "check", f"the check of {what}")
+            for key, label in _COLUMN_SQL:
+                if key in column:  # most columns have none: the common case costs one lookup
+                    self.sql(column, key, f"the {label} of {what}")
         for check_name, _ in _items(table.get("checks"), dicts_only=False):
             self.sql(table["checks"], check_name, f"check '{check_name}' of '{name}'")
         for i, exclusion in _enumerated(table.get("exclusions")):
@@ -139,7 +140,7 @@ class _Checker:
                 self.report(
                     "E318",
                     f"'{_short(key)}' in the with: of {what} is not a storage parameter name",
-                    storage.key_locations.get(key),
+                    (storage, ("key", key)),
                     0,
                     "a storage parameter is a lower-case name: fillfactor, fastupdate, ...",
                 )
@@ -147,13 +148,13 @@ class _Checker:
                 self.report(
                     "E318",
                     f"the value of {key} in the with: of {what} is not a number, boolean or word",
-                    storage.value_locations.get(key),
+                    (storage, key),
                     0,
                     "write a number (70), a boolean (false) or a single word (auto)",
                 )
 
     def operator(self, element: LocatedDict, what: str) -> None:
-        value, loc = _value(element, "with")
+        value = _value(element, "with")
         if not isinstance(value, str):
             return
         error = operator_error(value)
@@ -161,7 +162,7 @@ class _Checker:
             self.report(
                 "E319",
                 f"the operator of {what} ('{_short(value)}') is not one operator: {error.message}",
-                loc,
+                (element, "with"),
                 error.offset,
                 "an operator such as =, && or OPERATOR(pg_catalog.&&)",
             )
@@ -187,7 +188,7 @@ class _Checker:
                 self.report(
                     "E317",
                     f"'{_short(key)}' in the set: of {kind} '{name}' is not a setting name: {error.message}",
-                    settings.key_locations.get(key),
+                    (settings, ("key", key)),
                     0,
                     "a configuration parameter name: search_path, work_mem, or extension.name",
                 )
@@ -212,14 +213,23 @@ def check_body_file(text: str, path: Any, what: str) -> Diagnostic | None:
     )
 
 
-def _value(holder: Any, key: str | int) -> tuple[Any, SourceLocation | None]:
+def _value(holder: Any, key: str | int) -> Any:
     if isinstance(holder, LocatedDict) and isinstance(key, str):
-        if key not in holder:
-            return None, None
-        return holder[key], holder.value_locations.get(key)
+        return holder.get(key)
     if isinstance(holder, LocatedList) and isinstance(key, int):
-        return holder[key], holder.item_locations[key]
-    return None, None
+        return holder[key]
+    return None
+
+
+def _location(holder: Any, key: str | int | tuple[str, str]) -> SourceLocation | None:
+    """Where holder[key] is (its value); ("key", name) asks for the key itself."""
+    if isinstance(key, tuple):
+        return holder.key_locations.get(key[1]) if isinstance(holder, LocatedDict) else None
+    if isinstance(holder, LocatedDict) and isinstance(key, str):
+        return holder.value_locations.get(key)
+    if isinstance(holder, LocatedList) and isinstance(key, int):
+        return holder.item_locations[key]
+    return None
 
 
 def _items(value: Any, dicts_only: bool = True) -> Iterator[tuple[str, Any]]:

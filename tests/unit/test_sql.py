@@ -420,3 +420,17 @@ def test_index_info() -> None:
     info = index_info("create index i on only a.t (c)")
     assert info is not None and info.only and not info.unique
     assert index_info("create table t ()") is None
+
+
+def test_references_in_fields_the_tree_does_not_wrap() -> None:
+    found = statement_references(
+        "INSERT INTO a.b (x) VALUES (1::c.t); UPDATE d.e SET x = 1; DELETE FROM f.g;"
+        " CREATE TEMP TABLE z (c h.i)"
+    )
+    assert {r for r in found if r.schema} == {
+        Reference("relation", "a", "b"),
+        Reference("type", "c", "t"),
+        Reference("relation", "d", "e"),
+        Reference("relation", "f", "g"),
+        Reference("type", "h", "i"),
+    }

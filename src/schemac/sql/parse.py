@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast, enums, parse_sql, parser
-from pglast.stream import RawStream
+from pglast import parser
 
 _EXPRESSION_PREFIX = "SELECT "
 _TYPE_PREFIX = "SELECT NULL::"
@@ -78,78 +77,33 @@ def _comment_offset(text: str) -> int | None:
     return None
 
 
-def _single_select(text: str, prefix: str) -> ast.SelectStmt:
-    """The one plain SELECT that `prefix + text` must be, else SqlSyntaxError."""
+def _single_select(text: str, prefix: str) -> dict[str, Any]:
+    """The one plain SELECT of one expression that `prefix + text` must be: its JSON tree."""
     wrapped = prefix + text + "\n"
-    try:
-        statements = parse_sql(wrapped)
-    except parser.ParseError as exc:
-        raise SqlSyntaxError(_syntax(text, len(prefix), exc)) from None
-    if len(statements) != 1:
-        second = (statements[1].stmt_location or 0) if len(statements) > 1 else 0
-        raise SqlSyntaxError(SqlError("more than one statement", max(second - len(prefix), 0)))
-    select = statements[0].stmt
-    if not isinstance(select, ast.SelectStmt) or select.op != enums.SetOperation.SETOP_NONE:
-        raise SqlSyntaxError(SqlError("not a single expression", 0))
-    for name in (
-        "distinctClause",
-        "intoClause",
-        "fromClause",
-        "whereClause",
-        "groupClause",
-        "havingClause",
-        "windowClause",
-        "valuesLists",
-        "sortClause",
-        "limitOffset",
-        "limitCount",
-        "lockingClause",
-        "withClause",
-    ):
-        if getattr(select, name, None):
-            raise SqlSyntaxError(SqlError(f"only an expression may stand here ({name})", 0))
-    targets = select.targetList or ()
-    if len(targets) != 1:
-        at = getattr(targets[1], "location", None) if len(targets) > 1 else None
-        offset = 0 if at is None else max(at - len(prefix), 0)
-        raise SqlSyntaxError(SqlError("more than one expression", offset))
-    target = targets[0]
-    if target.name is not None or target.indirection:
-        raise SqlSyntaxError(SqlError("an expression may not carry an alias", 0))
-    return select
-
-
-@functools.lru_cache(maxsize=8192)
-def expression_error(text: str) -> SqlError | None:
-    """None when `text` is exactly one SQL expression; else what is wrong and where.
-
-    Checked on the parser's JSON tree: building Python nodes would cost 30 times more, and
-    most expressions of a schema are checked for nothing else."""
-    wrapped = _EXPRESSION_PREFIX + text + "\n"
     try:
         tree = json.loads(parser.parse_sql_json(wrapped))
     except parser.ParseError as exc:
-        return _syntax(text, len(_EXPRESSION_PREFIX), exc)
+        raise SqlSyntaxError(_syntax(text, len(prefix), exc)) from None
     statements = tree.get("stmts", [])
     if len(statements) != 1:
         second = statements[1].get("stmt_location", 0) if len(statements) > 1 else 0
-        offset = _char_offset(wrapped, second) - len(_EXPRESSION_PREFIX)
-        return SqlError("more than one statement", max(offset, 0))
-    select = statements[0]["stmt"].get("SelectStmt")
+        offset = _char_offset(wrapped, second) - len(prefix)
+        raise SqlSyntaxError(SqlError("more than one statement", max(offset, 0)))
+    select: dict[str, Any] | None = statements[0]["stmt"].get("SelectStmt")
     if select is None or select.get("op") != "SETOP_NONE":
-        return SqlError("not a single expression", 0)
+        raise SqlSyntaxError(SqlError("not a single expression", 0))
     extra = sorted(set(select) - {"targetList", "limitOption", "op"})
     if extra:
-        return SqlError(f"only an expression may stand here ({extra[0]})", 0)
+        raise SqlSyntaxError(SqlError(f"only an expression may stand here ({extra[0]})", 0))
     targets = select.get("targetList", [])
     if len(targets) != 1:
         at = targets[1]["ResTarget"].get("location", 0) if len(targets) > 1 else 0
-        offset = _char_offset(wrapped, at) - len(_EXPRESSION_PREFIX)
-        return SqlError("more than one expression", max(offset, 0))
+        offset = _char_offset(wrapped, at) - len(prefix)
+        raise SqlSyntaxError(SqlError("more than one expression", max(offset, 0)))
     target = targets[0]["ResTarget"]
     if "name" in target or "indirection" in target:
-        return SqlError("an expression may not carry an alias", 0)
-    return None
+        raise SqlSyntaxError(SqlError("an expression may not carry an alias", 0))
+    return select
 
 
 def _char_offset(text: str, byte_offset: int) -> int:
@@ -157,20 +111,32 @@ def _char_offset(text: str, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
+@functools.lru_cache(maxsize=8192)
+def expression_error(text: str) -> SqlError | None:
+    """None when `text` is exactly one SQL expression; else what is wrong and where.
+
+    Checked on the parser's JSON tree: building Python nodes would cost many times more, and
+    most expressions of a schema are checked for nothing else."""
+    try:
+        _single_select(text, _EXPRESSION_PREFIX)
+    except SqlSyntaxError as exc:
+        return exc.error
+    return None
+
+
 @functools.lru_cache(maxsize=2048)
 def query_error(text: str) -> SqlError | None:
     """None when `text` is exactly one query (SELECT, VALUES, WITH ... SELECT, TABLE)."""
     try:
-        statements = parse_sql(text)
+        statements = json.loads(parser.parse_sql_json(text)).get("stmts", [])
     except parser.ParseError as exc:
         return _syntax(text, 0, exc)
     if not statements:
         return SqlError("the query is empty", 0)
     if len(statements) > 1:
-        return SqlError(
-            "a view is one query, not several statements", statements[1].stmt_location or 0
-        )
-    if not isinstance(statements[0].stmt, ast.SelectStmt):
+        second = _char_offset(text, statements[1].get("stmt_location", 0))
+        return SqlError("a view is one query, not several statements", second)
+    if "SelectStmt" not in statements[0]["stmt"]:
         return SqlError("a view's query must be a SELECT (or VALUES, or WITH ... SELECT)", 0)
     return None
 
@@ -189,31 +155,27 @@ def statements_error(text: str) -> SqlError | None:
 def parse_type_name(text: str, *, allow_setof: bool = False) -> TypeName:
     """Exactly one type name, else SqlSyntaxError (offset into `text`)."""
     select = _single_select(text, _TYPE_PREFIX)
+    cast = select["targetList"][0]["ResTarget"]["val"].get("TypeCast")
+    if cast is None or cast["arg"].get("A_Const", {}).get("isnull") is not True:
+        raise SqlSyntaxError(SqlError("not a type name", 0))
     comment = _comment_offset(text)
     if comment is not None:
         raise SqlSyntaxError(SqlError("a type name cannot hold a comment", comment))
-    cast: Any = select.targetList[0].val  # type: ignore[index]
-    if (
-        not isinstance(cast, ast.TypeCast)
-        or not isinstance(cast.arg, ast.A_Const)
-        or not cast.arg.isnull
-    ):
-        raise SqlSyntaxError(SqlError("not a type name", 0))
-    type_name: Any = cast.typeName
-    if type_name.setof and not allow_setof:
+    type_name = cast["typeName"]
+    if type_name.get("setof") and not allow_setof:
         raise SqlSyntaxError(SqlError("setof is for a function's returns: only", 0))
-    if type_name.pct_type:
+    if type_name.get("pct_type"):
         raise SqlSyntaxError(SqlError("%TYPE references are not supported here", 0))
     return _dissect(text, type_name)
 
 
-def _dissect(text: str, type_name: Any) -> TypeName:
-    catalog_name = tuple(n.sval for n in type_name.names)
+def _dissect(text: str, type_name: dict[str, Any]) -> TypeName:
+    catalog_name = tuple(str(n["String"]["sval"]) for n in type_name["names"])
     tokens = [t for t in parser.scan(text) if t.name != "SETOF"]
     written_qualified = len(tokens) >= 3 and tokens[1].name == "ASCII_46"
     schema = catalog_name[0] if written_qualified and len(catalog_name) == 2 else None
-    modifiers = tuple(_sql(m) for m in (type_name.typmods or ()))
-    bounds = tuple(int(b.ival) for b in (type_name.arrayBounds or ()))
+    modifiers = tuple(_modifier(m) for m in type_name.get("typmods", ()))
+    bounds = tuple(int(b["Integer"].get("ival", 0)) for b in type_name.get("arrayBounds", ()))
     suffix = (f"({', '.join(modifiers)})" if modifiers else "") + "".join(
         "[]" if b < 0 else f"[{b}]" for b in bounds
     )
@@ -226,15 +188,27 @@ def _dissect(text: str, type_name: Any) -> TypeName:
         catalog_name[-1],
         modifiers,
         bounds,
-        bool(type_name.setof),
+        bool(type_name.get("setof")),
         catalog_name,
         suffix,
         rest,
     )
 
 
-def _sql(node: Any) -> str:
-    return str(RawStream()(node))
+def _modifier(node: dict[str, Any]) -> str:
+    """A type modifier as SQL: 10, 1.5, 'x', or a word (geometry(Point, ...))."""
+    constant = node.get("A_Const")
+    if constant is not None:
+        if "ival" in constant:
+            return str(constant["ival"].get("ival", 0))
+        if "fval" in constant:
+            return str(constant["fval"]["fval"])
+        if "sval" in constant:
+            return "'" + str(constant["sval"].get("sval", "")).replace("'", "''") + "'"
+    column = node.get("ColumnRef")
+    if column is not None:
+        return ".".join(str(f["String"]["sval"]) for f in column["fields"] if "String" in f)
+    return "?"
 
 
 def type_name_error(text: str, *, allow_setof: bool = False) -> SqlError | None:
