@@ -205,6 +205,8 @@ class Trigger:
     new_table: str | None
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # ALTER TABLE ... ENABLE/DISABLE TRIGGER: enabled | disabled | replica | always
+    enabled: str = "enabled"
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,9 @@ class Table:
     # serial columns create a sequence each; the schema's sequence_grants reach them too
     serial_sequences: tuple[str, ...] = ()
     sequence_grants: tuple[Grant, ...] = ()
+    # REPLICA IDENTITY: default | full | nothing | index <name> (the catalog reads it; the YAML
+    # cannot declare it yet, so a hand-made change is still found)
+    replica_identity: str = "default"
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
