@@ -22,7 +22,7 @@ from schemac.catalog.relations import Relations
 
 ROUTINES = f"""
 SELECT p.oid, n.nspname AS schema, p.proname AS name, p.prokind, l.lanname AS language,
-       pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity,
+       pg_catalog.oidvectortypes(p.proargtypes) AS identity,
        p.proargnames, p.proargmodes,
        ARRAY(SELECT pg_catalog.format_type(u.t, NULL)
              FROM unnest(coalesce(p.proallargtypes, p.proargtypes::pg_catalog.oid[]))
