@@ -197,8 +197,8 @@ def misplaced_columns(current: Sequence[str], desired: Sequence[str]) -> list[st
         if current[i] == desired[j]:
             kept.add(current[i])
             i, j = i + 1, j + 1
-        elif length[i + 1][j] >= length[i][j + 1]:
+        elif length[i + 1][j] > length[i][j + 1]:
             i += 1
-        else:
+        else:  # on a tie keep the current order's earlier column: the appended one moves
             j += 1
     return [name for name in desired if name not in kept]
