@@ -65,3 +65,17 @@ def test_a_function_setting_is_never_lost_in_silence(project: Project) -> None:
     else:  # refused: loudly, naming the function
         ok(result, 2)
         assert "function school.lesson_count" in said
+
+
+def test_a_column_declared_mid_table_is_a_warning_in_diff_and_check(project: Project) -> None:
+    project.edit(
+        '      price: {type: "numeric(8,2)"}\n',
+        '      subtitle: {type: text}\n      price: {type: "numeric(8,2)"}\n',
+    )
+    result = ok(project.diff("subtitle"))
+    said = result.stdout + result.stderr
+    assert "table school.courses: columns are in the order" in said
+    assert "so subtitle stays where it is" in said
+    result = ok(project.check())
+    assert "warning: table school.courses: columns are in the order" in result.stdout
+    assert "(1 warning)" in result.stdout
