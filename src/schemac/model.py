@@ -310,6 +310,27 @@ class Function:
 
 
 @dataclass(frozen=True)
+class PublicationTable:
+    table: QName
+    columns: tuple[str, ...] = ()  # () = every column
+    where: str | None = None  # the row filter
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A logical replication publication (read from the catalog; the YAML cannot declare one yet)."""
+
+    name: str
+    all_tables: bool = False
+    publish: tuple[str, ...] = ("insert", "update", "delete", "truncate")
+    via_root: bool = False
+    tables: tuple[PublicationTable, ...] = ()
+    schemas: tuple[str, ...] = ()  # FOR TABLES IN SCHEMA
+    comment: str | None = None
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class SeedRows:
     table: QName
     key: tuple[str, ...]

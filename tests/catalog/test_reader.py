@@ -160,6 +160,18 @@ CHANGES = [
         ("function", PARTITIONS, "volatility"),
     ),
     (
+        "publication table added",
+        f"CREATE PUBLICATION probe FOR TABLE {ORGS}",
+        "ALTER PUBLICATION probe ADD TABLE user_management.users",
+        ("publication", "probe", "tables"),
+    ),
+    (
+        "default privileges",
+        None,
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA gamification GRANT SELECT ON TABLES TO app_reporting",
+        ("schema", "gamification", "default privileges of postgres on tables"),
+    ),
+    (
         "index storage parameter",
         None,
         "ALTER INDEX gamification.achievements_course_id_idx SET (fillfactor = 70)",

@@ -15,7 +15,9 @@ def test_check_db_finds_a_hand_altered_search_path_and_replica_identity(
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("ALTER FUNCTION school.lesson_count(bigint) SET search_path = pg_catalog")
         conn.execute("ALTER TABLE school.lessons REPLICA IDENTITY FULL")
+        conn.execute("CREATE PUBLICATION hand_made FOR TABLE school.lessons")
     result = ok(project.check("--db", database), 1)
+    assert "publication hand_made: not declared in the YAML" in result.stdout
     lines = result.stdout.splitlines()
     function = next(line for line in lines if "function school.lesson_count" in line)
     assert "search_path" in function, result.stdout

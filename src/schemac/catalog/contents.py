@@ -29,6 +29,7 @@ KINDS = (
     "procedure",
     "trigger",
     "policy",
+    "publication",
 )
 
 

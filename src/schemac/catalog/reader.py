@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from schemac.catalog.contents import CatalogModel
+from schemac.catalog.publications import read_publications
 from schemac.catalog.relations import read_relations
 from schemac.catalog.routines import read_policies, read_routines, read_triggers
 from schemac.catalog.types import read_extensions, read_schemas, read_sequences, read_types
@@ -32,4 +33,5 @@ def read_catalog(
     read_routines(conn, out)
     read_triggers(conn, out, relations)
     read_policies(conn, out, relations)
+    read_publications(conn, out)
     return out
