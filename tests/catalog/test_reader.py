@@ -172,6 +172,30 @@ CHANGES = [
         ("schema", "gamification", "default privileges of postgres on tables"),
     ),
     (
+        "column storage",
+        None,
+        f"ALTER TABLE {ORGS} ALTER COLUMN name SET STORAGE EXTERNAL",
+        ("table", ORGS, "column name: storage"),
+    ),
+    (
+        "column statistics target",
+        None,
+        f"ALTER TABLE {ORGS} ALTER COLUMN name SET STATISTICS 500",
+        ("table", ORGS, "column name: statistics"),
+    ),
+    (
+        "identity sequence increment",
+        "CREATE TABLE public.probe (id bigint GENERATED ALWAYS AS IDENTITY)",
+        "ALTER TABLE public.probe ALTER COLUMN id SET INCREMENT BY 5",
+        ("table", "public.probe", "column id: identity sequence"),
+    ),
+    (
+        "column privilege",
+        None,
+        f"GRANT UPDATE (name) ON {ORGS} TO app_reporting",
+        ("table", ORGS, "column name: acl"),
+    ),
+    (
         "index storage parameter",
         None,
         "ALTER INDEX gamification.achievements_course_id_idx SET (fillfactor = 70)",

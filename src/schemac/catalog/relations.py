@@ -23,6 +23,7 @@ RELATIONS = f"""
 SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
        c.relispartition, c.relrowsecurity, c.relforcerowsecurity, c.relreplident,
        c.reloptions, c.relispopulated, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+       (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam) AS access_method,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_by,
        CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
        pn.nspname AS parent_schema, pc.relname AS parent_name,
@@ -54,6 +55,18 @@ SELECT a.attrelid AS rel, a.attname AS name,
        CASE WHEN a.attacl IS NOT NULL THEN
          {acl("a.attacl", "c", "(SELECT r.relowner FROM pg_catalog.pg_class r WHERE r.oid = a.attrelid)")}
        END AS acl,
+       CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage,
+       NULLIF(a.attcompression::text, '') AS compression,
+       CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
+       CASE WHEN a.attidentity <> '' THEN
+         (SELECT ARRAY[pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text,
+                       s.seqincrement::text, s.seqmin::text, s.seqmax::text, s.seqcache::text,
+                       s.seqcycle::text]
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+          WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
+            AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'i')
+       END AS identity_sequence,
        {comment("pg_class", "a.attrelid", "a.attnum")} AS comment
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -248,15 +261,10 @@ def _add_table(
     out.add(
         "table", name, table, owner=row["owner"], acl=entries, options=options(row["reloptions"])
     )
+    if row["access_method"] not in (None, "heap"):
+        out.set_extra("table", name, "access method", row["access_method"])
     for column in columns:
-        if column["acl"] is not None:
-            out.set_extra(
-                "table", name, f"column {column['name']}: acl", acl_entries(column["acl"])
-            )
-        if column["attgenerated"]:
-            out.set_extra(
-                "table", name, f"column {column['name']}: generated", column["attgenerated"]
-            )
+        _column_extras(out, name, column)
     for constraint in constraints:
         prefix = f"constraint {constraint['name']}: "
         out.set_extra("table", name, prefix + "definition", constraint["definition"])
@@ -264,6 +272,27 @@ def _add_table(
         out.set_extra("table", name, prefix + "no inherit", constraint["connoinherit"])
         if constraint["comment"] is not None:
             out.set_extra("table", name, prefix + "comment", constraint["comment"])
+
+
+# Column attributes the YAML cannot declare (yet), read only where they are not the default.
+_COLUMN_EXTRAS = {
+    "attgenerated": "generated kind",  # s stored, v virtual (PostgreSQL 18)
+    "storage": "storage",
+    "compression": "compression",
+    "statistics": "statistics",
+    "identity_sequence": "identity sequence",
+}
+
+
+def _column_extras(out: CatalogModel, table: str, column: dict[str, Any]) -> None:
+    prefix = f"column {column['name']}: "
+    if column["acl"] is not None:
+        out.set_extra("table", table, prefix + "acl", acl_entries(column["acl"]))
+    for key, attribute in _COLUMN_EXTRAS.items():
+        value = column[key]
+        if value:
+            shown = tuple(value) if isinstance(value, list) else value
+            out.set_extra("table", table, prefix + attribute, shown)
 
 
 def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> None:
