@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from schemac import flyway
+from schemac.catalog import ModelDifference, read_roles
 from schemac.compiler import Compiled, compile_project
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.drift import (
@@ -32,13 +33,13 @@ from schemac.drift import (
     locate,
     postgres_errors,
     read_migrations,
-    role_statements,
     shadow_server,
     unquote,
 )
 from schemac.emit import SEED_DIR, emit
 from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
 from schemac.project import Settings
+from schemac.role_drift import RoleSnapshot, declared_roles, role_differences
 from schemac.shadow import redact
 from schemac.supplements import FactKey
 
@@ -124,7 +125,7 @@ def check_project(
             comparison = compare_databases(
                 server.url(shadows.migrations), server.url(shadows.desired), steps=steps
             )
-            _shadow_findings(compiled, migrations, comparison, result)
+            _shadow_findings(compiled, shadows.roles, comparison, result)
             result.checked.append("migrations replayed on a shadow database")
             if db_url:
                 with steps.step(f"reading {redact(db_url)}", "live"):
@@ -212,7 +213,7 @@ def _check_generated(compiled: Compiled, result: CheckResult) -> None:
 
 def _shadow_findings(
     compiled: Compiled,
-    migrations: list[MigrationScript],
+    roles: RoleSnapshot,
     comparison: Comparison,
     result: CheckResult,
 ) -> None:
@@ -226,19 +227,37 @@ def _shadow_findings(
                 **_at(compiled, locate(compiled, name)),
             )
         )
-    roles, _ = role_statements(compiled, migrations)
-    for obj in compiled.objects:
-        if obj.node.kind == "role" and any(
-            s.startswith(f"-- role {obj.node.obj.name}\n") for s in roles
-        ):
-            result.findings.append(
-                Finding(
-                    DRIFT,
-                    f"role {obj.node.obj.name}: no migration creates it as declared",
-                    hint=hint,
-                    **_at(compiled, obj.node.loc),
-                )
+    _warnings(compiled, comparison.warnings, result)
+    declared = {role.name: role for role in declared_roles(compiled)}
+    for name, details in _grouped(role_differences(roles.roles, declared.values())).items():
+        result.findings.append(
+            Finding(
+                DRIFT,
+                f"role {name}: no migration creates it as declared: {details}",
+                hint=hint,
+                **_at(compiled, declared[name].loc),
             )
+        )
+
+
+def _grouped(differences: list[ModelDifference]) -> dict[str, str]:
+    """Role differences by role name: ``comment is ..., the YAML says ... | login is ...``."""
+    grouped: dict[str, list[str]] = {}
+    for difference in differences:
+        grouped.setdefault(difference.name, []).append(_short(difference.detail()))
+    return {name: " | ".join(details) for name, details in grouped.items()}
+
+
+def _warnings(compiled: Compiled, warnings: list[ModelDifference], result: CheckResult) -> None:
+    for warning in warnings:
+        result.findings.append(
+            Finding(
+                DRIFT,
+                f"{warning.object}: {warning.detail()}",
+                severity="warning",
+                **_at(compiled, locate(compiled, warning.object)),
+            )
+        )
 
 
 def _by_object(comparison: Comparison) -> dict[str, str]:
@@ -268,9 +287,20 @@ def _check_live(
     shown = redact(db_url)
     owned = {s.name for _, s in compiled.project.schemas if s.owner}
 
+    declared_extensions = {e.name: e for _, e in compiled.project.extensions}
+
     def ignore(key: FactKey) -> bool:
         # Whoever runs the migrations owns the schemas; only a declared owner is schemac's business.
         return key.category == "schema_owner" and unquote(key.identity) not in owned
+
+    def ignore_model(difference: ModelDifference) -> bool:
+        if difference.attribute == "owner":  # as above, for every kind
+            return not (difference.kind == "schema" and difference.name in owned)
+        extension = declared_extensions.get(difference.name)
+        if difference.kind == "extension" and extension is not None:
+            # A version or schema the YAML leaves open is the server's choice.
+            return getattr(extension, difference.attribute, "") is None
+        return False
 
     comparison = compare_databases(
         db_url,
@@ -279,6 +309,7 @@ def _check_live(
         current_read_only=True,
         skip_relations=(flyway.DEFAULT_HISTORY_TABLE,),
         ignore=ignore,
+        ignore_model=ignore_model,
         steps=steps,
     )
     for name, details in _by_object(comparison).items():
@@ -289,8 +320,27 @@ def _check_live(
                 **_at(compiled, locate(compiled, name)),
             )
         )
+    _warnings(compiled, comparison.warnings, result)
+    _check_live_roles(compiled, db_url, result)
     _check_history(compiled, migrations, db_url, result)
     result.checked.append(f"database {shown}")
+
+
+def _check_live_roles(compiled: Compiled, db_url: str, result: CheckResult) -> None:
+    """The declared roles on the live server, as model objects (the server's other roles are not ours)."""
+    with connect(db_url, autocommit=False) as conn:
+        conn.read_only = True
+        current = read_roles(conn)
+        conn.rollback()
+    declared = {role.name: role for role in declared_roles(compiled)}
+    for name, details in _grouped(role_differences(current, declared.values())).items():
+        result.findings.append(
+            Finding(
+                DRIFT,
+                f"{redact(db_url)} differs from the YAML: role {name}: {details}",
+                **_at(compiled, declared[name].loc),
+            )
+        )
 
 
 def _check_history(

@@ -162,6 +162,10 @@ def diff_project(
             compiled, shadows, migrations, description=description, slug=slug, steps=steps
         )
         if outcome.no_difference:
+            # Nothing planned: the migrations must already build the YAML, attribute by
+            # attribute (catalog models), or the change would be lost in silence.
+            with steps.step("comparing the catalogs", "verify"):
+                outcome.notes += verify(shadows, [], steps)
             outcome.timings = steps.timings
             _record_state_only(compiled, outcome, dry_run)
             return outcome
@@ -170,7 +174,7 @@ def diff_project(
             outcome.timings = steps.timings
             return outcome
         with steps.step("replaying the new migration and diffing again", "verify"):
-            verify(shadows, outcome.files, steps)
+            outcome.notes += verify(shadows, outcome.files, steps)
     outcome.timings = steps.timings
     if not dry_run:
         outcome.written = write_migration(compiled, outcome.files)
@@ -250,7 +254,7 @@ def plan_migration(
         for statement in plan.enum_values:
             work.execute(statement)
         column_types = _column_types(work)
-        roles, notes = role_statements(compiled, migrations)
+        roles, notes = role_statements(compiled, shadows.roles)
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
             from_migra = _repair_partitioned(desired, migra_statements(work_url, desired_url))
@@ -747,8 +751,11 @@ def _comment_line(text: str) -> str:
 # -- verification ---------------------------------------------------------------------------------
 
 
-def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
-    """Run the files on a fresh clone of shadow A as Flyway will; it must then equal shadow B."""
+def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> list[str]:
+    """Run the files on a fresh clone of shadow A as Flyway will; it must then equal shadow B.
+
+    Returns the warnings (a column order ALTER TABLE cannot reproduce), one line each.
+    """
     server: PostgresServer = shadows.server
     with clone(server, shadows.migrations) as url:
         with connect(url) as conn:
@@ -762,7 +769,9 @@ def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
         comparison = compare_databases(url, server.url(shadows.desired), steps=steps)
     if not comparison.equal:
         listing = "\n".join(f"  {d.object}: {_one_line(d.detail)}" for d in comparison.differences)
+        when = "after the new migration" if files else "with no statement to write"
         raise DiffFailed(
-            "after the new migration the schema still differs from the YAML, so nothing was "
+            f"{when} the schema still differs from the YAML, so nothing was "
             f"written (a gap in migra or schemac; please report it):\n{listing}"
         )
+    return [f"{d.object}: {d.detail()}" for d in comparison.warnings]

@@ -7,8 +7,10 @@ error points at the YAML that produced the object. Both are kept as template dat
 the shadow server, named by a digest of what built them, and cloned when a step changes one.
 
 Two databases are compared by migra (tables, columns, constraints, indexes, views,
-functions, triggers, policies, enums, extensions, table privileges) and by the catalog facts
-of :mod:`schemac.supplements` (everything migra leaves out).
+functions, triggers, policies, enums, extensions, table privileges), by the catalog facts
+of :mod:`schemac.supplements` (everything migra leaves out) and, attribute by attribute, by
+their catalog models (:mod:`schemac.catalog`): a difference neither migra nor the facts name
+is still found and named. Roles are compared as model objects by :mod:`schemac.role_drift`.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import psycopg
 
 from schemac import flyway
+from schemac.catalog import ModelDifference, compare_models, read_catalog, read_roles
+from schemac.catalog.compare import WARNING
 from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.emit import MIGRATIONS_DIR
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
-from schemac.naming import quote_ident
+from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
+from schemac.role_drift import role_statements as role_statements  # diff and check import it here
 from schemac.shadow import DEV_URL_ENV, PostgresServer, ensure_template, open_shadow, redact
 from schemac.supplements import FactDifference, FactKey, compare_facts, read_facts
 
 # Bump when the way shadows are built changes, so templates kept on a dev server are rebuilt.
-_SHADOW_FORMAT = "1"
+_SHADOW_FORMAT = "2"  # 2: shadow A keeps the roles its migrations left
 
 Progress = Callable[[str, float | None], None]
 """Told ``(step, None)`` when a slow step starts and ``(step, seconds)`` when it ends."""
@@ -245,8 +250,12 @@ def run_script(conn: psycopg.Connection[Any], name: str, text: str, transactiona
 
 def replay_migrations(url: str, migrations: list[MigrationScript]) -> None:
     with _connect(url) as conn:
+        before = read_roles(conn)
         for script in migrations:
             run_script(conn, script.name, script.text, script.transactional)
+        # Roles belong to the server: what the migrations made of them is kept with shadow A
+        # now, before the desired state runs on the same server.
+        record_roles(conn, before)
 
 
 # -- the desired state (shadow B) -----------------------------------------------------------------
@@ -295,6 +304,7 @@ class Shadows:
     server: PostgresServer
     migrations: str
     desired: str
+    roles: RoleSnapshot = field(default_factory=RoleSnapshot)  # as the migrations left them
 
 
 def build_shadows(
@@ -315,7 +325,9 @@ def build_shadows(
             "b_" + desired_state_digest(compiled)[:40],
             lambda url: apply_desired_state(url, compiled),
         )
-    return Shadows(server, a, b)
+    with server.connect() as conn:
+        roles = recorded_roles(conn, a)
+    return Shadows(server, a, b, roles)
 
 
 @contextlib.contextmanager
@@ -467,6 +479,10 @@ class Difference:
 class Comparison:
     differences: list[Difference] = field(default_factory=list)
     facts: list[FactDifference] = field(default_factory=list)
+    # Every attribute the two catalog models differ in (errors), and what only warns
+    # (a column order ALTER TABLE cannot reproduce): callers report ``warnings`` as warnings.
+    model: list[ModelDifference] = field(default_factory=list)
+    warnings: list[ModelDifference] = field(default_factory=list)
 
     @property
     def equal(self) -> bool:
@@ -542,18 +558,23 @@ def compare_databases(
     current_read_only: bool = False,
     skip_relations: tuple[str, ...] = (),
     ignore: Callable[[FactKey], bool] | None = None,
+    ignore_model: Callable[[ModelDifference], bool] | None = None,
     steps: Steps | None = None,
 ) -> Comparison:
-    """How ``current_url`` differs from ``desired_url``: migra's statements, then catalog facts."""
+    """How ``current_url`` differs from ``desired_url``: migra's statements, catalog facts, then
+    the catalog models attribute by attribute (``ignore_model`` drops what the caller does not
+    manage, e.g. owners on a live database)."""
     steps = steps or Steps()
     with steps.step("comparing comments, privileges and options", "facts"):
         with _connect(current_url, autocommit=False) as conn:
             if current_read_only:
                 conn.read_only = True
             current = read_facts(conn, skip_relations=skip_relations)
+            current_model = read_catalog(conn, skip_relations=skip_relations)
             conn.rollback()
         with _connect(desired_url, autocommit=False) as conn:
             desired = read_facts(conn)
+            desired_model = read_catalog(conn)
             conn.rollback()
     with steps.step("diffing with migra", "migra"):
         statements = migra_statements(
@@ -565,76 +586,22 @@ def compare_databases(
     result = Comparison(facts=facts)
     result.differences = [Difference(describe_statement(s), s, s) for s in statements]
     result.differences += [Difference(f.key.label, f.detail()) for f in facts]
+    found = compare_models(current_model, desired_model, ignore=ignore_model)
+    result.warnings = [d for d in found if d.severity == WARNING]
+    result.model = [d for d in found if d.severity != WARNING]
+    result.differences += _not_yet_named(result.differences, result.model)
     return result
 
 
-# -- roles ----------------------------------------------------------------------------------------
+def _not_yet_named(named: list[Difference], model: list[ModelDifference]) -> list[Difference]:
+    """Model differences of objects migra and the facts did not name (theirs say more)."""
+    labels = {_bare(d.object) for d in named}
+    return [Difference(d.object, d.detail()) for d in model if _bare(d.object) not in labels]
 
 
-_ROLE_BLOCK = re.compile(r"^-- role ([^\n]+)\n(.*?)(?:\n\s*\n|\Z)", re.M | re.S)
-_GRANTED_ROLE = re.compile(r'^GRANT "((?:[^"]|"")+)" TO "(?:[^"]|"")+";$', re.M)
-
-
-def role_statements(
-    compiled: Compiled, migrations: list[MigrationScript]
-) -> tuple[list[str], list[str]]:
-    """Roles live outside any database, so migra cannot see them: compare the YAML with the migrations.
-
-    A role whose rendered SQL is in no migration is new (its block is emitted) or changed (its
-    block plus an ALTER ROLE with every attribute). Returns (statements, notes).
-    """
-    texts = [m.text for m in migrations]
-    declared = {obj.node.obj.name for obj in compiled.objects if obj.node.kind == "role"}
-    # The block each role had in the latest migration that wrote it (blocks hold no blank line).
-    latest: dict[str, str] = {}
-    for text in texts:
-        for match in _ROLE_BLOCK.finditer(text):
-            latest[match.group(1)] = match.group(2).strip()
-    statements: list[str] = []
-    notes: list[str] = []
-    for obj in compiled.objects:
-        if obj.node.kind != "role":
-            continue
-        role = obj.node.obj
-        block = obj.sql.strip()
-        before = latest.get(role.name)
-        if before == block:
-            continue
-        statements.append(f"-- role {role.name}\n{block}")
-        if before is not None:
-            statements.append(_alter_role(role))
-            for parent in _GRANTED_ROLE.findall(before):
-                parent = parent.replace('""', '"')
-                if parent not in role.member_of:
-                    statements.append(
-                        f"REVOKE {quote_ident(parent)} FROM {quote_ident(role.name)};"
-                    )
-            if "COMMENT ON ROLE" in before and role.comment is None:
-                statements.append(f"COMMENT ON ROLE {quote_ident(role.name)} IS NULL;")
-    for text in texts:
-        for name in re.findall(r'CREATE ROLE "((?:[^"]|"")+)" ', text):
-            name = name.replace('""', '"')
-            if name not in declared:
-                notes.append(
-                    f"role {name} is no longer declared; roles belong to the whole server, "
-                    "so schemac does not drop them"
-                )
-    return statements, sorted(set(notes))
-
-
-def _alter_role(role: Any) -> str:
-    options = [
-        "LOGIN" if role.login else "NOLOGIN",
-        "INHERIT" if role.inherit else "NOINHERIT",
-        "BYPASSRLS" if role.bypass_rls else "NOBYPASSRLS",
-        "CREATEROLE" if role.create_role else "NOCREATEROLE",
-        "CREATEDB" if role.create_db else "NOCREATEDB",
-        f"CONNECTION LIMIT {role.connection_limit if role.connection_limit is not None else -1}",
-    ]
-    text = f"ALTER ROLE {quote_ident(role.name)} {' '.join(options)};"
-    if role.comment is None:
-        text += f"\nCOMMENT ON ROLE {quote_ident(role.name)} IS NULL;"
-    return text
+def _bare(label: str) -> str:
+    """An object's label without quotes and routine arguments: ``function core.f``."""
+    return unquote(label.split("(", 1)[0]).strip()
 
 
 # -- where an object is declared ------------------------------------------------------------------

@@ -205,6 +205,8 @@ class Trigger:
     new_table: str | None
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # ALTER TABLE ... ENABLE/DISABLE TRIGGER: enabled | disabled | replica | always
+    enabled: str = "enabled"
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,9 @@ class Table:
     # serial columns create a sequence each; the schema's sequence_grants reach them too
     serial_sequences: tuple[str, ...] = ()
     sequence_grants: tuple[Grant, ...] = ()
+    # REPLICA IDENTITY: default | full | nothing | index <name> (the catalog reads it; the YAML
+    # cannot declare it yet, so a hand-made change is still found)
+    replica_identity: str = "default"
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -302,6 +307,27 @@ class Function:
     def identity_arguments(self) -> str:
         """The argument types PostgreSQL identifies the routine by (OUT arguments excluded)."""
         return ", ".join(a.type for a in self.arguments if (a.mode or "in") != "out")
+
+
+@dataclass(frozen=True)
+class PublicationTable:
+    table: QName
+    columns: tuple[str, ...] = ()  # () = every column
+    where: str | None = None  # the row filter
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A logical replication publication (read from the catalog; the YAML cannot declare one yet)."""
+
+    name: str
+    all_tables: bool = False
+    publish: tuple[str, ...] = ("insert", "update", "delete", "truncate")
+    via_root: bool = False
+    tables: tuple[PublicationTable, ...] = ()
+    schemas: tuple[str, ...] = ()  # FOR TABLES IN SCHEMA
+    comment: str | None = None
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,130 @@
+"""Roles as the migrations leave them, compared with the YAML's roles as model objects.
+
+Roles belong to the whole server, so two shadow databases on one server cannot tell what
+each made of them: once the desired state has run, the server's roles are the YAML's. The
+roles are therefore read right after the migrations are replayed on shadow A, and kept with
+that template database (as its comment, so a cached template keeps them too). ``diff`` writes
+the statements for the roles that differ; ``check`` reports them, attribute by attribute.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from schemac.catalog import ModelDifference, compare_models, declared_roles_model, read_roles
+from schemac.catalog.roles import roles_model
+from schemac.compiler import Compiled
+from schemac.model import Role
+from schemac.naming import quote_ident
+
+
+@dataclass(frozen=True)
+class RoleSnapshot:
+    """The server's roles right after the migrations ran, and which of them they created."""
+
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created: tuple[str, ...] = ()
+
+    def to_text(self) -> str:
+        return json.dumps({"roles": self.roles, "created": list(self.created)}, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str | None) -> RoleSnapshot:
+        data = json.loads(text) if text else {}
+        return cls(dict(data.get("roles", {})), tuple(data.get("created", ())))
+
+
+def record_roles(conn: psycopg.Connection[Any], before: Iterable[str]) -> None:
+    """Keep the roles the connected database's migrations left, as the database's comment."""
+    roles = read_roles(conn)
+    snapshot = RoleSnapshot(roles, tuple(sorted(set(roles) - set(before))))
+    database = conn.execute("SELECT pg_catalog.current_database()").fetchone()
+    assert database is not None
+    conn.execute(
+        sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+            sql.Identifier(str(database[0])), sql.Literal(snapshot.to_text())
+        )
+    )
+
+
+def recorded_roles(conn: psycopg.Connection[Any], database: str) -> RoleSnapshot:
+    row = conn.execute(
+        "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
+        "WHERE datname = %s",
+        (database,),
+    ).fetchone()
+    return RoleSnapshot.from_text(row[0] if row else None)
+
+
+def declared_roles(compiled: Compiled) -> list[Role]:
+    return [role for _, role in compiled.project.roles]
+
+
+def role_differences(
+    current: dict[str, dict[str, Any]], roles: Iterable[Role]
+) -> list[ModelDifference]:
+    """How the roles ``current`` holds differ from the declared ``roles`` (others are ignored)."""
+    declared = list(roles)
+    return compare_models(
+        roles_model(current, (r.name for r in declared)), declared_roles_model(declared)
+    )
+
+
+def role_statements(compiled: Compiled, snapshot: RoleSnapshot) -> tuple[list[str], list[str]]:
+    """Statements for the declared roles the migrations do not build as declared, and notes.
+
+    A missing role gets its block (created where it does not exist yet); a role that differs
+    gets its block and an ALTER ROLE with every attribute, memberships no longer declared
+    revoked. Roles the migrations created that are no longer declared are only noted: roles
+    belong to the whole server, so schemac does not drop them.
+    """
+    declared = {role.name: role for role in declared_roles(compiled)}
+    differing: dict[str, list[ModelDifference]] = {}
+    for difference in role_differences(snapshot.roles, declared.values()):
+        differing.setdefault(difference.name, []).append(difference)
+    statements: list[str] = []
+    for obj in compiled.objects:
+        if obj.node.kind != "role" or obj.node.obj.name not in differing:
+            continue
+        role: Role = obj.node.obj
+        statements.append(f"-- role {role.name}\n{obj.sql.strip()}")
+        current = snapshot.roles.get(role.name)
+        if current is None:
+            continue
+        statements.append(_alter_role(role, current))
+        for parent in sorted(set(current["member_of"]) - set(role.member_of)):
+            statements.append(f"REVOKE {quote_ident(parent)} FROM {quote_ident(role.name)};")
+    notes = [
+        f"role {name} is no longer declared; roles belong to the whole server, "
+        "so schemac does not drop them"
+        for name in snapshot.created
+        if name not in declared
+    ]
+    return statements, sorted(notes)
+
+
+def _alter_role(role: Role, current: dict[str, Any]) -> str:
+    options = [
+        "LOGIN" if role.login else "NOLOGIN",
+        "INHERIT" if role.inherit else "NOINHERIT",
+        "BYPASSRLS" if role.bypass_rls else "NOBYPASSRLS",
+        "CREATEROLE" if role.create_role else "NOCREATEROLE",
+        "CREATEDB" if role.create_db else "NOCREATEDB",
+        f"CONNECTION LIMIT {role.connection_limit if role.connection_limit is not None else -1}",
+    ]
+    if current.get("superuser"):
+        options.append("NOSUPERUSER")
+    if current.get("replication"):
+        options.append("NOREPLICATION")
+    text = f"ALTER ROLE {quote_ident(role.name)} {' '.join(options)};"
+    if current.get("settings"):
+        text += f"\nALTER ROLE {quote_ident(role.name)} RESET ALL;"
+    if role.comment is None and current.get("comment") is not None:
+        text += f"\nCOMMENT ON ROLE {quote_ident(role.name)} IS NULL;"
+    return text
