@@ -14,6 +14,7 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
@@ -778,23 +779,10 @@ class _Builder:
         loc = doc.data[key].key_locations[name]
         body = f.get("body")
         if body is None:
-            body_path = doc.path.parent / f["body_file"]
-            try:
-                body = body_path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                self.error(
-                    "E100",
-                    f"body_file '{f['body_file']}' is not UTF-8 text",
-                    locate(doc, [key, name, "body_file"]),
-                )
-                body = ""
-            except OSError:
-                self.error(
-                    "E313",
-                    f"body_file '{f['body_file']}' not found (looked in {body_path.parent})",
-                    locate(doc, [key, name, "body_file"]),
-                    hint="the path is relative to this YAML file",
-                )
+            try:  # a regular file inside the project, of bounded size (limits.py)
+                body = read_body_file(doc.path, f["body_file"], self.settings.root)
+            except FileRefused as exc:
+                self.error(exc.code, exc.message, locate(doc, [key, name, "body_file"]), exc.hint)
                 body = ""
         returns = f.get("returns")
         rendered_returns: str | None = None
