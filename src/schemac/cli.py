@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import sys
@@ -52,6 +53,17 @@ def _run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130) from None
+
+
+def _writing(root: Path, writes: bool) -> contextlib.AbstractContextManager[None]:
+    """The project lock around a command that writes generated/ (one writer at a time: two
+    diffs at once would both write the next version)."""
+    if not writes:
+        return contextlib.nullcontext()
+    from schemac.staging import project_lock
+
+    command = " ".join(["schemac", *sys.argv[1:]])
+    return project_lock(root, command)
 
 
 def _version(value: bool) -> None:
@@ -112,8 +124,9 @@ def compile_command(
     def action() -> tuple[int, object]:
         _collector_off_for_the_process()
         settings = open_project(project)
-        compiled = compile_project(settings)
-        return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
+        with _writing(settings.root, not check):
+            compiled = compile_project(settings)
+            return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
 
     count, result = _run(action)
     from schemac.emit import EmitResult
@@ -124,6 +137,10 @@ def compile_command(
             typer.echo(f"out of date: generated/{path}")
         for message in result.messages:
             typer.echo(message)
+        for problem in result.problems:
+            typer.echo(f"problem: {problem}")
+        if result.problems:
+            raise typer.Exit(1)
         if result.out_of_date or result.migration_needed:
             typer.echo(
                 "generated/ is out of date: run `schemac compile`" if result.out_of_date else ""
@@ -237,14 +254,15 @@ def diff(
 
     def action() -> DiffOutcome:
         settings = open_project(project)
-        return diff_project(
-            settings,
-            description=message,
-            dry_run=dry_run,
-            allow_destructive=allow_destructive,
-            dev_url=dev_url,
-            progress=_progress,
-        )
+        with _writing(settings.root, not dry_run):
+            return diff_project(
+                settings,
+                description=message,
+                dry_run=dry_run,
+                allow_destructive=allow_destructive,
+                dev_url=dev_url,
+                progress=_progress,
+            )
 
     outcome = _run(action)
     for note in outcome.notes:
