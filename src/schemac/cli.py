@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -50,9 +51,29 @@ def _run(action: Callable[[], T]) -> T:
     except SchemacError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130) from None
+    except UnicodeError as exc:
+        _err(f"error: a file is not valid UTF-8 ({exc}); restore it from version control")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        _err(f"error: cannot use{where}: {exc.strerror or exc}")
+        raise typer.Exit(3) from None
+    except MemoryError:
+        _err("error: out of memory (see docs/yaml-format.md, Limits, for what schemac bounds)")
+        raise typer.Exit(3) from None
+    except Exception as exc:  # a bug: still a message and an exit code, the traceback on request
+        if os.environ.get("SCHEMAC_DEBUG"):
+            raise
+        _err(
+            f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in schemac, "
+            "please report it (SCHEMAC_DEBUG=1 shows the traceback)"
+        )
+        raise typer.Exit(4) from None
 
 
 def _writing(root: Path, writes: bool) -> contextlib.AbstractContextManager[None]:
@@ -172,7 +193,8 @@ def schema_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(output, text)
+        target = output
+        _run(lambda: write_atomic(target, text))
         typer.echo(f"wrote {output}")
 
 

@@ -30,7 +30,7 @@ from schemac import flyway
 from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.emit import MIGRATIONS_DIR
-from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
+from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError, read_utf8
 from schemac.naming import quote_ident
 from schemac.shadow import DEV_URL_ENV, PostgresServer, ensure_template, open_shadow, redact
 from schemac.supplements import FactDifference, FactKey, compare_facts, read_facts
@@ -101,7 +101,7 @@ def read_migrations(generated: Path) -> list[MigrationScript]:
     scripts = [
         MigrationScript(
             f.path.name,
-            f.path.read_text(encoding="utf-8"),
+            read_utf8(f.path),
             f.execute_in_transaction,
             f.name.version or (),
         )
@@ -696,7 +696,7 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
     present: dict[str, str] = {}
     if folder.is_dir():
         present = {
-            p.name: p.read_text(encoding="utf-8")
+            p.name: read_utf8(p)
             for p in sorted(folder.iterdir())
             if p.is_file() and p.name.lower().endswith(".sql")  # Flyway takes .SQL as well
         }
@@ -718,7 +718,7 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
         path = f"{MIGRATIONS_DIR}/{name}"
         if name in present:
             conf = folder / f"{name}.conf"
-            conf_sum = sha256(conf.read_text(encoding="utf-8")) if conf.is_file() else None
+            conf_sum = sha256(read_utf8(conf)) if conf.is_file() else None
             if conf_sum != entry.get("conf_sha256"):
                 problems.append(
                     IntegrityProblem(
