@@ -18,6 +18,7 @@ from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
+from schemac.seeds import check_seed
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
@@ -638,6 +639,7 @@ class _Builder:
         seed = t.get("seed")
         if seed:
             self.build_seed(u, qname, seed, locate(doc, [*path, "seed"]))
+            self.diagnostics += check_seed(seed, columns, qname)  # seeds.py: keys, values
 
     def add_column_reference(
         self, u: int, table: m.QName, column: str, ref: Any, schema: str, loc: SourceLocation

@@ -264,9 +264,17 @@ def read_body_file(yaml_path: Path, written: str, root: Path) -> str:
             "a function body that large is not what schemac is for",
         )
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise FileRefused("E100", f"body_file '{written}' is not UTF-8 text") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise FileRefused(
+            "E107",
+            f"body_file '{written}' holds a NUL character (line {line}); PostgreSQL text "
+            "cannot hold one",
+        )
+    return text
 
 
 def refused_diagnostic(exc: FileRefused, where: SourceLocation | None) -> Diagnostic:

@@ -107,9 +107,11 @@ def load_settings(root: Path) -> Settings:
                 data.value_locations.get("version_width"),
             )
         )
+    if isinstance(tenancy_data, LocatedDict):
+        problems += _tenancy_problems(tenancy_data)
     if problems:
         raise InvalidInput(problems)
-    tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items()})
+    tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
     templates = data.get("templates_dir")
     return Settings(
         root=root,
@@ -120,6 +122,48 @@ def load_settings(root: Path) -> Settings:
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
     )
+
+
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_NAME_REST = _NAME_START | frozenset("0123456789")
+
+
+def is_plain_name(text: str) -> bool:
+    """A name as schemac names are written (lower case letters, digits, underscores, not
+    starting with a digit), at most 63 bytes: what PostgreSQL keeps of an identifier."""
+    return 0 < len(text) <= 63 and text[0] in _NAME_START and all(c in _NAME_REST for c in text[1:])
+
+
+def _tenancy_problems(tenancy: LocatedDict) -> list[Diagnostic]:
+    """Each tenancy setting parsed as what it is: names are names, the setting is a custom
+    GUC name (`prefix.name`); the type's text is checked as a type name where a table uses it."""
+    problems: list[Diagnostic] = []
+    for key in sorted(_TENANCY_KEYS & set(tenancy), key=list(tenancy).index):
+        value, where = tenancy[key], tenancy.value_locations[key]
+        if not isinstance(value, str) or not value.strip():
+            problems.append(
+                Diagnostic("E201", f"'tenancy.{key}' must be a non-empty string", where)
+            )
+        elif key in ("column", "policy") and not is_plain_name(value):
+            problems.append(
+                Diagnostic(
+                    "E201",
+                    f"'tenancy.{key}' must be one name (lower case letters, digits, underscores)",
+                    where,
+                )
+            )
+        elif key == "setting" and not (
+            value.count(".") == 1 and all(is_plain_name(part) for part in value.split("."))
+        ):
+            problems.append(
+                Diagnostic(
+                    "E201",
+                    "'tenancy.setting' must be a custom setting name such as "
+                    "app.current_organization_id (prefix.name)",
+                    where,
+                )
+            )
+    return problems
 
 
 def _unknown_keys(data: LocatedDict, allowed: set[str]) -> list[Diagnostic]:
