@@ -13,9 +13,11 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
+from schemac.seeds import check_seed
 from schemac.sql.parse import SqlSyntaxError, parse_index_column, parse_type_name, setof_rest
 from schemac.sql.typed import plain_name_error, storage_value_sql
 from schemac.sqlfields import TYPE_HINT, check_body_file, check_documents
@@ -651,6 +653,7 @@ class _Builder:
         seed = t.get("seed")
         if seed:
             self.build_seed(u, qname, seed, locate(doc, [*path, "seed"]))
+            self.diagnostics += check_seed(seed, columns, qname)  # seeds.py: keys, values
 
     def add_column_reference(
         self, u: int, table: m.QName, column: str, ref: Any, schema: str, loc: SourceLocation
@@ -787,22 +790,10 @@ class _Builder:
         body = f.get("body")
         if body is None:
             body_path = doc.path.parent / f["body_file"]
-            try:
-                body = body_path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                self.error(
-                    "E100",
-                    f"body_file '{f['body_file']}' is not UTF-8 text",
-                    locate(doc, [key, name, "body_file"]),
-                )
-                body = ""
-            except OSError:
-                self.error(
-                    "E313",
-                    f"body_file '{f['body_file']}' not found (looked in {body_path.parent})",
-                    locate(doc, [key, name, "body_file"]),
-                    hint="the path is relative to this YAML file",
-                )
+            try:  # a regular file inside the project, of bounded size (limits.py)
+                body = read_body_file(doc.path, f["body_file"], self.settings.root)
+            except FileRefused as exc:
+                self.error(exc.code, exc.message, locate(doc, [key, name, "body_file"]), exc.hint)
                 body = ""
             if f.get("language", "plpgsql" if is_procedure else "sql") == "sql":
                 problem = check_body_file(body, body_path, f"the body of {key[:-1]} '{name}'")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -49,9 +51,40 @@ def _run(action: Callable[[], T]) -> T:
     except SchemacError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130) from None
+    except UnicodeError as exc:
+        _err(f"error: a file is not valid UTF-8 ({exc}); restore it from version control")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        _err(f"error: cannot use{where}: {exc.strerror or exc}")
+        raise typer.Exit(3) from None
+    except MemoryError:
+        _err("error: out of memory (see docs/yaml-format.md, Limits, for what schemac bounds)")
+        raise typer.Exit(3) from None
+    except Exception as exc:  # a bug: still a message and an exit code, the traceback on request
+        if os.environ.get("SCHEMAC_DEBUG"):
+            raise
+        _err(
+            f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in schemac, "
+            "please report it (SCHEMAC_DEBUG=1 shows the traceback)"
+        )
+        raise typer.Exit(4) from None
+
+
+def _writing(root: Path, writes: bool) -> contextlib.AbstractContextManager[None]:
+    """The project lock around a command that writes generated/ (one writer at a time: two
+    diffs at once would both write the next version)."""
+    if not writes:
+        return contextlib.nullcontext()
+    from schemac.staging import project_lock
+
+    command = " ".join(["schemac", *sys.argv[1:]])
+    return project_lock(root, command)
 
 
 def _version(value: bool) -> None:
@@ -112,8 +145,9 @@ def compile_command(
     def action() -> tuple[int, object]:
         _collector_off_for_the_process()
         settings = open_project(project)
-        compiled = compile_project(settings)
-        return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
+        with _writing(settings.root, not check):
+            compiled = compile_project(settings)
+            return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
 
     count, result = _run(action)
     from schemac.emit import EmitResult
@@ -124,6 +158,10 @@ def compile_command(
             typer.echo(f"out of date: generated/{path}")
         for message in result.messages:
             typer.echo(message)
+        for problem in result.problems:
+            typer.echo(f"problem: {problem}")
+        if result.problems:
+            raise typer.Exit(1)
         if result.out_of_date or result.migration_needed:
             typer.echo(
                 "generated/ is out of date: run `schemac compile`" if result.out_of_date else ""
@@ -155,7 +193,8 @@ def schema_command(
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(output, text)
+        target = output
+        _run(lambda: write_atomic(target, text))
         typer.echo(f"wrote {output}")
 
 
@@ -237,14 +276,15 @@ def diff(
 
     def action() -> DiffOutcome:
         settings = open_project(project)
-        return diff_project(
-            settings,
-            description=message,
-            dry_run=dry_run,
-            allow_destructive=allow_destructive,
-            dev_url=dev_url,
-            progress=_progress,
-        )
+        with _writing(settings.root, not dry_run):
+            return diff_project(
+                settings,
+                description=message,
+                dry_run=dry_run,
+                allow_destructive=allow_destructive,
+                dev_url=dev_url,
+                progress=_progress,
+            )
 
     outcome = _run(action)
     for note in outcome.notes:

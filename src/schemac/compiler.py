@@ -74,7 +74,7 @@ def load_project_documents(settings: Settings, cache: FileCache) -> LoadedProjec
     loaded = LoadedProject([], [], [], [], set())
     slots: list[tuple[int, str, list[Document | _ToParse]]] = []
     to_parse: list[_ToParse] = []
-    for index, unit in enumerate(discover_units(settings.schema_dir)):
+    for index, unit in enumerate(discover_units(settings.schema_dir, settings.root)):
         unit_slots: list[Document | _ToParse] = []
         for path in unit.files:
             try:

@@ -54,9 +54,7 @@ from schemac.emit import (
     desired_state,
     emit,
     read_integrity,
-    record,
     sha256,
-    write_atomic,
 )
 from schemac.errors import SchemacError, UsageError
 from schemac.naming import quote_ident, quote_qualified
@@ -189,35 +187,20 @@ def _record_state_only(compiled: Compiled, outcome: DiffOutcome, dry_run: bool) 
     outcome.state_sum_updated = True
     if dry_run:
         return
-    integrity.desired_state_sha256 = state_sum
-    write_atomic(compiled.settings.generated_dir / INTEGRITY_FILE, integrity.to_text())
-    outcome.written = [*emit(compiled).written]
+    outcome.written = [*emit(compiled, record_state=True).written]  # one staged commit
     if INTEGRITY_FILE not in outcome.written:
         outcome.written.append(INTEGRITY_FILE)
 
 
 def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
-    """Write the planned files, record them and the desired state, refresh the rest of generated/."""
-    generated = compiled.settings.generated_dir
-    integrity = read_integrity(generated)
-    if integrity is None:
-        raise UsageError("generated/integrity.json is missing")
-    written: list[str] = []
+    """Write the planned files, record them and the desired state, refresh the rest of generated/
+    (all in one staged commit: a kill leaves the old generated/ or the new one)."""
     recorded: list[GeneratedFile] = []
     for planned in files:
-        write_atomic(generated / planned.relative_path, planned.text)
-        written.append(planned.relative_path)
         recorded.append(GeneratedFile(planned.relative_path, planned.text))
         if not planned.transactional:
-            write_atomic(generated / (planned.relative_path + ".conf"), NON_TRANSACTIONAL_CONF)
-            written.append(planned.relative_path + ".conf")
             recorded.append(GeneratedFile(planned.relative_path + ".conf", NON_TRANSACTIONAL_CONF))
-    record(integrity, recorded)
-    integrity.desired_state_sha256 = sha256(desired_state(compiled))
-    write_atomic(generated / INTEGRITY_FILE, integrity.to_text())
-    written.append(INTEGRITY_FILE)
-    written += [path for path in emit(compiled).written if path not in written]
-    return written
+    return emit(compiled, new_migrations=recorded).written
 
 
 # -- planning -------------------------------------------------------------------------------------

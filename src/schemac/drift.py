@@ -34,7 +34,7 @@ from schemac.catalog.compare import WARNING
 from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.emit import MIGRATIONS_DIR
-from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
+from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError, read_utf8
 from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
 from schemac.role_drift import role_statements as role_statements  # diff and check import it here
 from schemac.shadow import DEV_URL_ENV, PostgresServer, ensure_template, open_shadow, redact
@@ -106,7 +106,7 @@ def read_migrations(generated: Path) -> list[MigrationScript]:
     scripts = [
         MigrationScript(
             f.path.name,
-            f.path.read_text(encoding="utf-8"),
+            read_utf8(f.path),
             f.execute_in_transaction,
             f.name.version or (),
         )
@@ -663,7 +663,7 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
     present: dict[str, str] = {}
     if folder.is_dir():
         present = {
-            p.name: p.read_text(encoding="utf-8")
+            p.name: read_utf8(p)
             for p in sorted(folder.iterdir())
             if p.is_file() and p.name.lower().endswith(".sql")  # Flyway takes .SQL as well
         }
@@ -685,7 +685,7 @@ def integrity_problems(generated: Path) -> list[IntegrityProblem]:
         path = f"{MIGRATIONS_DIR}/{name}"
         if name in present:
             conf = folder / f"{name}.conf"
-            conf_sum = sha256(conf.read_text(encoding="utf-8")) if conf.is_file() else None
+            conf_sum = sha256(read_utf8(conf)) if conf.is_file() else None
             if conf_sum != entry.get("conf_sha256"):
                 problems.append(
                     IntegrityProblem(

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schemac import staging
 from schemac.compiler import Compiled, RenderedObject
-from schemac.errors import UsageError
+from schemac.errors import EnvironmentFailure, UsageError, read_utf8
 from schemac.flyway import checksum, parse_migration_name
 from schemac.naming import quote_literal
+from schemac.project import Settings
 
 MIGRATIONS_DIR = "migrations"
 SEED_DIR = "seed-data"
@@ -48,6 +50,7 @@ class EmitResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     out_of_date: list[str] = field(default_factory=list)  # --check: files that would change
+    problems: list[str] = field(default_factory=list)  # --check: recorded migrations broken
     baseline_written: bool = False
     migration_needed: bool = False
     messages: list[str] = field(default_factory=list)
@@ -228,15 +231,26 @@ def _version_sort_key(name: str) -> tuple[tuple[int, ...], str]:
 
 def read_integrity(generated: Path) -> Integrity | None:
     path = generated / INTEGRITY_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
+    text = read_utf8(path, "JSON file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        migrations = {
-            m["file"]: {k: v for k, v in m.items() if k != "file"} for m in data["migrations"]
-        }
-        return Integrity(data.get("desired_state_sha256"), migrations)
-    except (ValueError, KeyError, TypeError) as exc:
+        data = json.loads(text)
+        entries = data["migrations"]
+        if not isinstance(entries, list):
+            raise TypeError("'migrations' is not a list")
+        migrations: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+                raise TypeError(f"the entry {json.dumps(entry)[:80]} has no file name")
+            if not isinstance(entry.get("sha256"), str):
+                raise TypeError(f"the entry of {entry['file']} has no sha256")
+            migrations[entry["file"]] = {k: v for k, v in entry.items() if k != "file"}
+        state = data.get("desired_state_sha256")
+        if state is not None and not isinstance(state, str):
+            raise TypeError("desired_state_sha256 is not a string")
+        return Integrity(state, migrations)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is damaged ({exc}); restore it from version control") from exc
 
 
@@ -267,21 +281,29 @@ def _current_umask() -> int:
     return mask
 
 
+def _file_mode() -> int:
+    # mkstemp creates 0600 files; generated/ is read by Flyway, often as another user.
+    return 0o666 & ~_current_umask()
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file beside the target, then rename: readers never see half a file.
+    An OS error (no such folder, read only, disk full) is an EnvironmentFailure naming the path."""
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates 0600 files; generated/ is read by Flyway, often as another user.
-        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            Path(tmp).unlink(missing_ok=True)
 
 
 def existing_migrations(generated: Path) -> list[str]:
@@ -293,73 +315,199 @@ def existing_migrations(generated: Path) -> list[str]:
     )
 
 
-def emit(compiled: Compiled, *, check: bool = False, rebaseline: bool = False) -> EmitResult:
-    """Bring generated/ up to date (or, with check, only report what would change)."""
-    generated = compiled.settings.generated_dir
+def commit_files(
+    settings: Settings, files: list[GeneratedFile], removed: list[str] | None = None
+) -> None:
+    """The one way generated/ changes: every file of `files` (integrity.json last) and every
+    removal in one step (staging.py), so a kill leaves the old or the new generated/. Callers
+    hold the project lock (staging.project_lock) around reading and committing."""
+    generated = settings.generated_dir
+    try:
+        staging.commit(
+            settings.root,
+            generated,
+            {f.relative_path: f.text for f in files},
+            list(removed or ()),
+            _file_mode(),
+        )
+    except OSError as exc:
+        where = exc.filename or generated
+        raise EnvironmentFailure(
+            f"cannot write {generated}: {exc.strerror or exc} ({where}); nothing was changed"
+        ) from None
+
+
+def _prepare(settings: Settings) -> None:
+    """generated/ must be a folder; a swap a killed run left half done is finished first."""
+    staging.check_writable_target(settings.generated_dir)
+    try:
+        staging.recover(settings.root, settings.generated_dir)
+    except OSError as exc:
+        raise EnvironmentFailure(
+            f"cannot finish an interrupted write of {settings.generated_dir}: {exc.strerror or exc}"
+        ) from None
+
+
+def emit(
+    compiled: Compiled,
+    *,
+    check: bool = False,
+    rebaseline: bool = False,
+    new_migrations: list[GeneratedFile] | None = None,
+    record_state: bool = False,
+) -> EmitResult:
+    """Bring generated/ up to date (or, with check, only report what would change).
+
+    `new_migrations` (diff): versioned files to add and record, committed in the same step as
+    the rest; they and `record_state` make integrity.json name this YAML's desired state."""
+    settings = compiled.settings
+    generated = settings.generated_dir
+    _prepare(settings)
     result = EmitResult()
     state = desired_state(compiled)
     state_sum = sha256(state)
     integrity = read_integrity(generated)
     present = existing_migrations(generated)
     files: list[GeneratedFile] = [
+        *(new_migrations or ()),
         GeneratedFile(DESIRED_STATE, state),
         GeneratedFile(FLYWAY_CONFIG, flyway_config(compiled)),
         *seed_files(compiled),
     ]
     stale_seeds = _stale_seed_files(generated, {f.relative_path for f in files})
-    write_baseline = rebaseline or (integrity is None and not present)
-    if integrity is None and present and not rebaseline:
+    baseline = baseline_migrations(compiled)
+    if new_migrations and integrity is None:
+        raise UsageError(
+            f"{generated / INTEGRITY_FILE} is missing; restore it from version control"
+        )
+    torn = integrity is None and present and _is_interrupted_baseline(generated, present, baseline)
+    if integrity is None and present and not rebaseline and not torn:
         raise UsageError(
             f"{generated / MIGRATIONS_DIR} holds migrations but {generated / INTEGRITY_FILE} is missing; "
-            "restore it from version control, or pass --rebaseline if no database has applied them"
+            f"restore it from version control (`git checkout -- {_shown(settings, generated / INTEGRITY_FILE)}`), "
+            "or run `schemac compile --rebaseline` if no database has applied them"
         )
-    if write_baseline:
-        baseline = baseline_migrations(compiled)
+    removed: list[str] = []
+    if rebaseline or integrity is None:
         files = baseline + files
         new_integrity = Integrity(state_sum, {})
         record(new_integrity, baseline)
         result.baseline_written = True
+        wanted = {f.relative_path for f in baseline}
         removed = [
-            name
+            f"{MIGRATIONS_DIR}/{name}{suffix}"
             for name in present
-            if f"{MIGRATIONS_DIR}/{name}" not in {f.relative_path for f in baseline}
+            for suffix in ("", ".conf")
+            if f"{MIGRATIONS_DIR}/{name}" not in wanted
+            and (generated / MIGRATIONS_DIR / (name + suffix)).exists()
         ]
+        if torn:
+            result.messages.append(
+                "an earlier compile was interrupted before it recorded the baseline "
+                f"({', '.join(present)} present, integrity.json missing); its files are exactly "
+                "the baseline of this YAML, so the baseline was completed and recorded"
+                if not check
+                else "an earlier compile was interrupted before it recorded the baseline: run "
+                "`schemac compile` to complete it"
+            )
     else:
-        assert integrity is not None
         new_integrity = integrity
-        removed = []
-        if integrity.desired_state_sha256 != state_sum:
+        problems = recorded_problems(generated, integrity, present)
+        if new_migrations:
+            record(new_integrity, new_migrations)
+        if new_migrations or record_state:
+            new_integrity.desired_state_sha256 = state_sum
+        if problems:
+            if not check:
+                raise UsageError(
+                    "generated/migrations does not match integrity.json: " + "; ".join(problems)
+                )
+            result.problems += problems
+        elif new_integrity.desired_state_sha256 != state_sum:
             result.migration_needed = True
             result.messages.append(
                 'the YAML changed since the last migration: run `schemac diff -m "<what changed>"` '
                 "to write the next migration"
             )
     files.append(GeneratedFile(INTEGRITY_FILE, new_integrity.to_text()))
+    changed: list[GeneratedFile] = []
     for f in files:
         target = generated / f.relative_path
-        current = target.read_text(encoding="utf-8") if target.exists() else None
+        current = read_utf8(target) if target.is_file() else None
         if current == f.text:
             result.unchanged.append(f.relative_path)
-            continue
-        if check:
-            result.out_of_date.append(f.relative_path)
-            continue
-        write_atomic(target, f.text)
-        result.written.append(f.relative_path)
-    for name in removed:
-        for suffix in ("", ".conf"):
-            target = generated / MIGRATIONS_DIR / (name + suffix)
-            if target.exists():
-                if check:
-                    result.out_of_date.append(f"{MIGRATIONS_DIR}/{name + suffix}")
-                else:
-                    target.unlink()
-    for stale in stale_seeds:
-        if check:
-            result.out_of_date.append(stale)
         else:
-            (generated / stale).unlink()
+            changed.append(f)
+    unsafe = placeholder_problems(changed)
+    if unsafe:
+        raise UsageError("; ".join(unsafe))
+    gone = [*removed, *stale_seeds]
+    if check:
+        result.out_of_date += [f.relative_path for f in changed] + gone
+        return result
+    commit_files(settings, changed, gone)
+    result.written += [f.relative_path for f in changed]
     return result
+
+
+def placeholder_problems(files: list[GeneratedFile]) -> list[str]:
+    """Flyway replaces `${name}` in every file it reads: no byte of any written file may hold
+    one (the per-object E501 check names the YAML; this one covers headers and names too)."""
+    return [
+        f"generated/{f.relative_path} would contain '${{' (line "
+        f"{f.text[: f.text.index('${')].count(chr(10)) + 1}), which Flyway treats as a placeholder"
+        for f in files
+        if "${" in f.text
+    ]
+
+
+def recorded_problems(generated: Path, integrity: Integrity, present: list[str]) -> list[str]:
+    """Recorded migrations deleted or edited, migration files not recorded: each with what to do."""
+    problems: list[str] = []
+    folder = generated / MIGRATIONS_DIR
+    for name, entry in sorted(
+        integrity.migrations.items(), key=lambda item: _version_sort_key(item[0])
+    ):
+        if name not in present:
+            problems.append(
+                f"generated/{MIGRATIONS_DIR}/{name} is recorded in integrity.json but was deleted; "
+                f"restore it (`git checkout -- generated/{MIGRATIONS_DIR}/{name}`)"
+            )
+        elif sha256(read_utf8(folder / name)) != entry.get("sha256"):
+            problems.append(
+                f"generated/{MIGRATIONS_DIR}/{name} was edited after schemac wrote it; restore it "
+                f"(`git checkout -- generated/{MIGRATIONS_DIR}/{name}`) and write changes with `schemac diff`"
+            )
+    for name in present:
+        if name not in integrity.migrations:
+            looks_generated = read_utf8(folder / name).startswith(DO_NOT_EDIT)
+            problems.append(
+                f"generated/{MIGRATIONS_DIR}/{name} is not recorded in integrity.json"
+                + (
+                    ": a `schemac diff` was interrupted before it recorded it; delete it "
+                    f"(`rm generated/{MIGRATIONS_DIR}/{name}`) and run `schemac diff` again"
+                    if looks_generated
+                    else ": schemac did not write it (write migrations with `schemac diff`)"
+                )
+            )
+    return problems
+
+
+def _is_interrupted_baseline(
+    generated: Path, present: list[str], baseline: list[GeneratedFile]
+) -> bool:
+    """Whether the migrations present are a part of the baseline this YAML compiles to, byte
+    for byte: what an older schemac killed while writing its first baseline left behind."""
+    expected = {f.relative_path: f.text for f in baseline}
+    for name in present:
+        relative = f"{MIGRATIONS_DIR}/{name}"
+        if relative not in expected or read_utf8(generated / relative) != expected[relative]:
+            return False
+    return True
+
+
+def _shown(settings: Settings, path: Path) -> str:
+    return _relative(path, settings.root)
 
 
 def _stale_seed_files(generated: Path, wanted: set[str]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from schemac.diagnostics import Diagnostic
 
 
@@ -31,3 +33,22 @@ class EnvironmentFailure(SchemacError):
     """Something outside the project failed: a database unreachable, a server that did not start."""
 
     exit_code = 3
+
+
+def read_utf8(path: Path, what: str = "file") -> str:
+    """A text file of the project (generated/ included) as text; an unreadable or non-UTF-8
+    file is an error naming it, never a traceback."""
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, but schemac expects a {what} there") from None
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UsageError(
+            f"{path}:{line}: not valid UTF-8 ({exc.reason} at byte {exc.start}); "
+            "restore the file from version control"
+        ) from None

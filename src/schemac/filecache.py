@@ -223,6 +223,8 @@ def _decode(encoded: Any, path: Path, memo: dict[int, Any]) -> Any:
     if done is not None:
         return done
     kind, body, positions = encoded
+    if kind not in ("m", "l") or len(positions) != 2 + (4 if kind == "m" else 2) * len(body):
+        raise ValueError("a cache entry of the wrong shape")  # load() then parses the file
     if kind == "m":
         mapping = memo[id(encoded)] = LocatedDict()
         for key, item in body.items():

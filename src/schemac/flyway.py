@@ -18,6 +18,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
+from schemac.errors import read_utf8
+
 DEFAULT_HISTORY_TABLE = "flyway_schema_history"
 VERSIONED_PREFIX = "V"
 REPEATABLE_PREFIX = "R"
@@ -167,7 +169,7 @@ def read_script_config(sql_path: Path) -> dict[str, str]:
     if not conf_path.is_file():
         return {}
     settings: dict[str, str] = {}
-    for raw_line in conf_path.read_text(encoding="utf-8").splitlines():
+    for raw_line in read_utf8(conf_path).splitlines():
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue

@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
+from schemac import limits
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.limits import MAX_YAML_FILE_BYTES
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -216,7 +218,9 @@ class _Converter:
             if key_node.tag == _STR_TAG:
                 key = key_node.value
             else:
-                key = _key_text(convert(key_node))
+                key = _key_text(
+                    key_node, None if key_node.__class__ is _ScalarNode else convert(key_node)
+                )
                 if odd_keys is None:
                     odd_keys = {}
                 odd_keys[id(key_node)] = key
@@ -259,7 +263,11 @@ class _Converter:
         result.key_locations = key_locations
         result.value_locations = value_locations
         for position, (key_node, value_node) in enumerate(node.value):
-            key = key_node.value if key_node.tag == _STR_TAG else _key_text(self.convert(key_node))
+            key = (
+                key_node.value
+                if key_node.__class__ is _ScalarNode
+                else _key_text(key_node, self.convert(key_node))
+            )
             if position < merged:
                 # In `<<: [*a, *b]` the map listed first wins (YAML's merge rule; PyYAML's own
                 # constructor lets the last one win). A clash between merged maps is no error.
@@ -283,43 +291,76 @@ class _Converter:
         return result
 
 
-def _key_text(key: Any) -> str:
-    """YAML allows `1:` or `yes:` keys; schemac names are always strings."""
-    if isinstance(key, str):
-        return key
-    return str(key).lower() if isinstance(key, bool) else str(key)
+def _key_text(key_node: yaml.Node, converted: Any) -> str:
+    """A key as written: YAML 1.1 reads `no:` as false and `1.0:` as a float, but schemac names
+    are always strings, so a plain scalar key keeps its text (`no`, not `false`)."""
+    if key_node.__class__ is _ScalarNode:
+        return str(key_node.value)
+    return converted if isinstance(converted, str) else str(converted)
 
 
 def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
-    """Load one YAML file (its bytes, when the caller has read them already); syntax errors and
-    duplicate keys become diagnostics."""
+    """Load one YAML file (its bytes, when the caller has read them already); syntax errors,
+    duplicate keys and inputs beyond the documented limits become diagnostics."""
     result = LoadResult()
     try:
-        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
+        data_bytes = _read_capped(path, MAX_YAML_FILE_BYTES) if raw is None else raw
+        if len(data_bytes) > MAX_YAML_FILE_BYTES:
+            result.diagnostics.append(_too_large(path, "a YAML file", MAX_YAML_FILE_BYTES))
+            return result
+        text = data_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         result.diagnostics.append(
             Diagnostic(
-                "E100", f"file is not valid UTF-8 ({exc.reason})", SourceLocation(path, 1, 1)
+                "E100",
+                f"file is not valid UTF-8 ({exc.reason})",
+                _offset_location(path, data_bytes, exc.start),
+                hint="save the file as UTF-8",
             )
         )
         return result
     except OSError as exc:
         result.diagnostics.append(
-            Diagnostic("E100", f"cannot read file: {exc.strerror}", SourceLocation(path, 1, 1))
+            Diagnostic(
+                "E100",
+                f"cannot read file: {exc.strerror or exc}",
+                SourceLocation(path, 1, 1),
+                hint="check that the file exists and is readable",
+            )
         )
         return result
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and "&" in text and "*" in text:
+            problem = limits.alias_problem(node)
+            if problem is not None:
+                result.diagnostics.append(limits.locate_alias_problem(path, text, problem))
+                return result
+        if node is not None and "\\" in text:  # a NUL can only come from an escape
+            nul = limits.nul_scalar(node)
+            if nul is not None:
+                result.diagnostics.append(limits.nul_diagnostic(path, nul))
+                return result
         converter = _Converter(path, loader, result.diagnostics, has_merges="<<" in text)
         data = None if node is None else converter.convert(node)
     except RecursionError:
+        result.diagnostics.append(limits.locate_alias_problem(path, text, "deep"))
+        return result
+    except yaml.reader.ReaderError as exc:
+        # libyaml's reader errors carry a character offset, not a line and column.
+        where = _character_location(path, text, exc.position)
+        what = (
+            "a NUL byte"
+            if exc.character in (0, "\x00")
+            else f"character #x{_code(exc.character):04x}"
+        )
         result.diagnostics.append(
             Diagnostic(
                 "E101",
-                "YAML alias refers to itself (or nests too deeply)",
-                SourceLocation(path, 1, 1),
-                hint="an anchor (&name) cannot contain an alias (*name) of itself",
+                f"YAML syntax error: {what} is not allowed in YAML text",
+                where,
+                hint="remove it; control characters cannot appear in a YAML file",
             )
         )
         return result
@@ -347,3 +388,35 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
         loader.dispose()
     result.documents.append(Document(path, data, text))
     return result
+
+
+def _code(character: Any) -> int:
+    return ord(character) if isinstance(character, str) else int(character)
+
+
+def _read_capped(path: Path, cap: int) -> bytes:
+    """At most cap + 1 bytes of a file: enough to tell that it is too large, never all of it."""
+    with path.open("rb") as handle:
+        return handle.read(cap + 1)
+
+
+def _too_large(path: Path, what: str, cap: int) -> Diagnostic:
+    return Diagnostic(
+        "E110",
+        f"{what} may hold at most {cap:,} bytes; this one holds more",
+        SourceLocation(path, 1, 1),
+        hint="split it into several files (see docs/yaml-format.md, Limits)",
+    )
+
+
+def _character_location(path: Path, text: str, position: int) -> SourceLocation:
+    before = text[:position]
+    line = before.count("\n") + 1
+    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
+
+
+def _offset_location(path: Path, raw: bytes, offset: int) -> SourceLocation:
+    """The line and column (in characters) of a byte offset of a file that is UTF-8 up to it."""
+    return _character_location(
+        path, raw[:offset].decode("utf-8", "replace"), len(raw[:offset].decode("utf-8", "replace"))
+    )

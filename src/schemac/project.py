@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.errors import InvalidInput, UsageError
+from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
 from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"
@@ -105,9 +107,11 @@ def load_settings(root: Path) -> Settings:
                 data.value_locations.get("version_width"),
             )
         )
+    if isinstance(tenancy_data, LocatedDict):
+        problems += _tenancy_problems(tenancy_data)
     if problems:
         raise InvalidInput(problems)
-    tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items()})
+    tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
     templates = data.get("templates_dir")
     return Settings(
         root=root,
@@ -118,6 +122,48 @@ def load_settings(root: Path) -> Settings:
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
     )
+
+
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_NAME_REST = _NAME_START | frozenset("0123456789")
+
+
+def is_plain_name(text: str) -> bool:
+    """A name as schemac names are written (lower case letters, digits, underscores, not
+    starting with a digit), at most 63 bytes: what PostgreSQL keeps of an identifier."""
+    return 0 < len(text) <= 63 and text[0] in _NAME_START and all(c in _NAME_REST for c in text[1:])
+
+
+def _tenancy_problems(tenancy: LocatedDict) -> list[Diagnostic]:
+    """Each tenancy setting parsed as what it is: names are names, the setting is a custom
+    GUC name (`prefix.name`); the type's text is checked as a type name where a table uses it."""
+    problems: list[Diagnostic] = []
+    for key in sorted(_TENANCY_KEYS & set(tenancy), key=list(tenancy).index):
+        value, where = tenancy[key], tenancy.value_locations[key]
+        if not isinstance(value, str) or not value.strip():
+            problems.append(
+                Diagnostic("E201", f"'tenancy.{key}' must be a non-empty string", where)
+            )
+        elif key in ("column", "policy") and not is_plain_name(value):
+            problems.append(
+                Diagnostic(
+                    "E201",
+                    f"'tenancy.{key}' must be one name (lower case letters, digits, underscores)",
+                    where,
+                )
+            )
+        elif key == "setting" and not (
+            value.count(".") == 1 and all(is_plain_name(part) for part in value.split("."))
+        ):
+            problems.append(
+                Diagnostic(
+                    "E201",
+                    "'tenancy.setting' must be a custom setting name such as "
+                    "app.current_organization_id (prefix.name)",
+                    where,
+                )
+            )
+    return problems
 
 
 def _unknown_keys(data: LocatedDict, allowed: set[str]) -> list[Diagnostic]:
@@ -138,22 +184,78 @@ class Unit:
     files: tuple[Path, ...]
 
 
-def discover_units(schema_dir: Path) -> list[Unit]:
-    """Units in path order; hidden entries are ignored."""
+def discover_units(schema_dir: Path, root: Path | None = None) -> list[Unit]:
+    """Units in path order; hidden entries are ignored. Every YAML file must be a regular file
+    inside the project (`root`, default the schema folder's parent) of bounded size; a
+    symbolic link that leads nowhere or out of the project is an error, never skipped."""
     if not schema_dir.is_dir():
         raise UsageError(f"schema folder {schema_dir} does not exist")
+    project_root = root if root is not None else schema_dir.parent
     units: list[Unit] = []
-    for entry in sorted(schema_dir.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith((".", "_")) and entry.is_dir():
-            continue
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and entry.suffix in YAML_SUFFIXES:
-            units.append(Unit(entry.stem, (entry,)))
-        elif entry.is_dir():
-            files = tuple(
-                sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
-            )
-            if files:
-                units.append(Unit(entry.name, files))
+    problems: list[Diagnostic] = []
+    try:
+        entries = sorted(schema_dir.iterdir(), key=lambda p: p.name)
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.suffix in YAML_SUFFIXES and not entry.is_dir():
+                if _acceptable_file(entry, project_root, problems):
+                    units.append(Unit(entry.stem, (entry,)))
+            elif entry.is_dir() and not entry.name.startswith("_"):
+                found = sorted(p for p in entry.rglob("*") if p.suffix in YAML_SUFFIXES)
+                files = tuple(
+                    p
+                    for p in found
+                    if not p.is_dir() and _acceptable_file(p, project_root, problems)
+                )
+                if files:
+                    units.append(Unit(entry.name, files))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot list {exc.filename or schema_dir}: {exc.strerror or exc}"
+        ) from exc
+    if problems:
+        raise InvalidInput(problems)
     return units
+
+
+def _acceptable_file(path: Path, root: Path, problems: list[Diagnostic]) -> bool:
+    """Whether `path` is a YAML file schemac may read; a reason joins `problems` otherwise."""
+    where = SourceLocation(path, 1, 1)
+    if any(ord(c) < 32 or c == "\x7f" for c in path.name) or "${" in str(path):
+        problems.append(
+            Diagnostic(
+                "E111",
+                "the file name holds a control character or '${'; it is written into the "
+                "migrations' `-- Source:` line",
+                where,
+                hint="rename the file",
+            )
+        )
+        return False
+    try:
+        inside_project(path, root)
+        info = path.stat()
+    except FileRefused as exc:
+        problems.append(refused_diagnostic(exc, where))
+        return False
+    except OSError as exc:
+        problems.append(Diagnostic("E100", f"cannot read file: {exc.strerror or exc}", where))
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(
+            Diagnostic("E111", "not a regular file", where, hint="schema/ holds YAML files only")
+        )
+        return False
+    if info.st_size > MAX_YAML_FILE_BYTES:
+        problems.append(
+            Diagnostic(
+                "E110",
+                f"a YAML file may hold at most {MAX_YAML_FILE_BYTES:,} bytes; this one holds "
+                f"{info.st_size:,}",
+                where,
+                hint="split it into several files (see docs/yaml-format.md, Limits)",
+            )
+        )
+        return False
+    return True

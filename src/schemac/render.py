@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,20 @@ def sql_literal(value: Any) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        # Bare `nan` or `inf` is no SQL; quoted, float and numeric columns read them (seeds.py
+        # refuses them for every other type).
+        return "'NaN'" if math.isnan(value) else ("'Infinity'" if value > 0 else "'-Infinity'")
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (dict, list)):
         return quote_literal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
     return quote_literal(str(value))
+
+
+# Jinja keys compiled templates by their source only, not by the environment that compiled
+# them: the pattern names the environment's version (finalize marks value newlines since 2).
+COMPILED_TEMPLATE_PATTERN = "%s.env2.cache"
 
 
 class _CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
@@ -122,9 +131,10 @@ def make_environment(
         keep_trailing_newline=True,
         autoescape=False,  # SQL, not HTML: quoting is done by the filters
         extensions=["jinja2.ext.do"],
+        finalize=_finalize,
         auto_reload=False,  # a run never sees a template change; skips a stat per render
         bytecode_cache=(
-            None if compiled_dir is None else _CompiledTemplateCache(str(compiled_dir), "%s.cache")
+            None if compiled_dir is None else _CompiledTemplateCache(str(compiled_dir), COMPILED_TEMPLATE_PATTERN)
         ),
     )
     env.filters.update(
@@ -156,44 +166,65 @@ def dollar_tag(body: str) -> str:
     return tag
 
 
+# Every value a template substitutes has its newlines replaced by this mark while the template
+# output is tidied, so the tidy sees only the template's own lines and can drop every blank one
+# without knowing SQL's quoting rules: a comment, default, query or body keeps its text byte for
+# byte whatever precedes it. No value holds a NUL (the loader and limits.py refuse one).
+VALUE_NEWLINE = "\x00"
+
+
+class _Block(str):
+    """The output of a shared macro: template lines (kept as lines) around marked values."""
+
+    __slots__ = ()
+
+
+def _finalize(value: Any) -> Any:
+    """Jinja's hook on every `{{ ... }}` output: mark the newlines inside substituted values.
+    A value's leading and trailing newlines are line breaks around it, tidied like the
+    template's own (a view query ending in a `--` comment ends in one)."""
+    if type(value) is _Block:
+        return value
+    text = value if isinstance(value, str) else str(value)
+    if "\n" not in text:
+        return text
+    core = text.strip("\n")
+    if not core:
+        return text
+    start = text.index(core)
+    return text[:start] + core.replace("\n", VALUE_NEWLINE) + text[start + len(core) :]
+
+
+class _Macros:
+    """The shared macros (`m`), each returning a _Block so its own lines stay lines."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        macro = getattr(self._module, name)
+
+        def call(*args: Any, **kwargs: Any) -> _Block:
+            return _Block(macro(*args, **kwargs))
+
+        setattr(self, name, call)
+        return call
+
+
 def _drop_blank_lines(text: str) -> str:
-    """Remove the empty lines templates leave behind, but never one inside a '...' literal
-    (a multi-paragraph comment or default keeps its blank lines). '' inside a literal is an
-    escaped quote and keeps the count even."""
-    lines = text.split("\n")
-    if "'" not in text:  # no literal anywhere: every blank line goes
-        return "\n".join(line for line in lines if line.strip())
-    kept: list[str] = []
-    in_literal = False
-    for line in lines:
-        if in_literal or line.strip():
-            kept.append(line)
-        if "'" in line:
-            in_literal = _ends_in_literal(line, in_literal)
-    return "\n".join(kept)
-
-
-_QUOTE_OR_COMMENT = re.compile(r"'|--")
-
-
-def _ends_in_literal(line: str, in_literal: bool) -> bool:
-    """Whether a '...' literal is still open after `line` (a -- comment outside one ends the line)."""
-    for match in _QUOTE_OR_COMMENT.finditer(line):
-        if match.group() == "'":
-            in_literal = not in_literal
-        elif not in_literal:
-            break
-    return in_literal
+    return "\n".join(line for line in text.split("\n") if line.strip())
 
 
 def _tidy(text: str, keep: str | None) -> str:
-    """Drop the blank lines templates leave behind, never inside a dollar-quoted body."""
+    """Drop the blank lines templates leave behind (every blank line is the template's own, or
+    a break around a value), never inside a dollar-quoted body; then give values their newlines
+    back."""
     if keep and keep in text:
         head, body, tail = text.split(keep, 2)
-        return (
-            _drop_blank_lines(head) + keep + body + keep + _drop_blank_lines(tail).rstrip() + "\n"
-        )
-    return _drop_blank_lines(text).strip("\n") + "\n"
+        tidy = _drop_blank_lines(head) + keep + body + keep + _drop_blank_lines(tail).rstrip()
+    else:
+        tidy = _drop_blank_lines(text).strip("\n")
+    return tidy.replace(VALUE_NEWLINE, "\n") + "\n"
 
 
 class Renderer:
@@ -213,7 +244,9 @@ class Renderer:
             if MACROS_NAME not in self.env.globals:
                 # The shared macros are every template's `m`: an `{% import %}` in each
                 # template would be redone on every render (a tenth of the render time).
-                self.env.globals[MACROS_NAME] = self.env.get_template(MACROS_TEMPLATE).module
+                self.env.globals[MACROS_NAME] = _Macros(
+                    self.env.get_template(MACROS_TEMPLATE).module
+                )
             self._cache[kind] = self.env.get_template(kind + TEMPLATE_SUFFIX)
         return self._cache[kind]
 

@@ -148,9 +148,30 @@ def test_rebaseline_is_explicit(project: Path) -> None:
 def test_migrations_without_integrity_file_are_refused(project: Path) -> None:
     assert schemac("compile", cwd=project).returncode == 0
     (project / "generated" / "integrity.json").unlink()
+    core = project / "schema" / "01_core.yaml"  # the migrations are no longer this YAML's baseline
+    core.write_text(core.read_text().replace("      Tenants.\n", "      The tenants.\n"))
     result = schemac("compile", cwd=project)
     assert result.returncode == 2
     assert "integrity.json is missing" in result.stderr
+    assert "schemac compile --rebaseline" in result.stderr
+
+
+def test_a_baseline_an_older_compile_left_half_written_is_completed(project: Path) -> None:
+    assert schemac("compile", cwd=project).returncode == 0
+    generated = project / "generated"
+    before = {p.relative_to(generated): p.read_bytes() for p in generated.rglob("*") if p.is_file()}
+    migrations = sorted((generated / "migrations").glob("V*.sql"))
+    assert len(migrations) >= 2
+    # What an older schemac killed after V001 left: V001 and nothing recorded.
+    (generated / "integrity.json").unlink()
+    for later in migrations[1:]:
+        later.unlink()
+    assert schemac("compile", "--check", cwd=project).returncode == 1
+    result = schemac("compile", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "interrupted" in result.stdout
+    after = {p.relative_to(generated): p.read_bytes() for p in generated.rglob("*") if p.is_file()}
+    assert after == before
 
 
 def test_every_error_is_reported_not_only_the_first(tmp_path: Path) -> None:
@@ -206,3 +227,18 @@ def test_schema_command_prints_the_json_schema(tmp_path: Path) -> None:
 def test_unknown_option_is_a_usage_error(project: Path) -> None:
     result = schemac("compile", "--frobnicate", cwd=project)
     assert result.returncode == 2
+
+
+def test_a_deleted_recorded_migration_fails_compile_check(project: Path) -> None:
+    assert schemac("compile", cwd=project).returncode == 0
+    victim = sorted((project / "generated" / "migrations").glob("V*.sql"))[-1]
+    victim.unlink()
+    result = schemac("compile", "--check", cwd=project)
+    assert result.returncode == 1
+    assert f"generated/migrations/{victim.name} is recorded in integrity.json but was deleted" in (
+        result.stdout
+    )
+    assert f"git checkout -- generated/migrations/{victim.name}" in result.stdout
+    result = schemac("compile", cwd=project)
+    assert result.returncode == 2 and "was deleted" in result.stderr
+    assert not victim.exists()
