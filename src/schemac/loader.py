@@ -7,6 +7,7 @@ came from, so later stages can point at the exact line without carrying YAML nod
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,3 +348,105 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
         loader.dispose()
     result.documents.append(Document(path, data, text))
     return result
+
+
+# The packed form of a loaded document, which the file cache (filecache.py) stores: marshal of
+# nested tuples. A mapping is ("m", {key: value}, positions), a sequence ("l", [items],
+# positions); scalars stay as they are (YAML never gives a tuple). Positions are flat ints: the
+# container's line and column, then per key its line, column and its value's line, column (per
+# item: line, column). A container reached twice through a YAML alias is packed once.
+_PACKED_FORMAT = 1
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class _Unpackable(Exception):
+    """A value only YAML's rarer tags produce (binary, sets)."""
+
+
+def pack(data: Any) -> bytes | None:
+    """A loaded document's data and positions as bytes (None: a value the format cannot hold)."""
+    try:
+        return marshal.dumps((_PACKED_FORMAT, _packed(data, {})))
+    except _Unpackable:
+        return None
+
+
+def unpack(payload: bytes, path: Path) -> Any:
+    """What `pack` packed, as LocatedDict/LocatedList again (positions worked out on first use).
+    Raises ValueError (or what marshal raises) on bytes `pack` did not make."""
+    version, packed = marshal.loads(payload)
+    if version != _PACKED_FORMAT:
+        raise ValueError(f"packed format {version}, not {_PACKED_FORMAT}")
+    return _unpacked(packed, path, {})
+
+
+def _packed(value: Any, memo: dict[int, Any]) -> Any:
+    if type(value) in _PLAIN_SCALARS:
+        return value
+    done = memo.get(id(value))
+    if done is None:
+        if isinstance(value, LocatedDict):
+            body: Any = {key: _packed(item, memo) for key, item in value.items()}
+            done = ("m", body, _mapping_positions(value))
+        elif isinstance(value, LocatedList):
+            done = ("l", [_packed(item, memo) for item in value], _sequence_positions(value))
+        else:
+            raise _Unpackable(type(value).__name__)
+        memo[id(value)] = done
+    return done
+
+
+def _mapping_positions(value: LocatedDict) -> tuple[int, ...]:
+    attributes = value.__dict__
+    if "_positions" in attributes:  # unpacked and never asked for a position since
+        return tuple(attributes["_positions"][1])
+    source = attributes.get("_source")
+    if source is not None and source[2] is None and len(source[1].value) == len(value):
+        # Still in the YAML node: its marks, in the order of the keys (no odd or equal keys).
+        node = source[1]
+        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
+        for key_node, value_node in node.value:
+            k, v = key_node.start_mark, value_node.start_mark
+            positions += (k.line + 1, k.column + 1, v.line + 1, v.column + 1)
+        return tuple(positions)
+    keys, values = value.key_locations, value.value_locations
+    positions = [value.location.line, value.location.column]
+    for key in value:
+        positions += (keys[key].line, keys[key].column, values[key].line, values[key].column)
+    return tuple(positions)
+
+
+def _sequence_positions(value: LocatedList) -> tuple[int, ...]:
+    attributes = value.__dict__
+    if "_positions" in attributes:
+        return tuple(attributes["_positions"][1])
+    if "_source" in attributes:
+        node = attributes["_source"][1]
+        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
+        for child in node.value:
+            positions += (child.start_mark.line + 1, child.start_mark.column + 1)
+        return tuple(positions)
+    positions = [value.location.line, value.location.column]
+    for item in value.item_locations:
+        positions += (item.line, item.column)
+    return tuple(positions)
+
+
+def _unpacked(packed: Any, path: Path, memo: dict[int, Any]) -> Any:
+    if type(packed) is not tuple:
+        return packed
+    done = memo.get(id(packed))
+    if done is not None:
+        return done
+    kind, body, positions = packed
+    if kind == "m":
+        mapping = memo[id(packed)] = LocatedDict()
+        for key, item in body.items():
+            mapping[key] = _unpacked(item, path, memo) if type(item) is tuple else item
+        mapping._positions = (path, positions)
+        return mapping
+    sequence = memo[id(packed)] = LocatedList(
+        _unpacked(item, path, memo) if type(item) is tuple else item for item in body
+    )
+    sequence._positions = (path, positions)
+    return sequence
