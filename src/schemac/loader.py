@@ -17,9 +17,9 @@ import yaml
 from schemac.diagnostics import Diagnostic, SourceLocation
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
+    _Loader = yaml.SafeLoader
 
 
 # SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
@@ -145,29 +145,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
-
-
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """libyaml's composer calls back into Python for every node to resolve its tag; these
-    callbacks are a quarter of what composing costs. Plain scalars repeat (`type`, `text`,
-    `true`), so each file remembers the tag of every plain value it has resolved; the path
-    resolvers PyYAML would consult are never registered, so their callbacks do nothing."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is _ScalarNode and implicit[0]:
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-        return super().resolve(kind, value, implicit)
-
-    # Called with (parent, index) and () around every node; builtins make them no-ops in C.
-    descend_resolver = staticmethod(slice)
-    ascend_resolver = staticmethod(tuple)
 
 
 class _Converter:
@@ -439,6 +416,8 @@ def _unpacked(packed: Any, path: Path, memo: dict[int, Any]) -> Any:
     if done is not None:
         return done
     kind, body, positions = packed
+    if kind not in ("m", "l") or len(positions) != 2 + (4 if kind == "m" else 2) * len(body):
+        raise ValueError("packed data of the wrong shape")  # the file cache then parses the file
     if kind == "m":
         mapping = memo[id(packed)] = LocatedDict()
         for key, item in body.items():
