@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make run    compile schema/ into generated/"
+	@echo "make unit   the tests that need no database, Java or wheel build (seconds)"
 	@echo "make test   lint, type-check and run every test (real PostgreSQL, real Flyway)"
 	@echo "make bench  measure compile, check and diff against raw baselines"
 
@@ -26,6 +27,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# tests/conftest.py marks `unit` every test with no server, Flyway or wheel build.
+unit: $(STAMP)
+	$(BIN)/pytest -q -m unit
 
 # The integration suite runs on the embedded PostgreSQL 18, and again on the server in
 # SCHEMAC_TEST_PG15_URL when it is set (CI starts Debian's PostgreSQL 15 for it).

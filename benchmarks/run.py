@@ -1,8 +1,9 @@
 """`make bench`: how fast schemac compiles, checks and diffs, against raw baselines.
 
-Part 1 (always): for synthetic projects of N tables, the bare YAML parse of the same files
-(PyYAML's CSafeLoader, nothing else) against the whole `compile_project` + `emit` into a
-fresh generated/. Both are measured in this process, best of a few runs.
+Part 1 (always, benchmarks/compile_bench.py): for synthetic projects of N tables, the bare
+YAML parse of the same files (PyYAML's CSafeLoader, nothing else) against the whole
+`compile_project` + `emit` into a fresh generated/, cold, without the cache, warm and after
+one edit. All measured in this process, interleaved, medians.
 
 Part 2 (when `schemac.diff` exists): `schemac check` and `schemac diff` on the platform
 schema and on the 1,000-table synthetic project, against doing the same work by hand on
@@ -15,12 +16,9 @@ state with psql, and running migra between the two databases.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gc
 import importlib.util
-import io
 import os
-import pstats
 import re
 import shutil
 import subprocess
@@ -34,40 +32,23 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from benchmarks.compile_bench import (
+    DEFAULT_SIZES,
+    QUICK_SIZES,
+    compile_and_emit,
+    compile_part,
+    profile_compile,
+    say,
+)
 from benchmarks.synthetic import write_project
 
 if TYPE_CHECKING:
     from schemac.shadow import PostgresServer
 
-DEFAULT_SIZES = (100, 1000, 5000)
-QUICK_SIZES = (100, 1000)
-TARGET_TABLES = 1000
-TARGET_SECONDS = 1.0
-# Per-table cost at the largest size over the smallest; above this the growth is not linear.
-LINEAR_TOLERANCE = 1.5
 DATABASE_TABLES = 1000
 QUICK_DATABASE_TABLES = 100
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT_SECONDS = 1800
-# The stages of compile_project + emit, found by function name in a profile.
-PROFILE_STAGES = (
-    ("load (YAML into located dicts)", "compiler.py", "load_project_documents"),
-    ("validate (JSON Schema)", "compiler.py", "_schema_check"),
-    ("build (model)", "build.py", "build_project"),
-    ("analyse (graph, checks)", "analyse.py", "analyse"),
-    ("render (Jinja)", "render.py", "render_forms"),
-    ("emit (files, sums)", "emit.py", "emit"),
-)
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def runs_for(tables: int, quick: bool) -> int:
-    if quick:
-        return 1
-    return 5 if tables <= 100 else 3 if tables <= 1000 else 2
 
 
 @dataclass(frozen=True)
@@ -90,193 +71,6 @@ def best_of(
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu_start)
     return Measured(min(walls), min(cpus))
-
-
-# ---------------------------------------------------------------------------------------------
-# Part 1: compile against parse
-
-
-def parse_yaml(files: Sequence[Path]) -> None:
-    for path in files:
-        yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-
-
-def compile_and_emit(root: Path) -> int:
-    """What `schemac compile` does on a project without generated/; returns the object count.
-
-    Like the command, it turns the cyclic garbage collector off (measure_compile turns it back
-    on) and does not wait for the child that writes the cache in the background."""
-    from schemac.compiler import compile_project, open_project
-    from schemac.emit import emit
-
-    gc.disable()
-    compiled = compile_project(open_project(root))
-    emit(compiled)
-    return len(compiled.objects)
-
-
-def settled(setup: Callable[[], object]) -> Callable[[], None]:
-    """`setup`, after the previous run's cache writer has finished (so no run is timed while
-    another one's background work still competes for the cores)."""
-    from schemac.parallel import wait_for_children
-
-    def run() -> None:
-        wait_for_children()
-        setup()
-
-    return run
-
-
-@dataclass(frozen=True)
-class CompileResult:
-    tables: int
-    objects: int
-    yaml_bytes: int
-    runs: int
-    parse: Measured
-    cold: Measured  # no cache: every file parsed and checked
-    warm: Measured  # nothing changed since the last compile: every file from the cache
-    edited: Measured  # one file of ten changed: it alone is parsed and checked
-
-    @property
-    def ms_per_table(self) -> float:
-        return self.cold.wall * 1000 / self.tables
-
-    @property
-    def cpu_ms_per_table(self) -> float:
-        return self.cold.cpu * 1000 / self.tables
-
-    @property
-    def ratio(self) -> float:
-        return self.cold.wall / self.parse.wall
-
-
-def measure_compile(tables: int, quick: bool) -> CompileResult:
-    with tempfile.TemporaryDirectory(prefix=f"schemac-bench-{tables}-") as folder:
-        project = write_project(Path(folder), tables)
-        generated = project.root / "generated"
-        cache = project.root / ".schemac"
-        edited_file = project.yaml_files[len(project.yaml_files) // 2]
-        runs = runs_for(tables, quick)
-        objects = compile_and_emit(project.root)  # also warms imports and caches
-        parse = best_of(runs, lambda: parse_yaml(project.yaml_files), setup=settled(lambda: None))
-
-        def cold_start() -> None:
-            shutil.rmtree(generated, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-
-        def edit() -> None:
-            shutil.rmtree(generated, ignore_errors=True)
-            with edited_file.open("a", encoding="utf-8") as stream:
-                stream.write("# an edit: new bytes, the same model\n")
-
-        cold = best_of(runs, lambda: compile_and_emit(project.root), setup=settled(cold_start))
-        compile_and_emit(project.root)  # fills the cache
-        warm = best_of(
-            runs,
-            lambda: compile_and_emit(project.root),
-            setup=settled(lambda: shutil.rmtree(generated, ignore_errors=True)),
-        )
-        edited = best_of(runs, lambda: compile_and_emit(project.root), setup=settled(edit))
-        settled(gc.enable)()
-        size = sum(p.stat().st_size for p in project.yaml_files)
-        return CompileResult(tables, objects, size, runs, parse, cold, warm, edited)
-
-
-def print_compile_table(results: list[CompileResult]) -> None:
-    say(
-        f"{'tables':>7} {'objects':>8} {'YAML KiB':>9} {'runs':>5} {'parse s':>8} {'cold s':>7} "
-        f"{'ms/table':>9} {'cold/parse':>11} {'cold cpu s':>11} {'warm s':>7} {'1 edited s':>11}"
-    )
-    for r in results:
-        say(
-            f"{r.tables:>7} {r.objects:>8} {r.yaml_bytes / 1024:>9.0f} {r.runs:>5} {r.parse.wall:>8.3f} "
-            f"{r.cold.wall:>7.3f} {r.ms_per_table:>9.2f} {r.ratio:>10.2f}x {r.cold.cpu:>11.3f} "
-            f"{r.warm.wall:>7.3f} {r.edited.wall:>11.3f}"
-        )
-    say(
-        "(cold: no .schemac/cache; warm: nothing changed; 1 edited: one file of ten changed. "
-        "cold cpu s counts this process only, not the second core's share)"
-    )
-    say()
-    if len(results) >= 2:
-        small, large = results[0], results[-1]
-        growth = large.ms_per_table / small.ms_per_table
-        cpu_growth = large.cpu_ms_per_table / small.cpu_ms_per_table
-        verdict = "linear" if growth <= LINEAR_TOLERANCE else "NOT linear"
-        say(
-            f"linearity: {large.ms_per_table:.2f} ms/table at {large.tables} tables vs "
-            f"{small.ms_per_table:.2f} at {small.tables}: {growth:.2f}x (CPU time: {cpu_growth:.2f}x); "
-            f"{verdict} (linear means <= {LINEAR_TOLERANCE}x)"
-        )
-    at_target = next((r for r in results if r.tables == TARGET_TABLES), None)
-    if at_target is not None:
-        verdict = "met" if at_target.cold.wall < TARGET_SECONDS else "MISSED"
-        say(
-            f"target: {TARGET_TABLES} tables compile cold in {at_target.cold.wall:.3f} s "
-            f"(goal < {TARGET_SECONDS:.0f} s on {os.cpu_count()} cores): {verdict}; "
-            f"{at_target.warm.wall:.3f} s unchanged, {at_target.edited.wall:.3f} s after one edit"
-        )
-        say(
-            f"(the bare parse of the same YAML took {at_target.parse.wall:.3f} s in this run: "
-            "on a busy or throttled machine every number here grows by the same factor)"
-        )
-
-
-def profile_compile(tables: int, top: int = 25) -> None:
-    """cProfile one cold compile + emit in one process (no cache, no second core: a profile
-    sees only its own process); the stage shares, then the functions that cost the most."""
-    saved = {name: os.environ.get(name) for name in ("SCHEMAC_JOBS", "SCHEMAC_NO_CACHE")}
-    os.environ.update(SCHEMAC_JOBS="1", SCHEMAC_NO_CACHE="1")
-    try:
-        profiler = _profile_one_compile(tables)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    _print_profile(profiler, tables, top)
-
-
-def _profile_one_compile(tables: int) -> cProfile.Profile:
-    with tempfile.TemporaryDirectory(prefix=f"schemac-profile-{tables}-") as folder:
-        project = write_project(Path(folder), tables)
-        compile_and_emit(project.root)
-        shutil.rmtree(project.root / "generated")
-        profiler = cProfile.Profile()
-        profiler.enable()
-        compile_and_emit(project.root)
-        profiler.disable()
-    return profiler
-
-
-def _print_profile(profiler: cProfile.Profile, tables: int, top: int) -> None:
-    stats = pstats.Stats(profiler)
-    entries = stats.stats  # type: ignore[attr-defined]
-    total = max(entry[3] for entry in entries.values())
-    say(
-        f"profile of one compile + emit of {tables} tables (cProfile; its overhead inflates the "
-        f"total to {total:.2f} s, so read the shares, not the seconds):"
-    )
-    for label, file_suffix, function in PROFILE_STAGES:
-        cumulative = sum(
-            entry[3]
-            for (file, _, name), entry in entries.items()
-            if name == function and file.endswith(file_suffix)
-        )
-        share = f"{cumulative / total:6.1%}" if cumulative else "     -"
-        say(f"  {label:<32} {share}")
-    for key in ("tottime", "cumulative"):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key).print_stats(top)
-        lines = out.getvalue().splitlines()
-        start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-        say(f"\ntop {top} by {key}:")
-        for line in lines[start:]:
-            if line.strip():
-                say("  " + line)
-    say()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,13 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"schemac benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), "
         f"PyYAML {yaml.__version__} with libyaml: {yaml.__with_libyaml__}, {load_average()}"
     )
-    say("\n== compile + emit against a bare YAML parse (synthetic projects) ==")
-    results = []
-    for tables in sizes:
-        results.append(measure_compile(tables, args.quick))
-        say(f"  measured {tables} tables")
-    say()
-    print_compile_table(results)
+    compile_part(sizes, args.quick)
     if args.profile:
         say()
         profile_compile(args.profile)

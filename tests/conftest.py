@@ -19,10 +19,35 @@ TEST_SERVER_URL_ENV = "SCHEMAC_TEST_PG_URL"
 _SERVER_FIXTURES = frozenset({"pg_server", "empty_db", "platform_template", "platform_db"})
 
 
+# A test with none of these is a unit test.
+_NOT_UNIT = frozenset({"postgres", "starts_server", "slow", "flyway"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start an embedded server of their own (in this process or in a child they
+    run) get ``starts_server``; every test with none of ``postgres``, ``starts_server``, ``slow``
+    and ``flyway`` gets ``unit``, which ``make unit`` runs: no database, in seconds."""
     for item in items:
         if _SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+        function = getattr(item, "function", None)
+        if function is not None and _starts_a_server(function.__code__):
+            item.add_marker(pytest.mark.starts_server)
+        if not _NOT_UNIT.intersection(mark.name for mark in item.iter_markers()):
+            item.add_marker(pytest.mark.unit)
+
+
+def _starts_a_server(code: object) -> bool:
+    """Whether a test's code object (its nested functions included) calls
+    PostgresServer.embedded, or holds source that does and that it runs in a child process."""
+    if {"PostgresServer", "embedded"} <= set(getattr(code, "co_names", ())):
+        return True
+    for constant in getattr(code, "co_consts", ()):
+        if isinstance(constant, str) and "PostgresServer.embedded(" in constant:
+            return True
+        if hasattr(constant, "co_consts") and _starts_a_server(constant):
+            return True
+    return False
 
 
 @pytest.fixture(scope="session")

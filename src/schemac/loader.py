@@ -7,6 +7,7 @@ came from, so later stages can point at the exact line without carrying YAML nod
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,9 @@ from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.limits import MAX_YAML_FILE_BYTES
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _BaseLoader = yaml.SafeLoader
+    _Loader = yaml.SafeLoader
 
 
 # SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
@@ -146,29 +147,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
-
-
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """libyaml's composer calls back into Python for every node to resolve its tag; these
-    callbacks are a quarter of what composing costs. Plain scalars repeat (`type`, `text`,
-    `true`), so each file remembers the tag of every plain value it has resolved; the path
-    resolvers PyYAML would consult are never registered, so their callbacks do nothing."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is _ScalarNode and implicit[0]:
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-        return super().resolve(kind, value, implicit)
-
-    # Called with (parent, index) and () around every node; builtins make them no-ops in C.
-    descend_resolver = staticmethod(slice)
-    ascend_resolver = staticmethod(tuple)
 
 
 class _Converter:
@@ -420,3 +398,107 @@ def _offset_location(path: Path, raw: bytes, offset: int) -> SourceLocation:
     return _character_location(
         path, raw[:offset].decode("utf-8", "replace"), len(raw[:offset].decode("utf-8", "replace"))
     )
+
+
+# The packed form of a loaded document, which the file cache (filecache.py) stores: marshal of
+# nested tuples. A mapping is ("m", {key: value}, positions), a sequence ("l", [items],
+# positions); scalars stay as they are (YAML never gives a tuple). Positions are flat ints: the
+# container's line and column, then per key its line, column and its value's line, column (per
+# item: line, column). A container reached twice through a YAML alias is packed once.
+_PACKED_FORMAT = 1
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class _Unpackable(Exception):
+    """A value only YAML's rarer tags produce (binary, sets)."""
+
+
+def pack(data: Any) -> bytes | None:
+    """A loaded document's data and positions as bytes (None: a value the format cannot hold)."""
+    try:
+        return marshal.dumps((_PACKED_FORMAT, _packed(data, {})))
+    except _Unpackable:
+        return None
+
+
+def unpack(payload: bytes, path: Path) -> Any:
+    """What `pack` packed, as LocatedDict/LocatedList again (positions worked out on first use).
+    Raises ValueError (or what marshal raises) on bytes `pack` did not make."""
+    version, packed = marshal.loads(payload)
+    if version != _PACKED_FORMAT:
+        raise ValueError(f"packed format {version}, not {_PACKED_FORMAT}")
+    return _unpacked(packed, path, {})
+
+
+def _packed(value: Any, memo: dict[int, Any]) -> Any:
+    if type(value) in _PLAIN_SCALARS:
+        return value
+    done = memo.get(id(value))
+    if done is None:
+        if isinstance(value, LocatedDict):
+            body: Any = {key: _packed(item, memo) for key, item in value.items()}
+            done = ("m", body, _mapping_positions(value))
+        elif isinstance(value, LocatedList):
+            done = ("l", [_packed(item, memo) for item in value], _sequence_positions(value))
+        else:
+            raise _Unpackable(type(value).__name__)
+        memo[id(value)] = done
+    return done
+
+
+def _mapping_positions(value: LocatedDict) -> tuple[int, ...]:
+    attributes = value.__dict__
+    if "_positions" in attributes:  # unpacked and never asked for a position since
+        return tuple(attributes["_positions"][1])
+    source = attributes.get("_source")
+    if source is not None and source[2] is None and len(source[1].value) == len(value):
+        # Still in the YAML node: its marks, in the order of the keys (no odd or equal keys).
+        node = source[1]
+        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
+        for key_node, value_node in node.value:
+            k, v = key_node.start_mark, value_node.start_mark
+            positions += (k.line + 1, k.column + 1, v.line + 1, v.column + 1)
+        return tuple(positions)
+    keys, values = value.key_locations, value.value_locations
+    positions = [value.location.line, value.location.column]
+    for key in value:
+        positions += (keys[key].line, keys[key].column, values[key].line, values[key].column)
+    return tuple(positions)
+
+
+def _sequence_positions(value: LocatedList) -> tuple[int, ...]:
+    attributes = value.__dict__
+    if "_positions" in attributes:
+        return tuple(attributes["_positions"][1])
+    if "_source" in attributes:
+        node = attributes["_source"][1]
+        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
+        for child in node.value:
+            positions += (child.start_mark.line + 1, child.start_mark.column + 1)
+        return tuple(positions)
+    positions = [value.location.line, value.location.column]
+    for item in value.item_locations:
+        positions += (item.line, item.column)
+    return tuple(positions)
+
+
+def _unpacked(packed: Any, path: Path, memo: dict[int, Any]) -> Any:
+    if type(packed) is not tuple:
+        return packed
+    done = memo.get(id(packed))
+    if done is not None:
+        return done
+    kind, body, positions = packed
+    if kind not in ("m", "l") or len(positions) != 2 + (4 if kind == "m" else 2) * len(body):
+        raise ValueError("packed data of the wrong shape")  # the file cache then parses the file
+    if kind == "m":
+        mapping = memo[id(packed)] = LocatedDict()
+        for key, item in body.items():
+            mapping[key] = _unpacked(item, path, memo) if type(item) is tuple else item
+        mapping._positions = (path, positions)
+        return mapping
+    sequence = memo[id(packed)] = LocatedList(
+        _unpacked(item, path, memo) if type(item) is tuple else item for item in body
+    )
+    sequence._positions = (path, positions)
+    return sequence

@@ -232,13 +232,6 @@ class Renderer:
         self.env = env
         self._cache: dict[str, jinja2.Template] = {}
 
-    def compile_all(self) -> None:
-        """Compile every template there is (into the bytecode cache, when there is one). One
-        that does not compile is left for the render that uses it to report."""
-        for name in self.env.list_templates(filter_func=lambda n: n.endswith(TEMPLATE_SUFFIX)):
-            with contextlib.suppress(jinja2.TemplateError):
-                self.env.get_template(name)
-
     def template(self, kind: str) -> jinja2.Template:
         if kind not in self._cache:
             if MACROS_NAME not in self.env.globals:

@@ -10,10 +10,10 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
-from schemac.fastvalidate import Check, UnsupportedKeyword, compile_schema
 from schemac.loader import Document, LocatedDict, LocatedList
 
 _UNEXPECTED = re.compile(r"'([^']*)' (?:was|were) unexpected")
@@ -60,11 +60,19 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 @cache
-def _quick_check() -> Check | None:
+def _quick_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(json_schema())
+
+
+def surely_valid(data: Any) -> bool:
+    """A yes from jsonschema-rs (compiled Rust, ~30x faster than jsonschema) is final. Its no, or
+    a value it cannot take (YAML's binary and sets), goes to jsonschema, whose explanations are
+    what the author reads; where the two differ (Python's `$` also matches before a final
+    newline), jsonschema decides."""
     try:
-        return compile_schema(_inlined_schema())
-    except UnsupportedKeyword:  # a keyword the quick path does not know: jsonschema decides alone
-        return None
+        return _quick_validator().is_valid(data)
+    except ValueError:
+        return False
 
 
 def validate_documents(documents: Iterable[Document]) -> list[Diagnostic]:
@@ -84,8 +92,7 @@ def validate_document(document: Document) -> list[Diagnostic]:
                 hint="a schema file starts with 'schema: <name>'",
             )
         ]
-    quick = _quick_check()
-    if quick is not None and quick(document.data):
+    if surely_valid(document.data):
         return []
     found: list[Diagnostic] = []
     for error in _validator().iter_errors(document.data):
