@@ -69,6 +69,7 @@ from schemac.supplements import (
     read_facts,
     supplement_statements,
 )
+from schemac.target import for_target
 
 _MAX_SLUG = 60
 
@@ -271,7 +272,7 @@ def plan_migration(
                 "by hand:\n" + "\n".join(f"  {d.describe()} ({why})" for d, why in unresolved)
             )
         applied += _apply_in_working_order(work, supplement.statements)
-        plan.statements = renames + applied
+        plan.statements = for_target(shadows, renames + applied, compiled.settings.postgres_version)
         outcome.destructive = _destructive(plan.statements, column_types, _column_types(desired))
         outcome.destructive += [
             DestructiveChange(s, why) for s, why in domains.destructive + supplement.destructive

@@ -12,6 +12,9 @@ from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+DEFAULT_POSTGRES_VERSION = 15
+# Majors schemac knows the differences of (schemac.target); older ones are out of support.
+POSTGRES_VERSIONS = range(13, 19)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Settings:
     tenancy: Tenancy
     dev_url: str | None
     version_width: int = 3
+    # The PostgreSQL major version the migrations must run on (the platform promises 15+).
+    postgres_version: int = DEFAULT_POSTGRES_VERSION
 
     @property
     def settings_path(self) -> Path:
@@ -46,6 +51,7 @@ _SETTINGS_KEYS = {
     "tenancy",
     "dev_url",
     "version_width",
+    "postgres_version",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -105,6 +111,16 @@ def load_settings(root: Path) -> Settings:
                 data.value_locations.get("version_width"),
             )
         )
+    target = data.get("postgres_version", DEFAULT_POSTGRES_VERSION)
+    if not isinstance(target, int) or isinstance(target, bool) or target not in POSTGRES_VERSIONS:
+        problems.append(
+            Diagnostic(
+                "E201",
+                f"'postgres_version' must be a PostgreSQL major version from "
+                f"{POSTGRES_VERSIONS.start} to {POSTGRES_VERSIONS.stop - 1} (e.g. 15)",
+                data.value_locations.get("postgres_version"),
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items()})
@@ -117,6 +133,7 @@ def load_settings(root: Path) -> Settings:
         tenancy=tenancy,
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
+        postgres_version=int(target),
     )
 
 
