@@ -41,6 +41,7 @@ from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
 from schemac.project import Settings
 from schemac.shadow import redact
 from schemac.supplements import FactKey
+from schemac.verdict import compare_shadows
 
 # Categories, each with the exit code it leads to.
 INVALID = "invalid"  # 2
@@ -112,7 +113,9 @@ def check_project(
             return result
         with contextlib.ExitStack() as stack:
             stack.enter_context(postgres_errors("schemac check"))
-            server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps))
+            server = stack.enter_context(
+                shadow_server(dev_url or settings.dev_url, steps, settings)
+            )
             try:
                 shadows = build_shadows(server, compiled, migrations, steps)
             except InvalidInput as invalid:
@@ -121,9 +124,7 @@ def check_project(
             except UsageError as error:  # a migration that does not run
                 result.findings.append(Finding(INTEGRITY, str(error), *_file_and_line(str(error))))
                 return result
-            comparison = compare_databases(
-                server.url(shadows.migrations), server.url(shadows.desired), steps=steps
-            )
+            comparison = compare_shadows(shadows, steps)
             _shadow_findings(compiled, migrations, comparison, result)
             result.checked.append("migrations replayed on a shadow database")
             if db_url:

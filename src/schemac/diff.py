@@ -157,7 +157,7 @@ def diff_project(
     steps = Steps(progress)
     with contextlib.ExitStack() as stack:
         stack.enter_context(postgres_errors("schemac diff"))
-        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps))
+        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
         shadows = build_shadows(server, compiled, migrations, steps)
         outcome = plan_migration(
             compiled, shadows, migrations, description=description, slug=slug, steps=steps

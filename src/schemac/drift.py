@@ -32,11 +32,22 @@ from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.emit import MIGRATIONS_DIR
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
 from schemac.naming import quote_ident
-from schemac.shadow import DEV_URL_ENV, PostgresServer, ensure_template, open_shadow, redact
+from schemac.project import Settings
+from schemac.shadow import (
+    DEV_URL_ENV,
+    PostgresServer,
+    ensure_template,
+    open_shadow,
+    prune_templates,
+    redact,
+)
 from schemac.supplements import FactDifference, FactKey, compare_facts, read_facts
+from schemac.warm import idle_timeout, open_warm
 
 # Bump when the way shadows are built changes, so templates kept on a dev server are rebuilt.
 _SHADOW_FORMAT = "1"
+# Template databases of each kind a warm server keeps (a branch switch back finds its own).
+TEMPLATES_KEPT = 3
 
 Progress = Callable[[str, float | None], None]
 """Told ``(step, None)`` when a slow step starts and ``(step, seconds)`` when it ends."""
@@ -300,28 +311,76 @@ class Shadows:
 def build_shadows(
     server: PostgresServer, compiled: Compiled, migrations: list[MigrationScript], steps: Steps
 ) -> Shadows:
+    """Shadow A and shadow B as template databases, built at the same time (two connections).
+
+    Roles belong to the whole server, and two sessions updating one role at once fail
+    ("tuple concurrently updated"): the replay starts once B has made its roles.
+    """
+    import dataclasses
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     count = len(migrations)
-    with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
-        a = ensure_template(
-            server,
-            "a_" + migrations_digest(migrations)[:40],
-            lambda url: replay_migrations(url, migrations),
-        )
-    with steps.step(
-        f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
+    leading_roles = 0
+    while (
+        leading_roles < len(compiled.objects)
+        and compiled.objects[leading_roles].node.kind == "role"
     ):
-        b = ensure_template(
-            server,
-            "b_" + desired_state_digest(compiled)[:40],
-            lambda url: apply_desired_state(url, compiled),
+        leading_roles += 1
+    if any(obj.node.kind == "role" for obj in compiled.objects[leading_roles:]):
+        leading_roles = len(compiled.objects)  # roles elsewhere: B entirely before A
+    roles_made = threading.Event()
+
+    def apply_b(url: str) -> None:
+        apply_desired_state(
+            url, dataclasses.replace(compiled, objects=compiled.objects[:leading_roles])
         )
-    return Shadows(server, a, b)
+        roles_made.set()
+        apply_desired_state(
+            url, dataclasses.replace(compiled, objects=compiled.objects[leading_roles:])
+        )
+
+    def build_a() -> str:
+        roles_made.wait()
+        with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
+            return ensure_template(
+                server,
+                "a_" + migrations_digest(migrations)[:40],
+                lambda url: replay_migrations(url, migrations),
+            )
+
+    def build_b() -> str:
+        try:
+            with steps.step(
+                f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
+            ):
+                return ensure_template(server, "b_" + desired_state_digest(compiled)[:40], apply_b)
+        finally:
+            roles_made.set()
+
+    # psycopg waits for the server without the GIL, so two threads keep two backends busy.
+    with ThreadPoolExecutor(2, thread_name_prefix="schemac-shadow") as pool:
+        a_future, b_future = pool.submit(build_a), pool.submit(build_b)
+        a_error, b_error = a_future.exception(), b_future.exception()
+    for error in (a_error, b_error):  # a migration that does not run is reported before the YAML
+        if error is not None:
+            raise error
+    shadows = Shadows(server, a_future.result(), b_future.result())
+    if server.keeps_templates:
+        prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
+        prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
+    return shadows
 
 
 @contextlib.contextmanager
-def shadow_server(dev_url: str | None, steps: Steps) -> Iterator[PostgresServer]:
-    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else an embedded one."""
+def shadow_server(
+    dev_url: str | None, steps: Steps, settings: Settings | None = None
+) -> Iterator[PostgresServer]:
+    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else the project's
+    warm server (a throwaway one without ``settings`` or with $SCHEMAC_SHADOW_IDLE_SECONDS=0),
+    of the project's target PostgreSQL version when its binaries are installed."""
     url = dev_url or os.environ.get(DEV_URL_ENV)
+    target = settings.postgres_version if settings else None
     step = (
         f"connecting to the shadow server {redact(url)}"
         if url
@@ -329,8 +388,24 @@ def shadow_server(dev_url: str | None, steps: Steps) -> Iterator[PostgresServer]
     )
     with contextlib.ExitStack() as stack:
         with steps.step(step, "server"):
-            server = stack.enter_context(open_shadow(url))
+            if url or settings is None or not idle_timeout():
+                server = stack.enter_context(open_shadow(url, target))
+            else:
+                server = stack.enter_context(open_warm(settings.root, target))
+        if steps.progress:
+            steps.progress(
+                f"shadow server: {server.describe()}{_target_note(server, target)}", None
+            )
         yield server
+
+
+def _target_note(server: PostgresServer, target: int | None) -> str:
+    if target is None or server.version // 10000 <= target:
+        return ""
+    return (
+        f"; the migrations target PostgreSQL {target}: what it lacks is rewritten or refused "
+        f"(apt-get install postgresql-{target} to diff on {target} itself)"
+    )
 
 
 @contextlib.contextmanager
