@@ -80,7 +80,7 @@ def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
             settings = dict(
                 connection.execute(
                     "SELECT name, setting FROM pg_settings WHERE name IN "
-                    "('fsync', 'synchronous_commit', 'full_page_writes', 'server_encoding')"
+                    "('fsync', 'synchronous_commit', 'full_page_writes', 'jit', 'server_encoding')"
                 ).fetchall()
             )
             superuser = connection.execute(
@@ -90,6 +90,7 @@ def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
+            "jit": "off",
             "server_encoding": "UTF8",
         }
         assert superuser == (True,)

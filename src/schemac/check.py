@@ -42,6 +42,7 @@ from schemac.project import Settings
 from schemac.shadow import redact
 from schemac.supplements import FactKey
 from schemac.verdict import compare_shadows
+from schemac.warm import warm_up
 
 # Categories, each with the exit code it leads to.
 INVALID = "invalid"  # 2
@@ -96,6 +97,8 @@ def check_project(
     result = CheckResult()
     steps = Steps(progress)
     root = settings.root
+    if not offline:  # the shadow server starts while the YAML compiles
+        warm_up(root, settings.postgres_version, dev_url or settings.dev_url)
     try:
         try:
             compiled = compile_project(settings)

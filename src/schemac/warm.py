@@ -28,6 +28,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -44,7 +45,7 @@ from schemac.cluster import (
     start_guardian,
 )
 from schemac.errors import EnvironmentFailure, UsageError
-from schemac.shadow import PostgresServer
+from schemac.shadow import DEV_URL_ENV, PostgresServer
 
 IDLE_SECONDS_ENV = "SCHEMAC_SHADOW_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 900.0
@@ -144,6 +145,20 @@ def open_warm(project_root: Path, major: int | None) -> PostgresServer:
     server._on_close = give_back
     server.keeps_templates = True
     return server
+
+
+def warm_up(project_root: Path, major: int | None, dev_url: str | None) -> None:
+    """Start (or check) the project's warm server in a background thread, while the caller
+    compiles: the command that needs it next finds it up. Nothing when a URL names the server
+    or warm servers are off. Failures are left for that command to report."""
+    if dev_url or os.environ.get(DEV_URL_ENV) or not idle_timeout():
+        return
+
+    def start() -> None:
+        with contextlib.suppress(Exception), open_warm(project_root, major):
+            pass
+
+    threading.Thread(target=start, name="schemac-warm-up", daemon=True).start()
 
 
 def _healthy(state: ServerState, bin_dir: Path) -> PostgresServer | None:
