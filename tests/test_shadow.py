@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 import schemac
-from schemac import shadow
+from schemac import cluster, shadow
 from schemac.errors import EnvironmentFailure
 from schemac.shadow import PostgresServer, ensure_template, redact, scratch_database
 
@@ -80,7 +80,7 @@ def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
             settings = dict(
                 connection.execute(
                     "SELECT name, setting FROM pg_settings WHERE name IN "
-                    "('fsync', 'synchronous_commit', 'full_page_writes', 'server_encoding')"
+                    "('fsync', 'synchronous_commit', 'full_page_writes', 'jit', 'server_encoding')"
                 ).fetchall()
             )
             superuser = connection.execute(
@@ -90,6 +90,7 @@ def test_embedded_server_listens_on_tcp_with_durability_off() -> None:
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
+            "jit": "off",
             "server_encoding": "UTF8",
         }
         assert superuser == (True,)
@@ -195,7 +196,7 @@ def test_startup_failure_reports_the_server_log(monkeypatch: pytest.MonkeyPatch)
         occupied.bind(("127.0.0.1", 0))
         occupied.listen()
         # Every port the server is offered is taken, so it fails to start the real way.
-        monkeypatch.setattr(shadow, "_free_tcp_port", lambda: occupied.getsockname()[1])
+        monkeypatch.setattr(cluster, "free_tcp_port", lambda: occupied.getsockname()[1])
         with pytest.raises(EnvironmentFailure) as failure:
             PostgresServer.embedded()
     assert failure.value.exit_code == 3

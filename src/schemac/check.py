@@ -42,6 +42,8 @@ from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, declared_roles, role_differences
 from schemac.shadow import redact
 from schemac.supplements import FactKey
+from schemac.verdict import compare_shadows
+from schemac.warm import warm_up
 
 # Categories, each with the exit code it leads to.
 INVALID = "invalid"  # 2
@@ -96,6 +98,8 @@ def check_project(
     result = CheckResult()
     steps = Steps(progress)
     root = settings.root
+    if not offline:  # the shadow server starts while the YAML compiles
+        warm_up(root, settings.postgres_version, dev_url or settings.dev_url)
     try:
         try:
             compiled = compile_project(settings)
@@ -113,7 +117,9 @@ def check_project(
             return result
         with contextlib.ExitStack() as stack:
             stack.enter_context(postgres_errors("schemac check"))
-            server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps))
+            server = stack.enter_context(
+                shadow_server(dev_url or settings.dev_url, steps, settings)
+            )
             try:
                 shadows = build_shadows(server, compiled, migrations, steps)
             except InvalidInput as invalid:
@@ -122,9 +128,7 @@ def check_project(
             except UsageError as error:  # a migration that does not run
                 result.findings.append(Finding(INTEGRITY, str(error), *_file_and_line(str(error))))
                 return result
-            comparison = compare_databases(
-                server.url(shadows.migrations), server.url(shadows.desired), steps=steps
-            )
+            comparison = compare_shadows(shadows, steps)
             _shadow_findings(compiled, shadows.roles, comparison, result)
             result.checked.append("migrations replayed on a shadow database")
             if db_url:

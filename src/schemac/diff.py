@@ -67,6 +67,7 @@ from schemac.supplements import (
     read_facts,
     supplement_statements,
 )
+from schemac.target import for_target
 
 _MAX_SLUG = 60
 
@@ -154,7 +155,7 @@ def diff_project(
     steps = Steps(progress)
     with contextlib.ExitStack() as stack:
         stack.enter_context(postgres_errors("schemac diff"))
-        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps))
+        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
         shadows = build_shadows(server, compiled, migrations, steps)
         outcome = plan_migration(
             compiled, shadows, migrations, description=description, slug=slug, steps=steps
@@ -258,7 +259,7 @@ def plan_migration(
                 "by hand:\n" + "\n".join(f"  {d.describe()} ({why})" for d, why in unresolved)
             )
         applied += _apply_in_working_order(work, supplement.statements)
-        plan.statements = renames + applied
+        plan.statements = for_target(shadows, renames + applied, compiled.settings.postgres_version)
         outcome.destructive = _destructive(plan.statements, column_types, _column_types(desired))
         outcome.destructive += [
             DestructiveChange(s, why) for s, why in domains.destructive + supplement.destructive

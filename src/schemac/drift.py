@@ -35,13 +35,24 @@ from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.emit import MIGRATIONS_DIR
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError, read_utf8
+from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
 from schemac.role_drift import role_statements as role_statements  # diff and check import it here
-from schemac.shadow import DEV_URL_ENV, PostgresServer, ensure_template, open_shadow, redact
+from schemac.shadow import (
+    DEV_URL_ENV,
+    PostgresServer,
+    ensure_template,
+    open_shadow,
+    prune_templates,
+    redact,
+)
 from schemac.supplements import FactDifference, FactKey, compare_facts, read_facts
+from schemac.warm import idle_timeout, open_warm
 
 # Bump when the way shadows are built changes, so templates kept on a dev server are rebuilt.
 _SHADOW_FORMAT = "2"  # 2: shadow A keeps the roles its migrations left
+# Template databases of each kind a warm server keeps (a branch switch back finds its own).
+TEMPLATES_KEPT = 3
 
 Progress = Callable[[str, float | None], None]
 """Told ``(step, None)`` when a slow step starts and ``(step, seconds)`` when it ends."""
@@ -310,6 +321,12 @@ class Shadows:
 def build_shadows(
     server: PostgresServer, compiled: Compiled, migrations: list[MigrationScript], steps: Steps
 ) -> Shadows:
+    """Shadow A and shadow B as template databases (kept between runs on a warm server).
+
+    A is replayed before B runs: roles belong to the whole server, and A's record of the roles
+    its migrations left (role_drift) must be taken before the desired state changes them. On a
+    warm server with an unchanged history A is a kept template and only B is built.
+    """
     count = len(migrations)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
         a = ensure_template(
@@ -327,13 +344,22 @@ def build_shadows(
         )
     with server.connect() as conn:
         roles = recorded_roles(conn, a)
-    return Shadows(server, a, b, roles)
+    shadows = Shadows(server, a, b, roles)
+    if server.keeps_templates:
+        prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
+        prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
+    return shadows
 
 
 @contextlib.contextmanager
-def shadow_server(dev_url: str | None, steps: Steps) -> Iterator[PostgresServer]:
-    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else an embedded one."""
+def shadow_server(
+    dev_url: str | None, steps: Steps, settings: Settings | None = None
+) -> Iterator[PostgresServer]:
+    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else the project's
+    warm server (a throwaway one without ``settings`` or with $SCHEMAC_SHADOW_IDLE_SECONDS=0),
+    of the project's target PostgreSQL version when its binaries are installed."""
     url = dev_url or os.environ.get(DEV_URL_ENV)
+    target = settings.postgres_version if settings else None
     step = (
         f"connecting to the shadow server {redact(url)}"
         if url
@@ -341,8 +367,24 @@ def shadow_server(dev_url: str | None, steps: Steps) -> Iterator[PostgresServer]
     )
     with contextlib.ExitStack() as stack:
         with steps.step(step, "server"):
-            server = stack.enter_context(open_shadow(url))
+            if url or settings is None or not idle_timeout():
+                server = stack.enter_context(open_shadow(url, target))
+            else:
+                server = stack.enter_context(open_warm(settings.root, target))
+        if steps.progress:
+            steps.progress(
+                f"shadow server: {server.describe()}{_target_note(server, target)}", None
+            )
         yield server
+
+
+def _target_note(server: PostgresServer, target: int | None) -> str:
+    if target is None or server.version // 10000 <= target:
+        return ""
+    return (
+        f"; the migrations target PostgreSQL {target}: what it lacks is rewritten or refused "
+        f"(apt-get install postgresql-{target} to diff on {target} itself)"
+    )
 
 
 @contextlib.contextmanager

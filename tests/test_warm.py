@@ -1,0 +1,201 @@
+"""The project's warm shadow server: kept between commands, replaced when stale, never shared."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from command_line import run_schemac
+from diff import support
+from schemac.cluster import process_alive
+from schemac.shadow import PostgresServer
+from schemac.warm import IDLE_SECONDS_ENV, open_warm, state_folder, stop_warm, warm_status
+
+baseline = support.baseline  # the school project of the diff tests, compiled once a session
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+needs_pg15 = pytest.mark.skipif(
+    not (PG15_BIN / "postgres").is_file(), reason="PostgreSQL 15 is not installed (postgresql-15)"
+)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def new_project(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "schemac.yaml").write_text("version_width: 3\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Makes project folders; every warm server they started is stopped afterwards."""
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        made.append(new_project(tmp_path / name))
+        return made[-1]
+
+    yield make
+    for root in made:
+        stop_warm(root)
+
+
+def server_of(root: Path, major: int | None = None) -> tuple[int, int, str]:
+    """(postmaster pid, port, version()) of the project's warm server, given back at once."""
+    with open_warm(root, major) as server:
+        pid = json.loads((state_folder(root) / "server.json").read_text())["pid"]
+        port = int(psycopg.conninfo.conninfo_to_dict(server.url("postgres"))["port"])
+        version = str(server.fetch("postgres", "SELECT version()")[0][0])
+    return int(pid), port, version
+
+
+def test_the_server_stays_up_between_commands_and_keeps_its_databases(
+    projects: Callable[[str], Path],
+) -> None:
+    root = projects("p")
+    with open_warm(root, None) as server:
+        assert "warm, just started" in server.describe()
+        server.create_database("kept_between_runs")
+    with open_warm(root, None) as again:
+        assert "warm, up" in again.describe()
+        assert again.database_exists("kept_between_runs")
+    state = state_folder(root) / "server.json"
+    assert state.stat().st_mode & 0o077 == 0  # the password is the user's alone
+    assert (root / ".schemac" / "shadow" / ".gitignore").read_text().endswith("*\n")
+
+
+def test_status_and_stop_on_the_command_line(projects: Callable[[str], Path]) -> None:
+    root = projects("p")
+    status = run_schemac("shadow", "status", cwd=root)
+    assert status.returncode == 1 and "no shadow server runs" in status.stdout
+    pid, port, _ = server_of(root)
+    status = run_schemac("shadow", "status", cwd=root)
+    assert status.returncode == 0, status.stderr
+    assert f"127.0.0.1:{port}" in status.stdout and "PostgreSQL" in status.stdout
+    assert "data directory: " in status.stdout and "idle for " in status.stdout
+    stopped = run_schemac("shadow", "stop", cwd=root)
+    assert stopped.returncode == 0 and "stopped the shadow server" in stopped.stdout
+    assert wait_for(lambda: not process_alive(pid))
+    assert not (state_folder(root) / "server.json").exists()
+    assert run_schemac("shadow", "status", cwd=root).returncode == 1
+
+
+def test_a_killed_server_is_replaced_even_when_its_port_is_taken(
+    projects: Callable[[str], Path],
+) -> None:
+    root = projects("p")
+    pid, port, _ = server_of(root)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: not process_alive(pid))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        new_pid, new_port, _ = server_of(root)
+    assert new_pid != pid and new_port != port
+    assert warm_status(root) is not None and warm_status(root).running  # type: ignore[union-attr]
+
+
+def test_a_server_without_its_password_file_is_replaced(projects: Callable[[str], Path]) -> None:
+    root = projects("p")
+    pid, _, _ = server_of(root)
+    (state_folder(root) / "server.json").unlink()
+    new_pid, _, _ = server_of(root)
+    assert new_pid != pid
+    assert not process_alive(pid)  # nobody knew its password any more: it was stopped
+
+
+def test_two_projects_and_a_copied_project_never_share_a_server(
+    projects: Callable[[str], Path], tmp_path: Path
+) -> None:
+    first, second = projects("first"), projects("second")
+    first_pid, first_port, _ = server_of(first)
+    second_pid, second_port, _ = server_of(second)
+    assert first_pid != second_pid and first_port != second_port
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)  # .schemac/shadow/ comes along, naming first's server
+    try:
+        copy_pid, _, _ = server_of(copy)
+        assert copy_pid != first_pid
+        assert server_of(first)[0] == first_pid  # the original's server was left alone
+    finally:
+        stop_warm(copy)
+
+
+def test_an_idle_server_stops_and_the_next_command_restarts_it_on_its_data(
+    projects: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "1")
+    root = projects("p")
+    with open_warm(root, None) as server:
+        server.create_database("survives_idle_stop")
+        pid = json.loads((state_folder(root) / "server.json").read_text())["pid"]
+        time.sleep(2.5)
+        assert process_alive(pid), "stopped while a command was still using it"
+    assert wait_for(lambda: not process_alive(pid), timeout=20), "idle server was not stopped"
+    with open_warm(root, None) as again:
+        assert again.database_exists("survives_idle_stop")
+
+
+@needs_pg15
+def test_the_target_version_is_served_by_its_own_binaries(projects: Callable[[str], Path]) -> None:
+    root = projects("p")
+    _, _, version = server_of(root, 15)
+    assert version.startswith("PostgreSQL 15.")
+    # Another target replaces the server and its data directory (made by another version).
+    _, _, version = server_of(root, 18)
+    assert version.startswith("PostgreSQL 18.")
+    status = warm_status(root)
+    assert status is not None and status.version.startswith("18.")
+
+
+def test_a_throwaway_server_runs_the_target_version_too() -> None:
+    from schemac.shadow import open_shadow
+
+    with open_shadow(None, 15 if (PG15_BIN / "postgres").is_file() else 18) as server:
+        assert isinstance(server, PostgresServer)
+        expected = 15 if (PG15_BIN / "postgres").is_file() else 18
+        assert server.version // 10000 == expected
+
+
+def test_check_says_which_server_it_runs_and_compares_unchanged_templates_once(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    root = tmp_path / "school"
+    shutil.copytree(request.getfixturevalue("baseline"), root)
+    try:
+        first = run_schemac("check", cwd=root)
+        assert first.returncode == 0, first.stdout + first.stderr
+        expected = "15." if (PG15_BIN / "postgres").is_file() else "18."
+        assert f"shadow server: PostgreSQL {expected}" in first.stderr
+        assert "(warm, just started)" in first.stderr
+        assert "diffing with migra" in first.stderr
+        second = run_schemac("check", cwd=root)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "(warm, up " in second.stderr
+        assert "found equal before" in second.stderr and "diffing with migra" not in second.stderr
+        # A change of the YAML is a new desired state: compared afresh, and found.
+        school = root / support.SCHOOL_FILE
+        school.write_text(
+            school.read_text().replace("comment: A course.", "comment: A course (changed)."),
+            encoding="utf-8",
+        )
+        changed = run_schemac("check", cwd=root)
+        assert changed.returncode == 1 and "diffing with migra" in changed.stderr
+    finally:
+        stop_warm(root)
