@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.errors import InvalidInput, UsageError
+from schemac.hazards import LintSettings, parse_lint_settings
 from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"
@@ -33,6 +34,7 @@ class Settings:
     tenancy: Tenancy
     dev_url: str | None
     version_width: int = 3
+    lint: LintSettings = field(default_factory=LintSettings)  # `schemac lint` (hazards.py)
 
     @property
     def settings_path(self) -> Path:
@@ -46,6 +48,7 @@ _SETTINGS_KEYS = {
     "tenancy",
     "dev_url",
     "version_width",
+    "lint",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -105,6 +108,8 @@ def load_settings(root: Path) -> Settings:
                 data.value_locations.get("version_width"),
             )
         )
+    lint, lint_problems = parse_lint_settings(data.get("lint"), data.value_locations.get("lint"))
+    problems += lint_problems
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items()})
@@ -117,6 +122,7 @@ def load_settings(root: Path) -> Settings:
         tenancy=tenancy,
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
+        lint=lint,
     )
 
 
