@@ -134,3 +134,30 @@ def test_materialized_view_of_tenant_rows_granted_to_a_role(tmp_path: Path) -> N
     found = findings(project.lint_json(code=1), "tenant-matview-readable")
     # The filtering view is safe; the matview itself and the view that passes it on are not.
     assert sorted(f["object"] for f in found) == ["shop.all_order_totals", "shop.order_totals"]
+
+
+def test_permissive_policy_that_ignores_the_tenant_is_a_warning(tmp_path: Path) -> None:
+    policy = '    policies:\n      big_orders: {command: select, using: "total > 1000"}\n'
+    project = new_project(tmp_path / "p", SHOP_YAML + policy)
+    [found] = findings(project.lint_json(code=0), "tenant-policy-unscoped")
+    assert (found["severity"], found["line"]) == ("warning", project.line_of("big_orders:"))
+    # Tested together with the tenant, it admits nothing of another organisation.
+    scoped = (
+        SHOP_YAML
+        + f'    policies:\n      big_orders: {{command: select, using: "total > 1000 AND {ISOLATION}"}}\n'
+    )
+    assert new_project(tmp_path / "q", scoped).lint_json(code=0)["findings"] == []
+
+
+def test_a_global_table_acknowledged_by_object(tmp_path: Path) -> None:
+    global_table = "  countries:\n    columns:\n      code: {type: text, primary_key: true}\n"
+    settings = (
+        "lint:\n  acknowledge:\n"
+        "    - {rule: tenant-schema-table-not-tenant, object: shop.countries, reason: shared list}\n"
+    )
+    project = new_project(tmp_path / "p", SHOP_YAML + global_table, settings=settings)
+    [found] = project.lint_json(code=0)["findings"]
+    assert (found["code"], found["acknowledged"]) == (
+        "tenant-schema-table-not-tenant",
+        "shared list",
+    )
