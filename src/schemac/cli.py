@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from schemac import __version__
 from schemac.diagnostics import format_diagnostic
 from schemac.errors import InvalidInput, SchemacError
+
+if TYPE_CHECKING:
+    from schemac.diff import PlannedFile
 
 app = typer.Typer(
     add_completion=False,
@@ -275,11 +278,26 @@ def diff(
         )
         typer.echo(f"-- generated/{planned.relative_path}{suffix}")
         typer.echo(planned.text)
+    _lint_planned(project, outcome.files)
     if dry_run:
         typer.echo("dry run: nothing was written")
         return
     for path in outcome.written:
         typer.echo(f"wrote generated/{path}")
+
+
+def _lint_planned(project: Path | None, files: list[PlannedFile]) -> None:
+    """squawk's verdict on the migration diff writes, on stderr (docs/safety.md)."""
+    from schemac.compiler import open_project
+    from schemac.lint import lint_planned, render_text
+
+    try:
+        planned = [(f.relative_path, f.text, f.transactional) for f in files]
+        result = lint_planned(open_project(project), planned)
+    except SchemacError as exc:
+        _err(f"note: the migration was not linted: {exc}")
+        return
+    _err(render_text(result).rstrip())
 
 
 @app.command()

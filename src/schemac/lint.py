@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from schemac import flyway
@@ -34,6 +34,7 @@ class LintResult:
     files: tuple[str, ...]  # the migration files squawk read, relative to the root
     findings: tuple[Hazard, ...]
     base: str | None = None  # the git revision whose YAML was compared, if any
+    yaml_checked: bool = True  # False: squawk on given migrations only
 
     @property
     def exit_code(self) -> int:
@@ -57,6 +58,38 @@ def lint_project(
         files=tuple(relative_path(f.path, settings.root) for f in migrations),
         findings=tuple(sorted(findings, key=Hazard.sort_key)),
         base=base,
+    )
+
+
+def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -> LintResult:
+    """squawk on migrations about to be written, or just written: (path relative to generated/,
+    text, runs in a transaction). Findings point at the file's place in generated/; the
+    project's acknowledgements apply (those matching nothing are not reported: only part of
+    the migrations is read)."""
+    with tempfile.TemporaryDirectory(prefix="schemac-lint-") as folder:
+        inputs, real = [], {}
+        for relative, text, in_transaction in planned:
+            scratch = Path(folder) / relative
+            scratch.parent.mkdir(parents=True, exist_ok=True)
+            scratch.write_text(text, encoding="utf-8")
+            inputs.append(MigrationInput(scratch, in_transaction))
+            real[scratch] = settings.generated_dir / relative
+        found = [
+            replace(f, location=f.location._replace(path=real[f.location.path]))
+            if f.location is not None and f.location.path in real
+            else f
+            for f in run_squawk(inputs, settings.lint.pg_version)
+        ]
+    found = [
+        f
+        for f in acknowledge(found, settings.lint.acknowledge, settings.root)
+        if f.code != "acknowledgement-unused"
+    ]
+    return LintResult(
+        root=settings.root,
+        files=tuple(relative_path(p, settings.root) for p in real.values()),
+        findings=tuple(sorted(found, key=Hazard.sort_key)),
+        yaml_checked=False,
     )
 
 
@@ -161,7 +194,8 @@ def summary(result: LintResult) -> str:
     ]
     verdict = "fails" if blocking else "ok"
     checked = f"{len(result.files)} migration file{'s' if len(result.files) != 1 else ''}"
-    return f"schemac lint: {verdict} ({', '.join(parts) or 'no findings'}; {checked} and the YAML)."
+    checked += " and the YAML" if result.yaml_checked else ""
+    return f"schemac lint: {verdict} ({', '.join(parts) or 'no findings'}; {checked})."
 
 
 def render_text(result: LintResult, show_info: bool = False) -> str:
