@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -139,25 +140,49 @@ def _git(root: Path, *args: str) -> bytes:
     return done.stdout
 
 
+BASE_DIR = Path(".schemac") / "cache" / "base"  # git-ignored, like the file cache
+
+
 def _model_at(settings: Settings, revision: str) -> m.Project:
-    """The model of the YAML as it was at a git revision (its settings and schema folder)."""
+    """The model of the YAML as it was at a git revision (its settings and schema folder).
+
+    The revision's files are extracted under .schemac/cache/base/<commit>/ and kept: a commit
+    never changes, and the compile's second core may still be writing that tree's file cache
+    after this returns, so it must not be a folder that is deleted now."""
+    commit = _git(settings.root, "rev-parse", "--verify", f"{revision}^{{commit}}").decode().strip()
     top = Path(_git(settings.root, "rev-parse", "--show-toplevel").decode().strip())
     inside = settings.root.resolve().relative_to(top.resolve())
-    paths = [
-        (inside / SETTINGS_FILE).as_posix(),
-        (inside / settings.schema_dir.resolve().relative_to(settings.root.resolve())).as_posix(),
-    ]
-    archive = _git(top, "archive", "--format=tar", revision, "--", *paths)
-    with tempfile.TemporaryDirectory(prefix="schemac-base-") as folder:
+    schema = settings.schema_dir.resolve().relative_to(settings.root.resolve())
+    bases = settings.root / BASE_DIR
+    tree = bases / commit
+    if not (tree / inside / SETTINGS_FILE).is_file():
+        archive = _git(
+            top,
+            "archive",
+            "--format=tar",
+            commit,
+            "--",
+            (inside / SETTINGS_FILE).as_posix(),
+            (inside / schema).as_posix(),
+        )
+        if bases.is_dir():
+            for old in bases.iterdir():
+                shutil.rmtree(old, ignore_errors=True)  # one base at a time is kept
+        bases.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{commit}.", dir=bases))
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
+            tar.extractall(scratch, filter="data")
         try:
-            return _model(load_settings(Path(folder) / inside))
-        except InvalidInput as exc:
-            raise UsageError(
-                f"the YAML at {revision} does not validate ({len(exc.diagnostics)} error(s)): "
-                "compare with a revision whose YAML compiles"
-            ) from None
+            scratch.rename(tree)  # whole or not at all
+        except OSError:  # another run extracted the same commit meanwhile
+            shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        return _model(load_settings(tree / inside))
+    except InvalidInput as exc:
+        raise UsageError(
+            f"the YAML at {revision} does not validate ({len(exc.diagnostics)} error(s)): "
+            "compare with a revision whose YAML compiles"
+        ) from None
 
 
 # -- reporters ------------------------------------------------------------------------------------
