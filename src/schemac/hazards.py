@@ -220,9 +220,15 @@ class LintSettings:
 
     pg_version: str = "15"  # the oldest PostgreSQL the migrations must be safe on
     acknowledge: tuple[Acknowledgement, ...] = ()
+    # code -> severity: a team's own policy, e.g. missing timeouts as errors
+    severity: tuple[tuple[str, Severity], ...] = ()
+
+    def apply_severity(self, findings: list[Hazard]) -> list[Hazard]:
+        chosen = dict(self.severity)
+        return [replace(f, severity=chosen.get(f.code, f.severity)) for f in findings]
 
 
-_LINT_KEYS = {"pg_version", "acknowledge"}
+_LINT_KEYS = {"pg_version", "acknowledge", "severity"}
 _ACK_KEYS = {"rule", "reason", "file", "line", "object"}
 
 
@@ -251,8 +257,10 @@ def parse_lint_settings(
             )
         )
     acknowledgements: list[Acknowledgement] = []
-    raw = data.get("acknowledge") or []
-    if not isinstance(raw, LocatedList):
+    raw = data.get("acknowledge")
+    if raw is None:
+        raw = LocatedList()
+    elif not isinstance(raw, LocatedList):
         problems.append(
             Diagnostic(
                 "E201",
@@ -266,7 +274,33 @@ def parse_lint_settings(
         problems += item_problems
         if ack is not None:
             acknowledgements.append(ack)
-    return LintSettings(text, tuple(acknowledgements)), problems
+    severity, severity_problems = _severities(data)
+    problems += severity_problems
+    return LintSettings(text, tuple(acknowledgements), severity), problems
+
+
+def _severities(data: LocatedDict) -> tuple[tuple[tuple[str, Severity], ...], list[Diagnostic]]:
+    raw = data.get("severity")
+    if raw is None:
+        return (), []
+    if not isinstance(raw, LocatedDict):
+        where = data.value_locations.get("severity", data.location)
+        return (), [Diagnostic("E201", "'lint.severity' must map codes to a severity", where)]
+    chosen: list[tuple[str, Severity]] = []
+    problems: list[Diagnostic] = []
+    names = [s.value for s in Severity]
+    for code, value in raw.items():
+        if value not in names:
+            problems.append(
+                Diagnostic(
+                    "E201",
+                    f"the severity of {code} must be one of {', '.join(names)}",
+                    raw.value_locations[code],
+                )
+            )
+        else:
+            chosen.append((code, Severity(value)))
+    return tuple(sorted(chosen)), problems
 
 
 def _acknowledgement(

@@ -53,6 +53,7 @@ def lint_project(
         findings += compare_states(_model_at(settings, base), project, settings.tenancy)
     migrations = _migration_inputs(settings, files)
     findings += run_squawk(migrations, settings.lint.pg_version)
+    findings = settings.lint.apply_severity(findings)
     findings = acknowledge(findings, settings.lint.acknowledge, settings.root)
     return LintResult(
         root=settings.root,
@@ -83,7 +84,9 @@ def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -
         ]
     found = [
         f
-        for f in acknowledge(found, settings.lint.acknowledge, settings.root)
+        for f in acknowledge(
+            settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
+        )
         if f.code != "acknowledgement-unused"
     ]
     return LintResult(

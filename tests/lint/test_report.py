@@ -126,3 +126,17 @@ def test_base_reports_a_policy_dropped_from_a_tenant_table(tmp_path: Path) -> No
     assert found["line"] == project.line_of("  orders:")
     bad = project.run("lint", "--base", "no-such-revision")
     assert bad.returncode == 2 and "no-such-revision" in bad.stderr
+
+
+def test_a_project_may_raise_or_lower_a_severity(tmp_path: Path) -> None:
+    strict = "lint:\n  severity: {require-lock-timeout: error, require-concurrent-index-creation: info}\n"
+    project = _with_index(tmp_path / "p", strict)
+    document = project.lint_json(code=1)  # V001 and V002 set no lock_timeout
+    assert {f["severity"] for f in findings(document, "require-lock-timeout")} == {"error"}
+    assert {f["severity"] for f in findings(document, "require-concurrent-index-creation")} == {
+        "info"
+    }
+    project.write("schemac.yaml", "lint:\n  severity: {require-lock-timeout: fatal}\n")
+    result = project.run("lint")
+    assert result.returncode == 2
+    assert "schemac.yaml:2:36: error[E201]: the severity of require-lock-timeout" in result.stderr
