@@ -10,6 +10,7 @@ CHECK, if it has one) implies `<column> = ... current_setting('<tenancy.setting>
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 
 import pglast
@@ -314,21 +315,18 @@ def _definers(project: m.Project) -> Iterator[Hazard]:
 
 
 def _public_grants(project: m.Project, tenants: set[m.QName]) -> Iterator[Hazard]:
-    objects: list[tuple[str, str, tuple[m.Grant, ...], SourceLocation, Severity]] = []
-    for _, table in project.tables:
-        objects.append(("table", str(table.qname), table.grants, table.loc, Severity.ERROR))
-    for _, view in project.views:
-        objects.append(("view", str(view.qname), view.grants, view.loc, Severity.ERROR))
-    for _, sequence in project.sequences:
-        objects.append(
-            ("sequence", str(sequence.qname), sequence.grants, sequence.loc, Severity.WARNING)
-        )
-    for _, function in project.functions:
-        # A definer routine is REVOKEd from PUBLIC by schemac; a grant puts it back.
-        severity = Severity.ERROR if function.security_definer else Severity.WARNING
-        objects.append(("function", str(function.qname), function.grants, function.loc, severity))
-    for _, schema in project.schemas:
-        objects.append(("schema", schema.name, schema.grants, schema.loc, Severity.WARNING))
+    error, warning = Severity.ERROR, Severity.WARNING
+    objects: list[tuple[str, str, tuple[m.Grant, ...], SourceLocation, Severity]] = [
+        *(("table", str(t.qname), t.grants, t.loc, error) for _, t in project.tables),
+        *(("view", str(v.qname), v.grants, v.loc, error) for _, v in project.views),
+        *(("sequence", str(q.qname), q.grants, q.loc, warning) for _, q in project.sequences),
+        # schemac REVOKEs a definer routine from PUBLIC; a grant puts it back
+        *(
+            ("function", str(f.qname), f.grants, f.loc, error if f.security_definer else warning)
+            for _, f in project.functions
+        ),
+        *(("schema", s.name, s.grants, s.loc, warning) for _, s in project.schemas),
+    ]
     for kind, name, grants, loc, severity in objects:
         for grant in grants:
             if grant.role.lower() != PUBLIC:
@@ -348,38 +346,65 @@ def _public_grants(project: m.Project, tenants: set[m.QName]) -> Iterator[Hazard
 
 
 def compare_states(previous: m.Project, current: m.Project, tenancy: Tenancy) -> list[Hazard]:
-    """What the change from `previous` to `current` did to tenant isolation: a policy dropped,
-    or changed so that it no longer isolates tenants."""
-    tenants = tenant_tables(previous, tenancy) | tenant_tables(current, tenancy)
-    before = {(p.table, p.name): p for _, p in previous.policies if p.table in tenants}
+    """What the change from `previous` to `current` did to the policies of tenant tables: one
+    dropped, one that no longer isolates or became permissive, any other change to review."""
+    renamed = {
+        m.QName(t.qname.schema, t.renamed_from): t.qname
+        for _, t in current.tables
+        if t.renamed_from
+    }
+    tenants = tenant_tables(previous, tenancy)
+    tenants |= {renamed.get(q, q) for q in tenants} | tenant_tables(current, tenancy)
+    before = {
+        (renamed.get(p.table, p.table), p.name): p
+        for _, p in previous.policies
+        if renamed.get(p.table, p.table) in tenants
+    }
     after = {(p.table, p.name): p for _, p in current.policies}
     tables = {t.qname: t for _, t in current.tables}
     found: list[Hazard] = []
-    for key, old in sorted(before.items()):
-        table, name = key
-        new = after.get(key)
-        label = f"{table}.{name}"
+    for (table, name), old in sorted(before.items()):
         if table not in tables:
             continue  # the table itself went: deletes-data is the hazard of that
+        new = after.get((table, name))
         if new is None:
             found.append(
                 hazard(
                     "tenant-policy-dropped",
-                    label,
+                    f"{table}.{name}",
                     f"policy {name} of tenant table {table} is gone (it was: "
                     f"{old.command} USING {old.using or '-'})",
                     tables[table].loc,
                     hint="keep it, or acknowledge the drop if another policy replaces it",
                 )
             )
-        elif isolates_tenants(old, tenancy) and not isolates_tenants(new, tenancy):
-            found.append(
-                hazard(
-                    "tenant-policy-broadened",
-                    label,
-                    f"policy {name} of tenant table {table} no longer isolates tenants: "
-                    f"USING {old.using} became {new.using or '-'}",
-                    new.loc,
-                )
-            )
+        elif (changed := _policy_change(old, new, tenancy)) is not None:
+            found.append(changed)
     return found
+
+
+def _policy_change(old: m.Policy, new: m.Policy, tenancy: Tenancy) -> Hazard | None:
+    label = f"{new.table}.{new.name}"
+    what = f"policy {new.name} of tenant table {new.table}"
+    if isolates_tenants(old, tenancy) and not isolates_tenants(new, tenancy):
+        return hazard(
+            "tenant-policy-broadened",
+            label,
+            f"{what} no longer isolates tenants: USING {old.using} became {new.using or '-'}",
+            new.loc,
+        )
+    if not old.permissive and new.permissive:
+        return hazard(
+            "tenant-policy-broadened",
+            label,
+            f"{what} became permissive: it no longer narrows the other policies, it adds rows",
+            new.loc,
+        )
+    if replace(old, comment=None) != replace(new, comment=None):
+        return hazard(
+            "authorization-change",
+            label,
+            f"{what} changed (command, roles or predicates): review who now sees which rows",
+            new.loc,
+        )
+    return None

@@ -140,3 +140,22 @@ def test_a_project_may_raise_or_lower_a_severity(tmp_path: Path) -> None:
     result = project.run("lint")
     assert result.returncode == 2
     assert "schemac.yaml:2:36: error[E201]: the severity of require-lock-timeout" in result.stderr
+
+
+def test_base_reports_a_policy_made_permissive_or_changed(tmp_path: Path) -> None:
+    restrictive = '      refunds: {command: select, as: restrictive, using: "total >= 0"}\n'
+    project = new_project(tmp_path / "p", SHOP_YAML + "    policies:\n" + restrictive)
+    _git(project.root, "init", "-q")
+    _git(project.root, "add", ".")
+    _git(project.root, "commit", "-qm", "base")
+    permissive = restrictive.replace("as: restrictive", "as: permissive")
+    project.write("schema/01_shop.yaml", SHOP_YAML + "    policies:\n" + permissive)
+    document = project.lint_json("--base", "HEAD", code=1)
+    assert [f["object"] for f in findings(document, "tenant-policy-broadened")] == [
+        "shop.orders.refunds"
+    ]
+    narrower = restrictive.replace("total >= 0", "total > 0")
+    project.write("schema/01_shop.yaml", SHOP_YAML + "    policies:\n" + narrower)
+    document = project.lint_json("--base", "HEAD", code=0)
+    [changed] = findings(document, "authorization-change")
+    assert (changed["severity"], changed["line"]) == ("warning", project.line_of("refunds:"))
