@@ -9,13 +9,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from schemac import __version__
 from schemac.diagnostics import format_diagnostic
 from schemac.errors import InvalidInput, SchemacError
+
+if TYPE_CHECKING:
+    from schemac.diff import PlannedFile
 
 app = typer.Typer(
     add_completion=False,
@@ -315,11 +318,26 @@ def diff(
         )
         typer.echo(f"-- generated/{planned.relative_path}{suffix}")
         typer.echo(planned.text)
+    _lint_planned(project, outcome.files)
     if dry_run:
         typer.echo("dry run: nothing was written")
         return
     for path in outcome.written:
         typer.echo(f"wrote generated/{path}")
+
+
+def _lint_planned(project: Path | None, files: list[PlannedFile]) -> None:
+    """squawk's verdict on the migration diff writes, on stderr (docs/safety.md)."""
+    from schemac.compiler import open_project
+    from schemac.lint import lint_planned, render_text
+
+    try:
+        planned = [(f.relative_path, f.text, f.transactional) for f in files]
+        result = lint_planned(open_project(project), planned)
+    except SchemacError as exc:
+        _err(f"note: the migration was not linted: {exc}")
+        return
+    _err(render_text(result).rstrip())
 
 
 @app.command()
@@ -418,3 +436,43 @@ def shadow_stop(project: ProjectOption = None) -> None:
         typer.echo("no shadow server was running for this project")
         return
     typer.echo(f"stopped the shadow server (PostgreSQL {stopped.version}, port {stopped.port})")
+
+
+@app.command()
+def lint(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Migration files to lint (default: every one in generated/)."),
+    ] = None,
+    project: ProjectOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text, json or github (workflow annotations).")
+    ] = "text",
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base", help="Also report what changed since the YAML at this git revision."
+        ),
+    ] = None,
+    info: Annotated[bool, typer.Option("--info", help="List info findings too (text).")] = False,
+) -> None:
+    """squawk on the migrations plus schemac's security rules (docs/safety.md). Exit 0 clean,
+    1 error findings not acknowledged, 2 invalid input, 3 squawk or git failed."""
+    from schemac.compiler import open_project
+    from schemac.lint import FORMATS, LintResult, lint_project, render
+
+    if output_format not in FORMATS:
+        _err(f"error: --format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+
+    def action() -> LintResult:
+        try:
+            return lint_project(open_project(project), files or (), base)
+        except SchemacError as exc:
+            if output_format != "text":
+                sys.stdout.write(_machine_failure(output_format, exc))
+            raise
+
+    result = _run(action)
+    sys.stdout.write(render(result, output_format, show_info=info))
+    raise typer.Exit(result.exit_code)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.errors import InvalidInput, UsageError
 from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
+from schemac.hazards import LintSettings, parse_lint_settings
 from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"
@@ -40,6 +41,7 @@ class Settings:
     version_width: int = 3
     # The PostgreSQL major version the migrations must run on (the platform promises 15+).
     postgres_version: int = DEFAULT_POSTGRES_VERSION
+    lint: LintSettings = field(default_factory=LintSettings)  # `schemac lint` (hazards.py)
 
     @property
     def settings_path(self) -> Path:
@@ -54,6 +56,7 @@ _SETTINGS_KEYS = {
     "dev_url",
     "version_width",
     "postgres_version",
+    "lint",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -125,6 +128,8 @@ def load_settings(root: Path) -> Settings:
                 data.value_locations.get("postgres_version"),
             )
         )
+    lint, lint_problems = parse_lint_settings(data.get("lint"), data.value_locations.get("lint"))
+    problems += lint_problems
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
@@ -138,6 +143,7 @@ def load_settings(root: Path) -> Settings:
         dev_url=os.environ.get("SCHEMAC_DEV_URL") or data.get("dev_url"),
         version_width=int(width),
         postgres_version=int(target),
+        lint=lint,
     )
 
 

@@ -1,0 +1,313 @@
+"""`schemac lint`: squawk on the migrations schemac wrote plus schemac's own security rules,
+one report (text, JSON or GitHub annotations), acknowledgements from schemac.yaml applied.
+
+Exit codes: 0 no unacknowledged error, 1 at least one, 2 invalid input (YAML, settings, a file
+that is not there), 3 squawk or git could not run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from schemac import flyway
+from schemac import model as m
+from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
+from schemac.hazards import Hazard, Severity, acknowledge, relative_path
+from schemac.project import SETTINGS_FILE, Settings, load_settings
+from schemac.security import compare_states, security_hazards
+from schemac.squawk import MigrationInput, run_squawk
+
+FORMATS = ("text", "json", "github")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    root: Path
+    files: tuple[str, ...]  # the migration files squawk read, relative to the root
+    findings: tuple[Hazard, ...]
+    base: str | None = None  # the git revision whose YAML was compared, if any
+    yaml_checked: bool = True  # False: squawk on given migrations only
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(f.blocking for f in self.findings) else 0
+
+
+def lint_project(
+    settings: Settings, files: Sequence[Path] = (), base: str | None = None
+) -> LintResult:
+    """Lint the migrations (`files`, or every one in generated/) and the model of the YAML;
+    with `base`, also what changed since the YAML at that git revision."""
+    project = _model(settings)
+    findings = security_hazards(project, settings.tenancy)
+    if base is not None:
+        findings += compare_states(_model_at(settings, base), project, settings.tenancy)
+    migrations = _migration_inputs(settings, files)
+    findings += run_squawk(migrations, settings.lint.pg_version)
+    findings = settings.lint.apply_severity(findings)
+    findings = acknowledge(findings, settings.lint.acknowledge, settings.root)
+    return LintResult(
+        root=settings.root,
+        files=tuple(relative_path(f.path, settings.root) for f in migrations),
+        findings=tuple(sorted(findings, key=Hazard.sort_key)),
+        base=base,
+    )
+
+
+def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -> LintResult:
+    """squawk on migrations about to be written, or just written: (path relative to generated/,
+    text, runs in a transaction). Findings point at the file's place in generated/; the
+    project's acknowledgements apply (those matching nothing are not reported: only part of
+    the migrations is read)."""
+    with tempfile.TemporaryDirectory(prefix="schemac-lint-") as folder:
+        inputs, real = [], {}
+        for relative, text, in_transaction in planned:
+            scratch = Path(folder) / relative
+            scratch.parent.mkdir(parents=True, exist_ok=True)
+            scratch.write_text(text, encoding="utf-8")
+            inputs.append(MigrationInput(scratch, in_transaction))
+            real[scratch] = settings.generated_dir / relative
+        found = [
+            replace(f, location=f.location._replace(path=real[f.location.path]))
+            if f.location is not None and f.location.path in real
+            else f
+            for f in run_squawk(inputs, settings.lint.pg_version)
+        ]
+    found = [
+        f
+        for f in acknowledge(
+            settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
+        )
+        if f.code != "acknowledgement-unused"
+    ]
+    return LintResult(
+        root=settings.root,
+        files=tuple(relative_path(p, settings.root) for p in real.values()),
+        findings=tuple(sorted(found, key=Hazard.sort_key)),
+        yaml_checked=False,
+    )
+
+
+def _model(settings: Settings) -> m.Project:
+    from schemac.compiler import validate_project
+
+    project, _, diagnostics = validate_project(settings)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if project is None or errors:
+        raise InvalidInput(errors or diagnostics)
+    return project
+
+
+def _migration_inputs(settings: Settings, files: Sequence[Path]) -> list[MigrationInput]:
+    """The given files, or every Flyway migration schemac wrote (versioned and seeds), each
+    with whether Flyway runs it in a transaction (its `.sql.conf`)."""
+    if files:
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise UsageError(f"no such migration file: {', '.join(missing)}")
+        return [
+            MigrationInput(
+                f,
+                flyway.read_script_config(f).get("executeInTransaction", "true").lower() != "false",
+            )
+            for f in files
+        ]
+    found: list[MigrationInput] = []
+    for folder in (settings.generated_dir / "migrations", settings.generated_dir / "seed-data"):
+        if folder.is_dir():
+            found += [
+                MigrationInput(f.path, f.execute_in_transaction)
+                for f in flyway.scan_migrations(folder)
+            ]
+    return found
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvironmentFailure(f"git could not run: {exc}") from None
+    if done.returncode != 0:
+        raise UsageError(f"git {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+BASE_DIR = Path(".schemac") / "cache" / "base"  # git-ignored, like the file cache
+
+
+def _model_at(settings: Settings, revision: str) -> m.Project:
+    """The model of the YAML as it was at a git revision (its settings and schema folder).
+
+    The revision's files are extracted under .schemac/cache/base/<commit>/ and kept: a commit
+    never changes, and the compile's second core may still be writing that tree's file cache
+    after this returns, so it must not be a folder that is deleted now."""
+    commit = _git(settings.root, "rev-parse", "--verify", f"{revision}^{{commit}}").decode().strip()
+    top = Path(_git(settings.root, "rev-parse", "--show-toplevel").decode().strip())
+    inside = settings.root.resolve().relative_to(top.resolve())
+    schema = settings.schema_dir.resolve().relative_to(settings.root.resolve())
+    bases = settings.root / BASE_DIR
+    tree = bases / commit
+    if not (tree / inside / SETTINGS_FILE).is_file():
+        archive = _git(
+            top,
+            "archive",
+            "--format=tar",
+            commit,
+            "--",
+            (inside / SETTINGS_FILE).as_posix(),
+            (inside / schema).as_posix(),
+        )
+        if bases.is_dir():
+            for old in bases.iterdir():
+                shutil.rmtree(old, ignore_errors=True)  # one base at a time is kept
+        bases.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{commit}.", dir=bases))
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(scratch, filter="data")
+        try:
+            scratch.rename(tree)  # whole or not at all
+        except OSError:  # another run extracted the same commit meanwhile
+            shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        return _model(load_settings(tree / inside))
+    except InvalidInput as exc:
+        raise UsageError(
+            f"the YAML at {revision} does not validate ({len(exc.diagnostics)} error(s)): "
+            "compare with a revision whose YAML compiles"
+        ) from None
+
+
+# -- reporters ------------------------------------------------------------------------------------
+
+
+def render(result: LintResult, fmt: str, show_info: bool = False) -> str:
+    if fmt == "json":
+        return render_json(result)
+    if fmt == "github":
+        return render_github(result)
+    return render_text(result, show_info)
+
+
+def _where(found: Hazard, root: Path) -> str:
+    loc = found.location
+    if loc is None:
+        return ""
+    return f"{relative_path(loc.path, root)}:{loc.line}:{loc.column}"
+
+
+def _label(found: Hazard) -> str:
+    return f"squawk:{found.code}" if found.source == "squawk" else found.code
+
+
+def summary(result: LintResult) -> str:
+    counts = Counter(
+        "acknowledged" if f.acknowledged else f.severity.value for f in result.findings
+    )
+    blocking = sum(1 for f in result.findings if f.blocking)
+    parts = [
+        f"{counts[key]} {key}{'s' if counts[key] != 1 and key != 'info' else ''}"
+        for key in ("error", "warning", "info", "acknowledged")
+        if counts[key]
+    ]
+    verdict = "fails" if blocking else "ok"
+    checked = f"{len(result.files)} migration file{'s' if len(result.files) != 1 else ''}"
+    checked += " and the YAML" if result.yaml_checked else ""
+    return f"schemac lint: {verdict} ({', '.join(parts) or 'no findings'}; {checked})."
+
+
+def render_text(result: LintResult, show_info: bool = False) -> str:
+    """`file:line:col: severity[code]: message (object)`; info only when asked for."""
+    lines = []
+    for found in result.findings:
+        if found.severity is Severity.INFO and not show_info:
+            continue
+        where = _where(found, result.root)
+        severity = "acknowledged" if found.acknowledged else found.severity.value
+        about = f" ({found.object})" if found.object and found.object not in found.message else ""
+        lines.append(
+            f"{where + ': ' if where else ''}{severity}[{_label(found)}]: {found.message}{about}"
+        )
+        if found.acknowledged:
+            lines.append(f"  acknowledged: {found.acknowledged}")
+        elif found.hint:
+            lines.append(f"  hint: {found.hint}")
+    hidden = sum(1 for f in result.findings if f.severity is Severity.INFO) if not show_info else 0
+    if hidden:
+        lines.append(f"({hidden} info not shown: --info lists them)")
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def finding_json(found: Hazard, root: Path) -> dict[str, object]:
+    loc = found.location
+    document: dict[str, object] = {
+        "code": found.code,
+        "source": found.source,
+        "kind": found.kind or found.code,
+        "severity": found.severity.value,
+        "object": found.object,
+        "message": found.message,
+        "file": relative_path(loc.path, root) if loc else None,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "hint": found.hint,
+        "acknowledged": found.acknowledged,
+        "blocking": found.blocking,
+    }
+    return {key: value for key, value in document.items() if value is not None}
+
+
+def render_json(result: LintResult) -> str:
+    document = {
+        "ok": result.exit_code == 0,
+        "exit_code": result.exit_code,
+        "files": list(result.files),
+        "base": result.base,
+        "findings": [finding_json(f, result.root) for f in result.findings],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(result: LintResult) -> str:
+    """GitHub workflow commands: each finding an annotation on its line; info is left out and
+    an acknowledged finding is a notice."""
+    lines = []
+    for found in result.findings:
+        if found.severity is Severity.INFO:
+            continue
+        command = "notice" if found.acknowledged else found.severity.value
+        properties = []
+        if found.location is not None:
+            properties += [
+                f"file={_escape_property(relative_path(found.location.path, result.root))}",
+                f"line={found.location.line}",
+                f"col={found.location.column}",
+            ]
+        properties.append(f"title={_escape_property('schemac lint: ' + _label(found))}")
+        tail = (
+            f"\nacknowledged: {found.acknowledged}"
+            if found.acknowledged
+            else (f"\nhint: {found.hint}" if found.hint else "")
+        )
+        lines.append(f"::{command} {','.join(properties)}::{_escape_data(found.message + tail)}")
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"

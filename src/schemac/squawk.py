@@ -1,0 +1,270 @@
+"""squawk, the PostgreSQL migration linter, run on migration files; its JSON read as hazards.
+
+squawk runs with the configuration shipped beside this module (data/squawk.toml: which rules
+are off and why), the project's target PostgreSQL version, and `--assume-in-transaction` for
+every file Flyway runs in a transaction (all but those whose `.sql.conf` says
+executeInTransaction=false). Each rule is mapped to a schemac hazard kind and severity.
+
+One thing squawk cannot know and schemac can: an object created earlier in the same
+transactional file is invisible to every other session until the commit, so a lock on it
+blocks nobody. squawk knows this for CREATE TABLE but not for a materialized view or
+CREATE TABLE AS; such findings are kept, as info, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import pglast
+from pglast import ast
+
+from schemac.diagnostics import SourceLocation
+from schemac.errors import EnvironmentFailure
+from schemac.hazards import Hazard, Severity
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# squawk rule -> (schemac hazard kind, severity). An error is an outage or a loss on a busy
+# database: writes blocked for the length of a scan or build, a rewrite, data gone, or a file
+# that fails on a table holding rows. What only breaks clients or needs review is a warning.
+RULES: dict[str, tuple[str, Severity]] = {
+    "require-concurrent-index-creation": ("index-build-blocks-writes", E),
+    "require-concurrent-index-deletion": ("access-exclusive-lock", W),
+    "ban-drop-index": ("index-dropped", W),
+    "constraint-missing-not-valid": ("full-scan-under-lock", E),
+    "adding-foreign-key-constraint": ("full-scan-under-lock", E),
+    "adding-not-nullable-field": ("full-scan-under-lock", E),
+    "disallowed-unique-constraint": ("index-build-blocks-writes", E),
+    "changing-column-type": ("table-rewrite", E),
+    "adding-field-with-default": ("table-rewrite", E),
+    "adding-serial-primary-key-field": ("table-rewrite", E),
+    "adding-required-field": ("migration-may-fail", E),
+    "ban-concurrent-index-creation-in-transaction": ("migration-may-fail", E),
+    "ban-uncommitted-transaction": ("migration-may-fail", E),
+    "transaction-nesting": ("migration-may-fail", E),
+    "ban-drop-column": ("deletes-data", E),
+    "ban-drop-table": ("deletes-data", E),
+    "ban-drop-database": ("deletes-data", E),
+    "ban-truncate-cascade": ("deletes-data", E),
+    "ban-drop-schema": ("deletes-data", E),
+    "ban-drop-view": ("untrackable-dependency", W),
+    "ban-drop-function": ("untrackable-dependency", W),
+    "ban-drop-sequence": ("untrackable-dependency", W),
+    "ban-drop-type": ("untrackable-dependency", W),
+    "ban-drop-trigger": ("untrackable-dependency", W),
+    "renaming-column": ("breaks-running-clients", W),
+    "renaming-table": ("breaks-running-clients", W),
+    "renaming-object": ("breaks-running-clients", W),
+    "ban-drop-not-null": ("breaks-running-clients", W),
+    "require-enum-value-ordering": ("breaks-running-clients", W),
+    "ban-drop-policy": ("authorization-change", W),
+    "ban-alter-policy-roles": ("authorization-change", W),
+    "ban-disable-trigger": ("authorization-change", W),  # also RLS disabled / not forced
+    "ban-revoke": ("authorization-change", W),
+    "ban-alter-extension": ("extension-upgrade", W),
+    "require-lock-timeout": ("missing-timeout", W),
+    "require-statement-timeout": ("missing-timeout", W),
+    "require-timeout-settings": ("missing-timeout", W),
+}
+
+# Off by default in squawk, on here: each guards something a schemac migration must keep.
+INCLUDED_RULES = (
+    "ban-drop-index",
+    "ban-drop-policy",
+    "ban-alter-policy-roles",
+    "ban-disable-trigger",
+    "ban-revoke",
+    "ban-alter-extension",
+    "ban-drop-schema",
+    "ban-drop-type",
+    "ban-drop-trigger",
+    "ban-uncommitted-transaction",
+    "require-table-schema",  # schemac qualifies every name: this proves it stays so
+)
+
+
+def squawk_binary() -> Path:
+    """The squawk the `squawk-cli` wheel installed beside this Python, else one on PATH."""
+    beside = Path(sys.executable).parent / "squawk"
+    if beside.is_file():
+        return beside
+    found = shutil.which("squawk")
+    if found is None:
+        raise EnvironmentFailure(
+            "squawk is not installed: `pip install squawk-cli` (a dependency of schemac)"
+        )
+    return Path(found)
+
+
+def _config_path() -> Path:
+    return Path(str(resources.files("schemac") / "data" / "squawk.toml"))
+
+
+@dataclass(frozen=True)
+class MigrationInput:
+    path: Path
+    in_transaction: bool
+
+
+def run_squawk(files: Sequence[MigrationInput], pg_version: str) -> list[Hazard]:
+    """squawk's findings on `files`, as hazards at file:line:col (1-based)."""
+    found: list[Hazard] = []
+    for in_transaction in (True, False):
+        group = [f.path for f in files if f.in_transaction == in_transaction]
+        if group:
+            found += _run_group(group, pg_version, in_transaction)
+    by_path = {f.path.resolve(): f for f in files}
+    parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
+    return [_in_context(h, by_path, parsed) for h in found]
+
+
+def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list[Hazard]:
+    version = pg_version if "." in pg_version else f"{pg_version}.0"
+    command = [
+        str(squawk_binary()),
+        "--reporter",
+        "json",
+        "--config",
+        str(_config_path()),
+        f"--pg-version={version}",
+        "--assume-in-transaction" if in_transaction else "--no-assume-in-transaction",
+        f"--include={','.join(INCLUDED_RULES)}",
+        *[str(p) for p in paths],
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EnvironmentFailure(f"squawk could not run: {exc}") from None
+    try:
+        violations = json.loads(done.stdout or "[]")
+    except json.JSONDecodeError:
+        violations = None
+    if done.returncode not in (0, 1) or not isinstance(violations, list):
+        detail = (done.stderr or done.stdout).strip()[:2000]
+        raise EnvironmentFailure(f"squawk failed (exit {done.returncode}): {detail}")
+    return [_hazard(v) for v in violations]
+
+
+def _hazard(violation: dict[str, object]) -> Hazard:
+    rule = str(violation.get("rule_name", "unknown"))
+    kind, severity = RULES.get(rule, ("other", W))
+    if rule == "syntax-error" or str(violation.get("level", "")).lower() == "error":
+        kind, severity = "migration-may-fail", E
+    line, column = violation.get("line"), violation.get("column")
+    location = SourceLocation(
+        Path(str(violation.get("file", ""))),
+        (line if isinstance(line, int) else 0) + 1,  # squawk counts lines and columns from 0
+        (column if isinstance(column, int) else 0) + 1,
+    )
+    help_text = violation.get("help")
+    return Hazard(
+        code=rule,
+        severity=severity,
+        object="",
+        message=str(violation.get("message", "")),
+        location=location,
+        source="squawk",
+        kind=kind,
+        hint=str(help_text) if help_text else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Statement:
+    start: int  # character offset in the file
+    targets: tuple[str, ...]  # the relations or routines it acts on, qualified as written
+    creates: str | None  # the relation or routine it creates
+
+
+def _qualified(node: ast.RangeVar | None) -> str | None:
+    if node is None:
+        return None
+    return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
+
+
+def _dotted(names: tuple[ast.String, ...] | None) -> str:
+    return ".".join(str(n.sval) for n in names or ())
+
+
+def _grant_targets(stmt: ast.GrantStmt) -> tuple[str, ...]:
+    names: list[str] = []
+    for item in stmt.objects or ():
+        if isinstance(item, ast.RangeVar):
+            names.append(_qualified(item) or "")
+        elif isinstance(item, ast.ObjectWithArgs):
+            names.append(_dotted(item.objname))  # a routine, known by name (overloads aside)
+    return tuple(names)
+
+
+def _statement(stmt: ast.Node) -> tuple[tuple[str, ...], str | None]:
+    if isinstance(stmt, ast.IndexStmt | ast.AlterTableStmt):
+        return (_qualified(stmt.relation) or "",), None
+    if isinstance(stmt, ast.GrantStmt):
+        return _grant_targets(stmt), None
+    if isinstance(stmt, ast.CreateStmt):
+        return (), _qualified(stmt.relation)
+    if isinstance(stmt, ast.CreateTableAsStmt):
+        return (), _qualified(stmt.into.rel) if stmt.into is not None else None
+    if isinstance(stmt, ast.CreateFunctionStmt):
+        return (), _dotted(stmt.funcname)
+    return (), None
+
+
+def _statements(text: str) -> list[_Statement]:
+    try:
+        raw = pglast.parse_sql(text)
+    except pglast.parser.ParseError:
+        return []  # squawk reports the syntax error itself
+    return [
+        _Statement(item.stmt_location or 0, *_statement(item.stmt))
+        for item in raw
+        if item.stmt is not None
+    ]
+
+
+def _in_context(
+    found: Hazard,
+    files: dict[Path, MigrationInput],
+    parsed: dict[Path, tuple[list[str], list[_Statement]]],
+) -> Hazard:
+    """Name the object the statement acts on; a lock on a relation this same transaction
+    created blocks nobody, so such a finding becomes info."""
+    loc = found.location
+    if loc is None:
+        return found
+    path = loc.path.resolve()
+    source = files.get(path)
+    if source is None:
+        return found
+    if path not in parsed:
+        text = path.read_text(encoding="utf-8")
+        parsed[path] = (text.splitlines(keepends=True), _statements(text))
+    lines, statements = parsed[path]
+    offset = sum(len(line) for line in lines[: loc.line - 1]) + loc.column - 1
+    before = [s for s in statements if s.start <= offset]
+    if not before:
+        return found
+    statement = before[-1]
+    target = ", ".join(statement.targets) or statement.creates or ""
+    found = replace(found, object=target, location=SourceLocation(source.path, *loc[1:]))
+    created_here = {s.creates for s in before[:-1] if s.creates}
+    if (
+        source.in_transaction
+        and statement.targets
+        and set(statement.targets) <= created_here
+        and found.severity != INFO
+    ):
+        return replace(
+            found,
+            severity=INFO,
+            message=f"{found.message} (harmless here: {target} is created earlier in this "
+            "file's transaction, so no other session can be using it)",
+        )
+    return found
