@@ -9,8 +9,8 @@ from pathlib import Path
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.errors import InvalidInput, UsageError
-from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
 from schemac.hazards import LintSettings, parse_lint_settings
+from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
 from schemac.loader import LocatedDict, load_file
 
 SETTINGS_FILE = "schemac.yaml"

@@ -134,7 +134,9 @@ def make_environment(
         finalize=_finalize,
         auto_reload=False,  # a run never sees a template change; skips a stat per render
         bytecode_cache=(
-            None if compiled_dir is None else _CompiledTemplateCache(str(compiled_dir), COMPILED_TEMPLATE_PATTERN)
+            None
+            if compiled_dir is None
+            else _CompiledTemplateCache(str(compiled_dir), COMPILED_TEMPLATE_PATTERN)
         ),
     )
     env.filters.update(
