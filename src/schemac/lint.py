@@ -2,7 +2,7 @@
 one report (text, JSON or GitHub annotations), acknowledgements from schemac.yaml applied.
 
 Exit codes: 0 no unacknowledged error, 1 at least one, 2 invalid input (YAML, settings, a file
-that is not there), 3 squawk or git could not run.
+that is not there), 3 squawk, git or the --db database could not be used.
 """
 
 from __future__ import annotations
