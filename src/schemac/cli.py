@@ -455,6 +455,10 @@ def lint(
         ),
     ] = None,
     info: Annotated[bool, typer.Option("--info", help="List info findings too (text).")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Findings of migrations this database applied do not fail."),
+    ] = None,
 ) -> None:
     """squawk on the migrations plus schemac's security rules (docs/safety.md). Exit 0 clean,
     1 error findings not acknowledged, 2 invalid input, 3 squawk or git failed."""
@@ -467,7 +471,7 @@ def lint(
 
     def action() -> LintResult:
         try:
-            return lint_project(open_project(project), files or (), base)
+            return lint_project(open_project(project), files or (), base, db)
         except SchemacError as exc:
             if output_format != "text":
                 sys.stdout.write(_machine_failure(output_format, exc))

@@ -2,7 +2,7 @@
 one report (text, JSON or GitHub annotations), acknowledgements from schemac.yaml applied.
 
 Exit codes: 0 no unacknowledged error, 1 at least one, 2 invalid input (YAML, settings, a file
-that is not there), 3 squawk or git could not run.
+that is not there), 3 squawk, git or the --db database could not be used.
 """
 
 from __future__ import annotations
@@ -43,10 +43,14 @@ class LintResult:
 
 
 def lint_project(
-    settings: Settings, files: Sequence[Path] = (), base: str | None = None
+    settings: Settings,
+    files: Sequence[Path] = (),
+    base: str | None = None,
+    db_url: str | None = None,
 ) -> LintResult:
     """Lint the migrations (`files`, or every one in generated/) and the model of the YAML;
-    with `base`, also what changed since the YAML at that git revision."""
+    with `base`, also what changed since the YAML at that git revision; with `db_url`, the
+    findings of migrations that database has applied no longer block (they cannot change)."""
     project = _model(settings)
     findings = security_hazards(project, settings.tenancy)
     if base is not None:
@@ -55,6 +59,8 @@ def lint_project(
     findings += run_squawk(migrations, settings.lint.pg_version)
     findings = settings.lint.apply_severity(findings)
     findings = acknowledge(findings, settings.lint.acknowledge, settings.root)
+    if db_url is not None:
+        findings = _applied_accepted(findings, migrations, db_url)
     return LintResult(
         root=settings.root,
         files=tuple(relative_path(f.path, settings.root) for f in migrations),
@@ -129,6 +135,58 @@ def _migration_inputs(settings: Settings, files: Sequence[Path]) -> list[Migrati
                 for f in flyway.scan_migrations(folder)
             ]
     return found
+
+
+def _applied_accepted(
+    findings: list[Hazard], migrations: list[MigrationInput], db_url: str
+) -> list[Hazard]:
+    """Findings in a file the database's Flyway history records as applied (a repeatable only
+    with the same checksum) become acknowledged: an applied migration never changes."""
+    from schemac.shadow import redact
+
+    history = _schema_history(db_url)
+    done = {(h.script, h.checksum) for h in history if h.success}
+    versions = {h.script for h in history if h.success and h.version is not None}
+    applied = {
+        f.path.resolve()
+        for f in migrations
+        if f.path.name in versions or (f.path.name, flyway.file_checksum(f.path)) in done
+    }
+    reason = f"applied to {redact(db_url)}: an applied migration never changes"
+    return [
+        replace(f, acknowledged=reason)
+        if f.acknowledged is None and f.location and f.location.path.resolve() in applied
+        else f
+        for f in findings
+    ]
+
+
+def _schema_history(db_url: str) -> list[flyway.AppliedMigration]:
+    import psycopg
+
+    from schemac.shadow import redact
+
+    try:
+        conn = psycopg.connect(db_url, autocommit=False, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise EnvironmentFailure(f"cannot connect to {redact(db_url)}: {error}".strip()) from None
+    with conn:
+        conn.read_only = True
+        try:
+            # Flyway keeps its table in the first schema it manages (public unless configured).
+            located = conn.execute(
+                "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE c.relname = %s AND c.relkind IN ('r', 'p')"
+                " ORDER BY n.nspname <> 'public', n.nspname LIMIT 1",
+                (flyway.DEFAULT_HISTORY_TABLE,),
+            ).fetchone()
+            return flyway.read_schema_history(conn, schema=str(located[0])) if located else []
+        except psycopg.Error as error:
+            raise EnvironmentFailure(
+                f"{redact(db_url)}: cannot read {flyway.DEFAULT_HISTORY_TABLE}: {error}".strip()
+            ) from None
+        finally:
+            conn.rollback()
 
 
 def _git(root: Path, *args: str) -> bytes:
