@@ -434,3 +434,24 @@ def test_references_in_fields_the_tree_does_not_wrap() -> None:
         Reference("relation", "f", "g"),
         Reference("type", "h", "i"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "described"),
+    [
+        ('alter table "core"."users" add column "x" int', "table core.users"),
+        ("create trigger t after insert on core.users for each row execute function f()",
+         "trigger t on core.users"),
+        ("drop policy p on core.users", "policy p on core.users"),
+        ("alter table core.users add constraint k unique (x)", "constraint k on core.users"),
+        ("grant select on table core.users to r", "privileges on core.users"),
+        ("create index i on core.users (x)", "index core.i"),
+        ("create materialized view core.m as select 1", "materialized view core.m"),
+        ("drop schema s", "schema s"),
+        ("not sql at all", "statement"),
+    ],
+)  # fmt: skip
+def test_describe(text: str, described: str) -> None:
+    from schemac.sql.statements import describe
+
+    assert describe(text) == described

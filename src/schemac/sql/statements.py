@@ -448,3 +448,21 @@ def _single(text: str) -> Any:
     if len(raw) != 1:
         raise SqlSyntaxError(SqlError(f"{len(raw)} statements where one was expected", 0))
     return raw[0].stmt
+
+
+def describe(text: str) -> str:
+    """The object a statement is about, for messages: `table core.users`,
+    `trigger touch on core.users`, `constraint k on core.users`, `privileges on core.users`."""
+    try:
+        found = classify(text)
+    except SqlSyntaxError:
+        return "statement"
+    if found.kind in ("grant", "revoke"):
+        return f"privileges on {found.qualified}" if found.name else "privileges"
+    if found.object_kind in ("trigger", "policy") and found.member_of is not None:
+        table = ".".join(p for p in found.member_of if p)
+        return f"{found.object_kind} {found.name} on {table}"
+    constraints = [s.constraint for s in found.subcommands if s.constraint]
+    if found.kind == "alter table" and constraints:
+        return f"constraint {constraints[0]} on {found.qualified}"
+    return f"{found.object_kind or found.kind} {found.qualified}".strip()
