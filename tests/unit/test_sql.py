@@ -322,6 +322,17 @@ CLASSIFIED = [
     ("alter table a.b rename column x to y", "rename column", "column", "a", "x", False),
     ("alter index a.i rename to j", "rename index", "index", "a", "i", False),
     ("set check_function_bodies = off", "set", None, None, "check_function_bodies", False),
+    ("alter schema a rename to b", "rename schema", "schema", None, "a", False),
+    ("alter schema s owner to r", "owner to", "schema", None, "s", False),
+    ("alter function a.f(int) owner to r", "owner to", "function", "a", "f", False),
+    ("alter view a.v set (security_invoker = true)", "alter view", "view", "a", "v", False),
+    ("refresh materialized view a.m", "refresh materialized view", "materialized view", "a",
+     "m", False),
+    ("create role x nologin", "create role", "role", None, "x", False),
+    ("grant a to b", "grant role", "role", None, "a", False),
+    ("alter table a.t rename constraint k to j", "rename constraint", "constraint", "a", "k",
+     False),
+    ("comment on constraint k on a.b is null", "comment on", "constraint", "a", "k", False),
 ]  # fmt: skip
 
 

@@ -262,7 +262,7 @@ def _classify(node: Any) -> Classified:
         return Classified(f"alter {kind}", kind, None, None)
     if kind_name == "AlterOwnerStmt":
         kind = _OBJECT_KIND.get(node.objectType, "object")
-        return Classified("owner to", kind, None, None)
+        return Classified("owner to", kind, *_object_name(node.object))
     if kind_name in (
         "CreateRoleStmt",
         "AlterRoleStmt",
@@ -278,6 +278,19 @@ def _classify(node: Any) -> Classified:
         )
     name = type(node).__name__.removesuffix("Stmt")
     return Classified(name.lower(), None, None, None)
+
+
+def _object_name(target: Any) -> tuple[str | None, str | None]:
+    """(schema, name) of a statement's `object`: a name, a qualified list, a routine, a type."""
+    if target is None:
+        return None, None
+    if isinstance(target, ast.String):
+        return None, target.sval
+    if isinstance(target, ast.ObjectWithArgs):
+        return _names(target.objname)
+    if isinstance(target, ast.TypeName):
+        return _names(target.names)
+    return _names(target)
 
 
 def _alter_table(node: Any) -> Classified:
@@ -396,7 +409,9 @@ def _rename(node: Any) -> Classified:
         return Classified(f"rename {kind}", kind, None, obj.sval)
     if isinstance(obj, ast.ObjectWithArgs):
         return Classified(f"rename {kind}", kind, *_names(obj.objname))
-    return Classified(f"rename {kind}", kind, *_names(obj or node.subname or ()))
+    if obj is None:
+        return Classified(f"rename {kind}", kind, None, node.subname)
+    return Classified(f"rename {kind}", kind, *_names(obj))
 
 
 def is_destructive(text: str) -> bool:
@@ -459,7 +474,7 @@ def describe(text: str) -> str:
         return "statement"
     if found.kind in ("grant", "revoke"):
         return f"privileges on {found.qualified}" if found.name else "privileges"
-    if found.object_kind in ("trigger", "policy") and found.member_of is not None:
+    if found.member_of is not None and found.object_kind != "index":
         table = ".".join(p for p in found.member_of if p)
         return f"{found.object_kind} {found.name} on {table}"
     constraints = [s.constraint for s in found.subcommands if s.constraint]
