@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from schemac.sql.classify import classify, describe
 from schemac.sql.parse import (
     SqlSyntaxError,
     expression_error,
@@ -15,7 +16,7 @@ from schemac.sql.parse import (
     statements_error,
 )
 from schemac.sql.references import Reference, expression_references, statement_references
-from schemac.sql.statements import classify, concurrently, index_info, split
+from schemac.sql.statements import concurrently, index_info, split
 from schemac.sql.typed import (
     operator_error,
     plain_name_error,
@@ -463,6 +464,4 @@ def test_references_in_fields_the_tree_does_not_wrap() -> None:
     ],
 )  # fmt: skip
 def test_describe(text: str, described: str) -> None:
-    from schemac.sql.statements import describe
-
     assert describe(text) == described
