@@ -16,7 +16,13 @@ from schemac.sql.parse import (
     statements_error,
 )
 from schemac.sql.references import Reference, expression_references, statement_references
-from schemac.sql.statements import concurrently, index_info, split
+from schemac.sql.statements import (
+    concurrently,
+    index_info,
+    public_grantees,
+    rename_index,
+    split,
+)
 from schemac.sql.typed import (
     operator_error,
     plain_name_error,
@@ -465,3 +471,19 @@ def test_references_in_fields_the_tree_does_not_wrap() -> None:
 )  # fmt: skip
 def test_describe(text: str, described: str) -> None:
     assert describe(text) == described
+
+
+def test_key_added_using_an_index() -> None:
+    (sub,) = classify("alter table a.t add constraint k unique using index i").subcommands
+    assert (sub.constraint, sub.using_index) == ("k", "i")
+
+
+def test_rename_index_and_public_grantees_on_the_tree() -> None:
+    renamed = rename_index('CREATE INDEX "old" ON "a"."t" USING btree ("c")', "new_name")
+    assert renamed == "CREATE INDEX new_name ON a.t (c)"  # RawStream leaves out the default btree
+    assert public_grantees('GRANT SELECT ON TABLE a.b TO "PUBLIC", x') == (
+        "GRANT SELECT ON TABLE a.b TO PUBLIC, x"
+    )
+    unchanged = 'GRANT SELECT ON TABLE a.b TO "Public"'
+    assert public_grantees(unchanged) == unchanged
+    assert public_grantees("create table t ()") == "create table t ()"

@@ -103,6 +103,7 @@ class SubCommand:
     column: str | None = None
     constraint: str | None = None
     destructive: str | None = None  # why it loses data, when it does
+    using_index: str | None = None  # ADD CONSTRAINT ... USING INDEX <name>
 
 
 @dataclass(frozen=True)
@@ -275,11 +276,12 @@ def _alter_table(node: Any) -> Classified:
         )
         if command.subtype.name == "AT_ColumnDefault":
             action = "set default" if command.def_ is not None else "drop default"
-        column = constraint = None
+        column = constraint = using_index = None
         if action in _COLUMN_ACTIONS:
             column = command.name or (command.def_.colname if command.def_ else None)
         elif action == "add constraint":
             constraint = command.def_.conname
+            using_index = getattr(command.def_, "indexname", None)
         elif action in ("drop constraint", "validate constraint"):
             constraint = command.name
         elif action == "alter constraint":
@@ -292,7 +294,7 @@ def _alter_table(node: Any) -> Classified:
             destructive = f"drops column {column} of {schema}.{name} and its data"
         elif action == "set data type":
             destructive = f"changes the type of column {column} of {schema}.{name}"
-        subcommands.append(SubCommand(action, column, constraint, destructive))
+        subcommands.append(SubCommand(action, column, constraint, destructive, using_index))
     reasons = tuple(
         s.destructive for s in subcommands if s.destructive and s.action == "drop column"
     )

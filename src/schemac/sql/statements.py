@@ -87,3 +87,31 @@ def _single(text: str) -> Any:
     if len(raw) != 1:
         raise SqlSyntaxError(SqlError(f"{len(raw)} statements where one was expected", 0))
     return raw[0].stmt
+
+
+def rename_index(text: str, name: str) -> str:
+    """A CREATE INDEX statement with its index named `name`, printed from the tree."""
+    node: Any = _single(text)
+    if not isinstance(node, ast.IndexStmt):
+        raise ValueError(f"not a CREATE INDEX statement: {text[:60]}")
+    node.idxname = name
+    return str(RawStream()(node))
+
+
+def public_grantees(text: str) -> str:
+    """A GRANT or REVOKE whose grantee role named "PUBLIC" (quoted, as some tools print it)
+    is the PUBLIC keyword instead; any other statement comes back unchanged."""
+    node: Any = _single(text)
+    if not isinstance(node, ast.GrantStmt):
+        return text
+    grantees = []
+    changed = False
+    for grantee in node.grantees or ():
+        if grantee.roletype == enums.RoleSpecType.ROLESPEC_CSTRING and grantee.rolename == "PUBLIC":
+            grantee = ast.RoleSpec(roletype=enums.RoleSpecType.ROLESPEC_PUBLIC)
+            changed = True
+        grantees.append(grantee)
+    if not changed:
+        return text
+    node.grantees = tuple(grantees)
+    return str(RawStream()(node))
