@@ -125,15 +125,14 @@ class _Checker:
             self.sql(policy, "with_check", f"the with_check of policy '{policy_name}'")
         spec = table.get("partition_by")
         keys = spec.get("key") if isinstance(spec, LocatedDict) else None
-        for i, key in _enumerated(keys):
+        for i, key in _enumerated(keys, dicts_only=False):
             if isinstance(key, str) and plain_name_error(key) is not None:
                 self.sql(keys, i, f"partition key {i + 1} of '{name}'")
 
     def index(self, what: str, index: LocatedDict) -> None:
         self.sql(index, "where", f"the where of {what}")
         for j, element in _enumerated(index.get("columns")):
-            if isinstance(element, LocatedDict):
-                self.sql(element, "expression", f"element {j + 1} of {what}")
+            self.sql(element, "expression", f"element {j + 1} of {what}")
         storage: Any = index.get("with")
         for key, value in _items(storage, dicts_only=False):
             if plain_name_error(key) is not None:
@@ -239,9 +238,13 @@ def _items(value: Any, dicts_only: bool = True) -> Iterator[tuple[str, Any]]:
                 yield key, item
 
 
-def _enumerated(value: Any) -> Iterator[tuple[int, Any]]:
+def _enumerated(value: Any, dicts_only: bool = True) -> Iterator[tuple[int, Any]]:
+    """Items of a list; only mappings unless asked (a document the JSON Schema has not seen
+    yet may hold anything where a mapping belongs)."""
     if isinstance(value, LocatedList):
-        yield from enumerate(value)
+        for i, item in enumerate(value):
+            if not dicts_only or isinstance(item, LocatedDict):
+                yield i, item
 
 
 def _short(text: str) -> str:

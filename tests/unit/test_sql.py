@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from schemac.sql.classify import classify, describe
 from schemac.sql.parse import (
     SqlSyntaxError,
     expression_error,
@@ -15,7 +16,13 @@ from schemac.sql.parse import (
     statements_error,
 )
 from schemac.sql.references import Reference, expression_references, statement_references
-from schemac.sql.statements import classify, concurrently, index_info, split
+from schemac.sql.statements import (
+    concurrently,
+    index_info,
+    public_grantees,
+    rename_index,
+    split,
+)
 from schemac.sql.typed import (
     operator_error,
     plain_name_error,
@@ -322,6 +329,17 @@ CLASSIFIED = [
     ("alter table a.b rename column x to y", "rename column", "column", "a", "x", False),
     ("alter index a.i rename to j", "rename index", "index", "a", "i", False),
     ("set check_function_bodies = off", "set", None, None, "check_function_bodies", False),
+    ("alter schema a rename to b", "rename schema", "schema", None, "a", False),
+    ("alter schema s owner to r", "owner to", "schema", None, "s", False),
+    ("alter function a.f(int) owner to r", "owner to", "function", "a", "f", False),
+    ("alter view a.v set (security_invoker = true)", "alter view", "view", "a", "v", False),
+    ("refresh materialized view a.m", "refresh materialized view", "materialized view", "a",
+     "m", False),
+    ("create role x nologin", "create role", "role", None, "x", False),
+    ("grant a to b", "grant role", "role", None, "a", False),
+    ("alter table a.t rename constraint k to j", "rename constraint", "constraint", "a", "k",
+     False),
+    ("comment on constraint k on a.b is null", "comment on", "constraint", "a", "k", False),
 ]  # fmt: skip
 
 
@@ -434,3 +452,38 @@ def test_references_in_fields_the_tree_does_not_wrap() -> None:
         Reference("relation", "f", "g"),
         Reference("type", "h", "i"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "described"),
+    [
+        ('alter table "core"."users" add column "x" int', "table core.users"),
+        ("create trigger t after insert on core.users for each row execute function f()",
+         "trigger t on core.users"),
+        ("drop policy p on core.users", "policy p on core.users"),
+        ("alter table core.users add constraint k unique (x)", "constraint k on core.users"),
+        ("grant select on table core.users to r", "privileges on core.users"),
+        ("create index i on core.users (x)", "index core.i"),
+        ("create materialized view core.m as select 1", "materialized view core.m"),
+        ("drop schema s", "schema s"),
+        ("not sql at all", "statement"),
+    ],
+)  # fmt: skip
+def test_describe(text: str, described: str) -> None:
+    assert describe(text) == described
+
+
+def test_key_added_using_an_index() -> None:
+    (sub,) = classify("alter table a.t add constraint k unique using index i").subcommands
+    assert (sub.constraint, sub.using_index) == ("k", "i")
+
+
+def test_rename_index_and_public_grantees_on_the_tree() -> None:
+    renamed = rename_index('CREATE INDEX "old" ON "a"."t" USING btree ("c")', "new_name")
+    assert renamed == "CREATE INDEX new_name ON a.t (c)"  # RawStream leaves out the default btree
+    assert public_grantees('GRANT SELECT ON TABLE a.b TO "PUBLIC", x') == (
+        "GRANT SELECT ON TABLE a.b TO PUBLIC, x"
+    )
+    unchanged = 'GRANT SELECT ON TABLE a.b TO "Public"'
+    assert public_grantees(unchanged) == unchanged
+    assert public_grantees("create table t ()") == "create table t ()"

@@ -3,5 +3,6 @@
 `parse` checks and dissects the texts the YAML passes through (expressions, queries, bodies,
 type names); `references` lists what a text names; `typed` checks the fields that reach SQL
 but are not SQL (setting names, storage parameters, operators); `statements` splits scripts
-and classifies statements for the diff side. Every function is pure; results are frozen.
+and rewrites CREATE INDEX, `classify` says what a statement does (both for the diff side).
+Every function is pure; results are frozen.
 """
