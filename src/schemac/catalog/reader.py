@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from schemac.catalog.contents import CatalogModel
+from schemac.catalog.others import read_others
 from schemac.catalog.publications import read_publications
 from schemac.catalog.relations import read_relations
 from schemac.catalog.routines import read_policies, read_routines, read_triggers
@@ -37,6 +38,7 @@ def read_catalog(
         read_triggers(conn, out, relations)
         read_policies(conn, out, relations)
         read_publications(conn, out)
+        read_others(conn, out)
     return out
 
 
