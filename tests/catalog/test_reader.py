@@ -196,6 +196,30 @@ CHANGES = [
         ("table", ORGS, "column name: acl"),
     ),
     (
+        "aggregate made by hand",
+        None,
+        "CREATE AGGREGATE public.probe_sum(integer) (SFUNC = int4pl, STYPE = integer)",
+        ("other", "aggregate public.probe_sum(integer)", "exists"),
+    ),
+    (
+        "composite type attribute added",
+        "CREATE TYPE public.probe_pair AS (a integer)",
+        "ALTER TYPE public.probe_pair ADD ATTRIBUTE b text",
+        ("other", "type public.probe_pair", "definition"),
+    ),
+    (
+        "rule made by hand",
+        None,
+        f"CREATE RULE probe AS ON DELETE TO {ORGS} DO INSTEAD NOTHING",
+        ("other", f"rule probe on {ORGS}", "exists"),
+    ),
+    (
+        "extended statistics",
+        None,
+        f"CREATE STATISTICS public.probe_stats ON slug, name FROM {ORGS}",
+        ("other", "statistics object public.probe_stats", "exists"),
+    ),
+    (
         "index storage parameter",
         None,
         "ALTER INDEX gamification.achievements_course_id_idx SET (fillfactor = 70)",

@@ -56,7 +56,8 @@ class ModelDifference:
 
     @property
     def object(self) -> str:
-        return f"{self.kind} {self.name}"
+        # "other" objects are named by PostgreSQL's own kind: "aggregate app.total(integer)"
+        return self.name if self.kind == "other" else f"{self.kind} {self.name}"
 
     def detail(self) -> str:
         if self.attribute == EXISTS or self.attribute.endswith(" present"):

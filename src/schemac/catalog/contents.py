@@ -30,6 +30,7 @@ KINDS = (
     "trigger",
     "policy",
     "publication",
+    "other",  # what the model has no class for: named "<PostgreSQL's type> <identity>"
 )
 
 
