@@ -422,10 +422,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"schemac benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), "
         f"PyYAML {yaml.__version__} with libyaml: {yaml.__with_libyaml__}, {load_average()}"
     )
+    # Part 1, the compile: benchmarks/compile_bench.py.
     compile_part(sizes, args.quick)
     if args.profile:
         say()
         profile_compile(args.profile)
+    # Part 2, check and diff against their floor: database_part above.
     if not args.no_database:
         database_part(args.quick, QUICK_DATABASE_TABLES if args.quick else DATABASE_TABLES)
     say(f"\ndone; {load_average()}")

@@ -362,11 +362,18 @@ def _packed(value: Any, memo: dict[int, Any]) -> Any:
         return value
     done = memo.get(id(value))
     if done is None:
+        # Most values are scalars: tested here rather than in a call per value.
         if isinstance(value, LocatedDict):
-            body: Any = {key: _packed(item, memo) for key, item in value.items()}
+            body: Any = {
+                key: item if type(item) in _PLAIN_SCALARS else _packed(item, memo)
+                for key, item in value.items()
+            }
             done = ("m", body, _mapping_positions(value))
         elif isinstance(value, LocatedList):
-            done = ("l", [_packed(item, memo) for item in value], _sequence_positions(value))
+            items = [
+                item if type(item) in _PLAIN_SCALARS else _packed(item, memo) for item in value
+            ]
+            done = ("l", items, _sequence_positions(value))
         else:
             raise _Unpackable(type(value).__name__)
         memo[id(value)] = done
