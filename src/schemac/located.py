@@ -3,8 +3,9 @@
 `LocatedDict` and `LocatedList` are the dict and list the loader (loader.py) builds: each
 remembers the file, line and column of itself and of every key, value and item, worked out
 on first use. `pack` and `unpack` turn a loaded document into bytes and back, positions
-included: the file cache (filecache.py) stores them, and only this module knows the
-containers' insides that the format reads.
+included, for the file cache (filecache.py) to store; the format reads what the containers
+keep until a position is asked for (the YAML node, or the flat positions of an unpacked
+one), so it lives beside them.
 """
 
 from __future__ import annotations
