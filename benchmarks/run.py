@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import importlib.util
 import os
 import re
@@ -427,9 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         say()
         profile_compile(args.profile)
-    # Part 2, check and diff against their floor: database_part above.
+    # Part 2, check and diff against psql + migra: database_part above.
     if not args.no_database:
         database_part(args.quick, QUICK_DATABASE_TABLES if args.quick else DATABASE_TABLES)
+    # Part 3, check and diff on the warm shadow against the floor of the same run, with the
+    # peers' figures and the issue's targets: benchmarks/shadow_bench.py, where it exists.
+    if not args.no_database and importlib.util.find_spec("benchmarks.shadow_bench") is not None:
+        importlib.import_module("benchmarks.shadow_bench").main([])
     say(f"\ndone; {load_average()}")
     return 0
 
