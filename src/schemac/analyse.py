@@ -351,7 +351,7 @@ class _Analyser:
                     self.error(
                         "E321",
                         f"{', '.join(wrong)} cannot be granted on a {kind} ({getattr(holder, 'qname', None) or holder.name})",
-                        holder.loc,
+                        grant.loc or holder.loc,
                         hint=f"a {kind} takes: {', '.join(sorted(allowed))}",
                     )
 
@@ -543,7 +543,7 @@ class _Analyser:
         ]
         for holder, loc in grant_holders:
             for grant in holder.grants:
-                check(grant.role, loc)
+                check(grant.role, grant.loc or loc)
         for _, policy in self.p.policies:
             for policy_role in policy.roles:
                 check(policy_role, policy.loc)

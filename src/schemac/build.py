@@ -105,11 +105,14 @@ class _Builder:
 
     def grants(self, *sources: Any) -> tuple[m.Grant, ...]:
         merged: dict[str, set[str]] = {}
+        where: dict[str, SourceLocation] = {}  # the most specific grant of each role
         for source in sources:
             for role, privileges in (source or {}).items():
                 merged.setdefault(role, set()).update(privileges)
+                if isinstance(source, LocatedDict):
+                    where[role] = source.key_locations[role]
         return tuple(
-            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges))
+            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges), where.get(role))
             for role, privileges in sorted(merged.items())
         )
 

@@ -108,7 +108,7 @@ def locate_alias_problem(path: Path, text: str, problem: str) -> Diagnostic:
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_NESTING:
-                return _deep(where)
+                return too_deep(where)
             open_nodes.append((event.anchor, total))
             total += 1
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
@@ -118,7 +118,7 @@ def locate_alias_problem(path: Path, text: str, problem: str) -> Diagnostic:
                 sizes[anchor] = total - before
     # The tree and the events disagree only if the document could not be counted at all.
     return (
-        _deep(SourceLocation(path, 1, 1))
+        too_deep(SourceLocation(path, 1, 1))
         if problem == "deep"
         else _expansion(SourceLocation(path, 1, 1), "?")
     )
@@ -143,7 +143,7 @@ def _expansion(where: SourceLocation, anchor: str) -> Diagnostic:
     )
 
 
-def _deep(where: SourceLocation) -> Diagnostic:
+def too_deep(where: SourceLocation) -> Diagnostic:
     return Diagnostic(
         "E106",
         f"mappings and lists nest more than {MAX_NESTING} levels deep here",
@@ -232,6 +232,13 @@ def read_body_file(yaml_path: Path, written: str, root: Path) -> str:
             "name the file relative to this YAML file, inside the project",
         )
     candidate = yaml_path.parent / written
+    lexical = Path(os.path.normpath(os.path.abspath(candidate)))
+    if not lexical.is_relative_to(os.path.abspath(root)):
+        raise FileRefused(
+            "E112",
+            f"body_file '{written}' leads out of the project ({root})",
+            "schemac only reads files inside the project folder; copy the file into it",
+        )
     try:
         inside_project(candidate, root)
     except FileNotFoundError:
@@ -245,13 +252,14 @@ def read_body_file(yaml_path: Path, written: str, root: Path) -> str:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
         descriptor = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise FileRefused(
+                "E112",
+                f"body_file '{written}' is not a regular file",
+                "a function body must be a plain text file",
+            )
         with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise FileRefused(
-                    "E112",
-                    f"body_file '{written}' is not a regular file",
-                    "a function body must be a plain text file",
-                )
             raw = handle.read(MAX_BODY_FILE_BYTES + 1)
     except OSError as exc:
         raise FileRefused(

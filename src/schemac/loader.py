@@ -15,7 +15,7 @@ import yaml
 
 from schemac import limits
 from schemac.diagnostics import Diagnostic, SourceLocation
-from schemac.limits import MAX_YAML_FILE_BYTES
+from schemac.limits import MAX_NESTING, MAX_YAML_FILE_BYTES
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -143,6 +143,8 @@ def _location(path: Path, mark: Any) -> SourceLocation:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
@@ -171,6 +173,12 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     ascend_resolver = staticmethod(tuple)
 
 
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too deep")
+        self.node = node
+
+
 class _Converter:
     """Turns the composed node tree into Located containers and plain scalars.
 
@@ -186,6 +194,7 @@ class _Converter:
         self.diagnostics = diagnostics
         self.has_merges = has_merges  # `<<` appears in the text: look for merge keys
         self.converted: dict[int, Any] = {}
+        self.depth = 0
 
     def convert(self, node: yaml.Node) -> Any:
         if node.__class__ is _ScalarNode:
@@ -208,7 +217,24 @@ class _Converter:
             node, deep=True
         )  # pragma: no cover - unknown node kinds
 
+    def _enter(self, node: yaml.Node, plain_tag: str) -> None:
+        """Depth and tag checks of a mapping or sequence (cheap: once per container)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep(node)
+        if node.tag != plain_tag:  # `!!python/object {}`, `!!set`, `!custom [...]`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {node.tag} is not allowed here", node.start_mark
+            )
+
     def mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        self._enter(node, _MAP_TAG)
+        try:
+            return self._mapping(node)
+        finally:
+            self.depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode) -> LocatedDict:
         if self.has_merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             return self.merged_mapping(node)
         convert = self.convert
@@ -286,7 +312,9 @@ class _Converter:
         return result
 
     def sequence(self, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(self.convert(child) for child in node.value)
+        self._enter(node, _SEQ_TAG)
+        result = LocatedList([self.convert(child) for child in node.value])
+        self.depth -= 1
         result._source = (self.path, node)
         return result
 
@@ -344,6 +372,9 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
                 return result
         converter = _Converter(path, loader, result.diagnostics, has_merges="<<" in text)
         data = None if node is None else converter.convert(node)
+    except _TooDeep as exc:
+        result.diagnostics.append(limits.too_deep(_location(path, exc.node.start_mark)))
+        return result
     except RecursionError:
         result.diagnostics.append(limits.locate_alias_problem(path, text, "deep"))
         return result
@@ -366,6 +397,9 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
         return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        at_end = mark is not None and mark.index >= len(text.rstrip())
+        if exc.context_mark is not None and (at_end or "end of stream" in str(exc.problem)):
+            mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
         loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem:

@@ -44,6 +44,7 @@ class QName:
 class Grant:
     role: str
     privileges: tuple[str, ...]
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)  # the role's key
 
 
 @dataclass(frozen=True)
