@@ -87,6 +87,16 @@ def _writing(root: Path, writes: bool) -> contextlib.AbstractContextManager[None
     return project_lock(root, command)
 
 
+def _warn(project: object) -> None:
+    """Print the project's warnings (they never change the exit code)."""
+    from schemac.advisories import project_warnings
+    from schemac.model import Project
+
+    assert isinstance(project, Project)
+    for warning in project_warnings(project):
+        _err(format_diagnostic(warning, relative_to=Path.cwd()))
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"schemac {__version__}")
@@ -118,6 +128,7 @@ def validate(project: ProjectOption = None) -> None:
         _collector_off_for_the_process()
         settings = open_project(project)
         compiled = compile_project(settings)
+        _warn(compiled.project)
         return len(compiled.objects)
 
     count = _run(action)
@@ -147,6 +158,7 @@ def compile_command(
         settings = open_project(project)
         with _writing(settings.root, not check):
             compiled = compile_project(settings)
+            _warn(compiled.project)
             return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
 
     count, result = _run(action)
