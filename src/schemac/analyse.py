@@ -785,7 +785,9 @@ class _Analyser:
 
     def check_seeds(self) -> None:
         for _, seed in self.p.seeds:
-            self.check_columns(seed.table, [*seed.key, *seed.columns], seed.loc, "seed")
+            named_at = dict(seed.column_locs)
+            for named in dict.fromkeys([*seed.key, *seed.columns]):
+                self.check_columns(seed.table, [named], named_at.get(named, seed.loc), "seed")
             table = self.tables.get(seed.table)
             for column in table.columns if table else ():
                 if column.generated and column.name in seed.columns:

@@ -18,7 +18,7 @@ from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
-from schemac.seeds import check_seed
+from schemac.seeds import check_seed, seed_column_locations
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
@@ -849,7 +849,17 @@ class _Builder:
                     columns.append(col)
         rows = tuple(tuple(row.get(c, m.MISSING) for c in columns) for row in seed["rows"])
         self.out["seeds"].append(
-            (u, m.SeedRows(table, tuple(seed["key"]), tuple(columns), rows, loc))
+            (
+                u,
+                m.SeedRows(
+                    table,
+                    tuple(seed["key"]),
+                    tuple(columns),
+                    rows,
+                    loc,
+                    seed_column_locations(seed),
+                ),
+            )
         )
 
     def resolve_foreign_keys(self) -> None:

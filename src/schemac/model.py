@@ -312,6 +312,10 @@ class SeedRows:
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]  # values in `columns` order; MISSING means DEFAULT
     loc: SourceLocation = field(compare=False, repr=False)
+    # where each key and column is first named, for errors about one column
+    column_locs: tuple[tuple[str, SourceLocation], ...] = field(
+        default=(), compare=False, repr=False
+    )
 
 
 MISSING = object()

@@ -382,6 +382,8 @@ CASES: list[Case] = [
     R("seed_minus_inf_into_integer", "E384", "size: 1,", "size: @@-.inf,"),
     R("seed_nan_into_text", "E384", "name: Second,", "name: @@.NaN,"),
     R("seed_fraction_into_integer", "E384", "size: 2,", "size: @@2.5,"),
+    R("seed_unknown_column", "E330", "name: Second, size: 2", "@@nme: Second, size: 2"),
+    R("seed_unknown_key_column", "E330", "      key: [id]", "      key: [@@ident]"),
     # -- placeholders (E501) ------------------------------------------------------------------------
     R("placeholder_in_comment", "E501", "    comment: People.", "    comment: @@a ${b}"),
     R("placeholder_in_column_comment", "E501", "comment: Full name.", "comment: @@'${x}'"),
