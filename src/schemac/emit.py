@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,11 +272,13 @@ def emit(
     rebaseline: bool = False,
     new_migrations: list[GeneratedFile] | None = None,
     record_state: bool = False,
+    prove: Callable[[Compiled], None] | None = None,
 ) -> EmitResult:
     """Bring generated/ up to date (or, with check, only report what would change).
 
     `new_migrations` (diff): versioned files to add and record, committed in the same step as
-    the rest; they and `record_state` make integrity.json name this YAML's desired state."""
+    the rest; they and `record_state` make integrity.json name this YAML's desired state.
+    `prove` is called with the compiled project before a baseline is recorded (prove.py)."""
     settings = compiled.settings
     generated = settings.generated_dir
     _prepare(settings)
@@ -361,6 +364,8 @@ def emit(
     if check:
         result.out_of_date += [f.relative_path for f in changed] + gone
         return result
+    if prove is not None and result.baseline_written and changed:
+        prove(compiled)
     commit_files(settings, changed, gone)
     result.written += [f.relative_path for f in changed]
     return result
