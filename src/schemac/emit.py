@@ -248,9 +248,9 @@ def commit_files(
             _file_mode(),
         )
     except OSError as exc:
-        where = exc.filename or generated
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(generated) else ""
         raise EnvironmentFailure(
-            f"cannot write {generated}: {exc.strerror or exc} ({where}); nothing was changed"
+            f"cannot write {generated}: {exc.strerror or exc}{where}; nothing was changed"
         ) from None
 
 

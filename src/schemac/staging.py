@@ -187,19 +187,23 @@ def commit(
         return
     staging = _staging(root, generated)
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
     next_dir = staging / _NEXT
-    if generated.is_dir():
-        _mirror(generated, next_dir)
-    else:
-        next_dir.mkdir()
-    for relative in removed:
-        with contextlib.suppress(FileNotFoundError):
-            (next_dir / relative).unlink()
-    ordered = sorted(files, key=lambda name: name == "integrity.json")
-    for relative in ordered:
-        _write_new(next_dir / relative, files[relative], mode)
-    _fsync_tree(next_dir)
+    try:
+        staging.mkdir()
+        if generated.is_dir():
+            _mirror(generated, next_dir)
+        else:
+            next_dir.mkdir()
+        for relative in removed:
+            with contextlib.suppress(FileNotFoundError):
+                (next_dir / relative).unlink()
+        ordered = sorted(files, key=lambda name: name == "integrity.json")
+        for relative in ordered:
+            _write_new(next_dir / relative, files[relative], mode)
+        _fsync_tree(next_dir)
+    except BaseException:  # a full disk, a kill signal turned exception: generated/ untouched
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if not generated.exists():
         os.rename(next_dir, generated)
     elif not _exchange(next_dir, generated):
