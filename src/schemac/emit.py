@@ -254,9 +254,12 @@ def commit_files(
         ) from None
 
 
-def _prepare(settings: Settings) -> None:
-    """generated/ must be a folder; a swap a killed run left half done is finished first."""
+def _prepare(settings: Settings, check: bool) -> None:
+    """generated/ must be a folder; a swap a killed run left half done is finished first
+    (not by --check, which changes nothing)."""
     staging.check_writable_target(settings.generated_dir)
+    if check:
+        return
     try:
         staging.recover(settings.root, settings.generated_dir)
     except OSError as exc:
@@ -281,7 +284,7 @@ def emit(
     `prove` is called with the compiled project before a baseline is recorded (prove.py)."""
     settings = compiled.settings
     generated = settings.generated_dir
-    _prepare(settings)
+    _prepare(settings, check)
     result = EmitResult()
     state = desired_state(compiled)
     state_sum = sha256(state)
