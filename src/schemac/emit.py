@@ -312,17 +312,8 @@ def emit(
     removed: list[str] = []
     if rebaseline or integrity is None:
         files = baseline + files
-        new_integrity = Integrity(state_sum, {})
-        record(new_integrity, baseline)
+        new_integrity, removed = _with_baseline(generated, present, baseline, state_sum)
         result.baseline_written = True
-        wanted = {f.relative_path for f in baseline}
-        removed = [
-            f"{MIGRATIONS_DIR}/{name}{suffix}"
-            for name in present
-            for suffix in ("", ".conf")
-            if f"{MIGRATIONS_DIR}/{name}" not in wanted
-            and (generated / MIGRATIONS_DIR / (name + suffix)).exists()
-        ]
         if torn:
             result.messages.append(
                 "an earlier compile was interrupted before it recorded the baseline "
@@ -334,32 +325,19 @@ def emit(
             )
     else:
         new_integrity = integrity
-        problems = recorded_problems(generated, integrity, present)
+        _check_recorded(generated, integrity, present, check, result)
         if new_migrations:
             record(new_integrity, new_migrations)
         if new_migrations or record_state:
             new_integrity.desired_state_sha256 = state_sum
-        if problems:
-            if not check:
-                raise UsageError(
-                    "generated/migrations does not match integrity.json: " + "; ".join(problems)
-                )
-            result.problems += problems
-        elif new_integrity.desired_state_sha256 != state_sum:
+        if not result.problems and new_integrity.desired_state_sha256 != state_sum:
             result.migration_needed = True
             result.messages.append(
                 'the YAML changed since the last migration: run `schemac diff -m "<what changed>"` '
                 "to write the next migration"
             )
     files.append(GeneratedFile(INTEGRITY_FILE, new_integrity.to_text()))
-    changed: list[GeneratedFile] = []
-    for f in files:
-        target = generated / f.relative_path
-        current = read_utf8(target) if target.is_file() else None
-        if current == f.text:
-            result.unchanged.append(f.relative_path)
-        else:
-            changed.append(f)
+    changed = _changed(generated, files, result)
     unsafe = placeholder_problems(changed)
     if unsafe:
         raise UsageError("; ".join(unsafe))
@@ -372,6 +350,50 @@ def emit(
     commit_files(settings, changed, gone)
     result.written += [f.relative_path for f in changed]
     return result
+
+
+def _with_baseline(
+    generated: Path, present: list[str], baseline: list[GeneratedFile], state_sum: str
+) -> tuple[Integrity, list[str]]:
+    """The record of a (re)baseline, and the migration files present that it replaces."""
+    new_integrity = Integrity(state_sum, {})
+    record(new_integrity, baseline)
+    wanted = {f.relative_path for f in baseline}
+    removed = [
+        f"{MIGRATIONS_DIR}/{name}{suffix}"
+        for name in present
+        for suffix in ("", ".conf")
+        if f"{MIGRATIONS_DIR}/{name}" not in wanted
+        and (generated / MIGRATIONS_DIR / (name + suffix)).exists()
+    ]
+    return new_integrity, removed
+
+
+def _check_recorded(
+    generated: Path, integrity: Integrity, present: list[str], check: bool, result: EmitResult
+) -> None:
+    """Recorded migrations deleted or edited: --check reports them, a compile refuses."""
+    problems = recorded_problems(generated, integrity, present)
+    if problems and not check:
+        raise UsageError(
+            "generated/migrations does not match integrity.json: " + "; ".join(problems)
+        )
+    result.problems += problems
+
+
+def _changed(
+    generated: Path, files: list[GeneratedFile], result: EmitResult
+) -> list[GeneratedFile]:
+    """The files whose text differs from what generated/ holds (the rest count as unchanged)."""
+    changed: list[GeneratedFile] = []
+    for f in files:
+        target = generated / f.relative_path
+        current = read_utf8(target) if target.is_file() else None
+        if current == f.text:
+            result.unchanged.append(f.relative_path)
+        else:
+            changed.append(f)
+    return changed
 
 
 def placeholder_problems(files: list[GeneratedFile]) -> list[str]:

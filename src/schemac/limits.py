@@ -180,6 +180,58 @@ def nul_diagnostic(path: Path, node: yaml.Node) -> Diagnostic:
     )
 
 
+# -- reading YAML files -----------------------------------------------------------------------
+
+
+def read_yaml_text(path: Path, raw: bytes | None, problems: list[Diagnostic]) -> str | None:
+    """The text of a YAML file (from `raw` when the caller read it): None, with the reason in
+    `problems`, when it is too large, unreadable or not UTF-8."""
+    try:
+        if raw is None:
+            with path.open("rb") as handle:  # never more than one byte past the cap
+                raw = handle.read(MAX_YAML_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append(
+            Diagnostic(
+                "E100",
+                f"cannot read file: {exc.strerror or exc}",
+                SourceLocation(path, 1, 1),
+                hint="check that the file exists and is readable",
+            )
+        )
+        return None
+    if len(raw) > MAX_YAML_FILE_BYTES:
+        problems.append(
+            Diagnostic(
+                "E110",
+                f"a YAML file may hold at most {MAX_YAML_FILE_BYTES:,} bytes; this one holds more",
+                SourceLocation(path, 1, 1),
+                hint="split it into several files (see docs/yaml-format.md, Limits)",
+            )
+        )
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        problems.append(
+            Diagnostic(
+                "E100",
+                f"file is not valid UTF-8 ({exc.reason})",
+                character_location(path, before, len(before)),
+                hint="save the file as UTF-8",
+            )
+        )
+        return None
+
+
+def character_location(path: Path, text: str, position: int) -> SourceLocation:
+    """The line and column of a character offset of `text`."""
+    before = text[:position]
+    line = before.count("\n") + 1
+    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
+
+
 # -- files the YAML names ---------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from schemac import limits
 from schemac.diagnostics import Diagnostic, SourceLocation
-from schemac.limits import MAX_NESTING, MAX_YAML_FILE_BYTES
+from schemac.limits import MAX_NESTING
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -331,31 +331,8 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     """Load one YAML file (its bytes, when the caller has read them already); syntax errors,
     duplicate keys and inputs beyond the documented limits become diagnostics."""
     result = LoadResult()
-    try:
-        data_bytes = _read_capped(path, MAX_YAML_FILE_BYTES) if raw is None else raw
-        if len(data_bytes) > MAX_YAML_FILE_BYTES:
-            result.diagnostics.append(_too_large(path, "a YAML file", MAX_YAML_FILE_BYTES))
-            return result
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"file is not valid UTF-8 ({exc.reason})",
-                _offset_location(path, data_bytes, exc.start),
-                hint="save the file as UTF-8",
-            )
-        )
-        return result
-    except OSError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"cannot read file: {exc.strerror or exc}",
-                SourceLocation(path, 1, 1),
-                hint="check that the file exists and is readable",
-            )
-        )
+    text = limits.read_yaml_text(path, raw, result.diagnostics)
+    if text is None:
         return result
     loader = _Loader(text)
     try:
@@ -378,45 +355,8 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     except RecursionError:
         result.diagnostics.append(limits.locate_alias_problem(path, text, "deep"))
         return result
-    except yaml.reader.ReaderError as exc:
-        # libyaml's reader errors carry a character offset, not a line and column.
-        where = _character_location(path, text, exc.position)
-        what = (
-            "a NUL byte"
-            if exc.character in (0, "\x00")
-            else f"character #x{_code(exc.character):04x}"
-        )
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                f"YAML syntax error: {what} is not allowed in YAML text",
-                where,
-                hint="remove it; control characters cannot appear in a YAML file",
-            )
-        )
-        return result
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        at_end = mark is not None and mark.index >= len(text.rstrip())
-        if exc.context_mark is not None and (at_end or "end of stream" in str(exc.problem)):
-            mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
-        loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        if exc.context and exc.problem:
-            message += f" ({exc.context})"
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                message,
-                loc,
-                hint="check the indentation and quoting on this line and the one above",
-            )
-        )
-        return result
     except yaml.YAMLError as exc:
-        result.diagnostics.append(
-            Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
-        )
+        result.diagnostics.append(_syntax_error(path, text, exc))
         return result
     finally:
         loader.dispose()
@@ -424,33 +364,32 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     return result
 
 
-def _code(character: Any) -> int:
-    return ord(character) if isinstance(character, str) else int(character)
-
-
-def _read_capped(path: Path, cap: int) -> bytes:
-    """At most cap + 1 bytes of a file: enough to tell that it is too large, never all of it."""
-    with path.open("rb") as handle:
-        return handle.read(cap + 1)
-
-
-def _too_large(path: Path, what: str, cap: int) -> Diagnostic:
+def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    """A YAML error as E101 at the most useful position PyYAML gives."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml's reader errors carry a character offset, not a line and column.
+        character = exc.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        what = "a NUL byte" if code == 0 else f"character #x{code:04x}"
+        return Diagnostic(
+            "E101",
+            f"YAML syntax error: {what} is not allowed in YAML text",
+            limits.character_location(path, text, exc.position),
+            hint="remove it; control characters cannot appear in a YAML file",
+        )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
+    mark = exc.problem_mark or exc.context_mark
+    at_end = mark is not None and mark.index >= len(text.rstrip())
+    if exc.context_mark is not None and (at_end or "end of stream" in str(exc.problem)):
+        mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
+    loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context})"
     return Diagnostic(
-        "E110",
-        f"{what} may hold at most {cap:,} bytes; this one holds more",
-        SourceLocation(path, 1, 1),
-        hint="split it into several files (see docs/yaml-format.md, Limits)",
-    )
-
-
-def _character_location(path: Path, text: str, position: int) -> SourceLocation:
-    before = text[:position]
-    line = before.count("\n") + 1
-    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
-
-
-def _offset_location(path: Path, raw: bytes, offset: int) -> SourceLocation:
-    """The line and column (in characters) of a byte offset of a file that is UTF-8 up to it."""
-    return _character_location(
-        path, raw[:offset].decode("utf-8", "replace"), len(raw[:offset].decode("utf-8", "replace"))
+        "E101",
+        message,
+        loc,
+        hint="check the indentation and quoting on this line and the one above",
     )
