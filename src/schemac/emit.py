@@ -314,14 +314,18 @@ def emit(
         files = baseline + files
         new_integrity, removed = _with_baseline(generated, present, baseline, state_sum)
         result.baseline_written = True
+        if torn and check:
+            raise UsageError(
+                f"{generated / INTEGRITY_FILE} is missing and {generated / MIGRATIONS_DIR} holds "
+                f"{', '.join(present)}: an earlier compile was interrupted before it recorded "
+                "the baseline (the files are exactly this YAML's baseline); run `schemac compile` "
+                "to complete it"
+            )
         if torn:
             result.messages.append(
                 "an earlier compile was interrupted before it recorded the baseline "
                 f"({', '.join(present)} present, integrity.json missing); its files are exactly "
                 "the baseline of this YAML, so the baseline was completed and recorded"
-                if not check
-                else "an earlier compile was interrupted before it recorded the baseline: run "
-                "`schemac compile` to complete it"
             )
     else:
         new_integrity = integrity
