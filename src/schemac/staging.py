@@ -113,6 +113,8 @@ def _staging(root: Path, generated: Path) -> Path:
 def recover(root: Path, generated: Path) -> str | None:
     """Finish or undo a swap a killed run left behind; a note of what was done, if anything."""
     note = None
+    if generated.is_symlink():
+        generated = generated.resolve()
     for staging in (root / STATE_DIR / STAGING_DIR, _fallback_staging(generated)):
         if not staging.is_dir():
             continue
@@ -185,7 +187,11 @@ def commit(
     no longer hold `removed`, in one step. OSError when the disk or permissions refuse."""
     if not files and not removed:
         return
-    staging = _staging(root, generated)
+    if generated.is_symlink():  # swap the folder it points at, not the link
+        generated = generated.resolve()
+        staging = _fallback_staging(generated)
+    else:
+        staging = _staging(root, generated)
     shutil.rmtree(staging, ignore_errors=True)
     next_dir = staging / _NEXT
     try:

@@ -79,3 +79,13 @@ def test_a_staging_folder_left_before_the_swap_is_thrown_away(project: Path) -> 
     assert staging.recover(project, project / "generated") is None
     assert _tree(project / "generated") == before
     assert not (project / ".schemac" / "staging").exists()
+
+
+def test_a_generated_folder_reached_through_a_link_stays_a_link(project: Path) -> None:
+    real = project / "elsewhere"
+    os.rename(project / "generated", real)
+    (project / "generated").symlink_to(real)
+    staging.commit(project, project / "generated", {"desired-state.sql": "new\n"}, [], 0o644)
+    assert (project / "generated").is_symlink()
+    assert (real / "desired-state.sql").read_text("utf-8") == "new\n"
+    assert not (project / ".elsewhere.staging").exists()
