@@ -15,7 +15,7 @@ import yaml
 
 from schemac import limits
 from schemac.diagnostics import Diagnostic, SourceLocation
-from schemac.limits import MAX_YAML_FILE_BYTES
+from schemac.limits import MAX_NESTING
 
 # Re-exported: the later stages import the containers from the loader.
 from schemac.located import LocatedDict as LocatedDict
@@ -47,9 +47,17 @@ def _location(path: Path, mark: Any) -> SourceLocation:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
+
+
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too deep")
+        self.node = node
 
 
 class _Converter:
@@ -67,6 +75,7 @@ class _Converter:
         self.diagnostics = diagnostics
         self.has_merges = has_merges  # `<<` appears in the text: look for merge keys
         self.converted: dict[int, Any] = {}
+        self.depth = 0
 
     def convert(self, node: yaml.Node) -> Any:
         if node.__class__ is _ScalarNode:
@@ -89,7 +98,24 @@ class _Converter:
             node, deep=True
         )  # pragma: no cover - unknown node kinds
 
+    def _enter(self, node: yaml.Node, plain_tag: str) -> None:
+        """Depth and tag checks of a mapping or sequence (cheap: once per container)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep(node)
+        if node.tag != plain_tag:  # `!!python/object {}`, `!!set`, `!custom [...]`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {node.tag} is not allowed here", node.start_mark
+            )
+
     def mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        self._enter(node, _MAP_TAG)
+        try:
+            return self._mapping(node)
+        finally:
+            self.depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode) -> LocatedDict:
         if self.has_merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             return self.merged_mapping(node)
         convert = self.convert
@@ -167,7 +193,9 @@ class _Converter:
         return result
 
     def sequence(self, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(self.convert(child) for child in node.value)
+        self._enter(node, _SEQ_TAG)
+        result = LocatedList([self.convert(child) for child in node.value])
+        self.depth -= 1
         result._source = (self.path, node)
         return result
 
@@ -184,31 +212,8 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     """Load one YAML file (its bytes, when the caller has read them already); syntax errors,
     duplicate keys and inputs beyond the documented limits become diagnostics."""
     result = LoadResult()
-    try:
-        data_bytes = _read_capped(path, MAX_YAML_FILE_BYTES) if raw is None else raw
-        if len(data_bytes) > MAX_YAML_FILE_BYTES:
-            result.diagnostics.append(_too_large(path, "a YAML file", MAX_YAML_FILE_BYTES))
-            return result
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"file is not valid UTF-8 ({exc.reason})",
-                _offset_location(path, data_bytes, exc.start),
-                hint="save the file as UTF-8",
-            )
-        )
-        return result
-    except OSError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"cannot read file: {exc.strerror or exc}",
-                SourceLocation(path, 1, 1),
-                hint="check that the file exists and is readable",
-            )
-        )
+    text = limits.read_yaml_text(path, raw, result.diagnostics)
+    if text is None:
         return result
     loader = _Loader(text)
     try:
@@ -225,45 +230,14 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
                 return result
         converter = _Converter(path, loader, result.diagnostics, has_merges="<<" in text)
         data = None if node is None else converter.convert(node)
+    except _TooDeep as exc:
+        result.diagnostics.append(limits.too_deep(_location(path, exc.node.start_mark)))
+        return result
     except RecursionError:
         result.diagnostics.append(limits.locate_alias_problem(path, text, "deep"))
         return result
-    except yaml.reader.ReaderError as exc:
-        # libyaml's reader errors carry a character offset, not a line and column.
-        where = _character_location(path, text, exc.position)
-        what = (
-            "a NUL byte"
-            if exc.character in (0, "\x00")
-            else f"character #x{_code(exc.character):04x}"
-        )
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                f"YAML syntax error: {what} is not allowed in YAML text",
-                where,
-                hint="remove it; control characters cannot appear in a YAML file",
-            )
-        )
-        return result
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        if exc.context and exc.problem:
-            message += f" ({exc.context})"
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                message,
-                loc,
-                hint="check the indentation and quoting on this line and the one above",
-            )
-        )
-        return result
     except yaml.YAMLError as exc:
-        result.diagnostics.append(
-            Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
-        )
+        result.diagnostics.append(_syntax_error(path, text, exc))
         return result
     finally:
         loader.dispose()
@@ -271,33 +245,32 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     return result
 
 
-def _code(character: Any) -> int:
-    return ord(character) if isinstance(character, str) else int(character)
-
-
-def _read_capped(path: Path, cap: int) -> bytes:
-    """At most cap + 1 bytes of a file: enough to tell that it is too large, never all of it."""
-    with path.open("rb") as handle:
-        return handle.read(cap + 1)
-
-
-def _too_large(path: Path, what: str, cap: int) -> Diagnostic:
+def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    """A YAML error as E101 at the most useful position PyYAML gives."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml's reader errors carry a character offset, not a line and column.
+        character = exc.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        what = "a NUL byte" if code == 0 else f"character #x{code:04x}"
+        return Diagnostic(
+            "E101",
+            f"YAML syntax error: {what} is not allowed in YAML text",
+            limits.character_location(path, text, exc.position),
+            hint="remove it; control characters cannot appear in a YAML file",
+        )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
+    mark = exc.problem_mark or exc.context_mark
+    at_end = mark is not None and mark.index >= len(text.rstrip())
+    if exc.context_mark is not None and (at_end or "end of stream" in str(exc.problem)):
+        mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
+    loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context})"
     return Diagnostic(
-        "E110",
-        f"{what} may hold at most {cap:,} bytes; this one holds more",
-        SourceLocation(path, 1, 1),
-        hint="split it into several files (see docs/yaml-format.md, Limits)",
-    )
-
-
-def _character_location(path: Path, text: str, position: int) -> SourceLocation:
-    before = text[:position]
-    line = before.count("\n") + 1
-    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
-
-
-def _offset_location(path: Path, raw: bytes, offset: int) -> SourceLocation:
-    """The line and column (in characters) of a byte offset of a file that is UTF-8 up to it."""
-    return _character_location(
-        path, raw[:offset].decode("utf-8", "replace"), len(raw[:offset].decode("utf-8", "replace"))
+        "E101",
+        message,
+        loc,
+        hint="check the indentation and quoting on this line and the one above",
     )
