@@ -43,7 +43,7 @@ from schemac.shadow import (
     redact,
 )
 from schemac.supplements import FactDifference, FactKey, compare_facts, read_facts
-from schemac.warm import idle_timeout, open_warm
+from schemac.warm import WarmUnavailable, idle_timeout, open_warm
 
 # Bump when the way shadows are built changes, so templates kept on a dev server are rebuilt.
 _SHADOW_FORMAT = "1"
@@ -392,10 +392,12 @@ def shadow_server(
     )
     with contextlib.ExitStack() as stack:
         with steps.step(step, "server"):
-            if url or settings is None or not idle_timeout():
-                server = stack.enter_context(open_shadow(url, target))
-            else:
+            try:
+                if url or settings is None or not idle_timeout():
+                    raise WarmUnavailable("a URL names the server, or warm servers are off")
                 server = stack.enter_context(open_warm(settings.root, target))
+            except WarmUnavailable:
+                server = stack.enter_context(open_shadow(url, target))
         if steps.progress:
             steps.progress(
                 f"shadow server: {server.describe()}{_target_note(server, target)}", None
