@@ -400,6 +400,8 @@ def check(
     2 invalid input, 3 environment failure."""
     import time
 
+    if not offline:
+        _start_shadow_early(project, dev_url)
     from schemac.check import CheckResult, check_project
     from schemac.compiler import open_project
     from schemac.report import FORMATS, render
@@ -433,6 +435,18 @@ def check(
     if output_format == "text" and not offline:
         _err(_timings_line(result.timings, time.perf_counter() - started))
     raise typer.Exit(result.exit_code)
+
+
+def _start_shadow_early(project: Path | None, dev_url: str | None) -> None:
+    """The project's warm shadow server starts while Python imports and runs the compiler."""
+    import contextlib
+
+    from schemac.project import find_project_root, load_settings
+    from schemac.warm import warm_up
+
+    with contextlib.suppress(SchemacError):  # the command reports it properly later
+        settings = load_settings(find_project_root(project))
+        warm_up(settings.root, settings.postgres_version, dev_url or settings.dev_url)
 
 
 # -- the warm shadow server -----------------------------------------------------------------------
