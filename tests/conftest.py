@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from schemac.shadow import PostgresServer, prune_templates, scratch_database
-from schemac.warm import open_warm
+from schemac.warm import IDLE_SECONDS_ENV, open_warm
 
 TEST_SERVER_URL_ENV = "SCHEMAC_TEST_PG_URL"
 TEST_WARM_ENV = "SCHEMAC_TEST_WARM"
+# Every temporary project a test runs `schemac check` or `diff` in gets a warm server of its
+# own; they should not outlive the test session by the default 15 minutes.
+os.environ.setdefault(IDLE_SECONDS_ENV, "120")
 # The warm server's folder is keyed by its real path, like a project's.
 WARM_ROOT = Path(__file__).resolve().parent / ".tmp" / "session-server"
 SESSION_TEMPLATES_KEPT = 80

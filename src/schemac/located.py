@@ -123,7 +123,7 @@ class LocatedList(list[Any]):
 # positions); scalars stay as they are (YAML never gives a tuple). Positions are flat ints: the
 # container's line and column, then per key its line, column and its value's line, column (per
 # item: line, column). A container reached twice through a YAML alias is packed once.
-_PACKED_FORMAT = 1
+PACKED_FORMAT = 1
 _PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -134,7 +134,7 @@ class _Unpackable(Exception):
 def pack(data: Any) -> bytes | None:
     """A loaded document's data and positions as bytes (None: a value the format cannot hold)."""
     try:
-        return marshal.dumps((_PACKED_FORMAT, _packed(data, {})))
+        return marshal.dumps((PACKED_FORMAT, _packed(data, {})))
     except _Unpackable:
         return None
 
@@ -143,8 +143,8 @@ def unpack(payload: bytes, path: Path) -> Any:
     """What `pack` packed, as LocatedDict/LocatedList again (positions worked out on first use).
     Raises ValueError (or what marshal raises) on bytes `pack` did not make."""
     version, packed = marshal.loads(payload)
-    if version != _PACKED_FORMAT:
-        raise ValueError(f"packed format {version}, not {_PACKED_FORMAT}")
+    if version != PACKED_FORMAT:
+        raise ValueError(f"packed format {version}, not {PACKED_FORMAT}")
     return _unpacked(packed, path, {})
 
 

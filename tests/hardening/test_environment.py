@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from schemac.filecache import CACHE_DIR, FORMAT, FileCache
+from schemac.filecache import CACHE_DIR, FileCache
+from schemac.located import PACKED_FORMAT
 
 BASE = Path(__file__).parent / "corpus"
 
@@ -135,7 +136,7 @@ def test_schema_output_to_an_unwritable_path(project: Path) -> None:
 def test_a_cache_entry_of_the_wrong_shape_is_parsed_again(project: Path) -> None:
     path = project / "schema" / "01_app.yaml"
     key = FileCache.key(path.read_bytes())
-    payload = marshal.dumps((FORMAT, ("m", {"schema": "app"}, (1, 1))))  # positions missing
+    payload = marshal.dumps((PACKED_FORMAT, ("m", {"schema": "app"}, (1, 1))))  # positions missing
     folder = project / CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{key}.entry").write_bytes(hashlib.sha256(payload).digest() + payload)
