@@ -22,7 +22,12 @@ _VERSIONED = re.compile(r"V(\d+)__.+\.sql")
 
 
 def pg_dump(url: str) -> str:
-    """The schema as pg_dump 18 prints it, without the random \\restrict key lines."""
+    """The schema as pg_dump 18 prints it, without the random \\restrict key lines.
+
+    pg_dump prints an object's GRANTs in the order its ACL lists them, which is the order they
+    were granted; schemac grants role by role in name order, so a run of GRANT lines is
+    compared as a set (their order means nothing to PostgreSQL).
+    """
     done = subprocess.run(
         [str(PG_DUMP), "--schema-only", "--no-password", url],
         capture_output=True,
@@ -36,7 +41,20 @@ def pg_dump(url: str) -> str:
         for line in done.stdout.splitlines()
         if not line.startswith(("\\restrict", "\\unrestrict"))
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(_grants_sorted(lines)) + "\n"
+
+
+def _grants_sorted(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    run: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("GRANT "):
+            run.append(line)
+            continue
+        out.extend(sorted(run))
+        run = []
+        out.append(line)
+    return out[:-1]
 
 
 def run_ok(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

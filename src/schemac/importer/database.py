@@ -39,6 +39,16 @@ FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespa
 WHERE p.proconfig IS NOT NULL
 """
 
+# A domain's checks as expressions (pg_get_constraintdef wraps them in CHECK (...)).
+DOMAIN_CHECKS = """
+SELECT n.nspname || '.' || t.typname AS domain, k.conname AS name,
+       pg_catalog.pg_get_expr(k.conbin, 0) AS expression, NOT k.convalidated AS not_valid
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_type t ON t.oid = k.contypid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE k.contype = 'c'
+"""
+
 # Routines whose body is SQL-standard (BEGIN ATOMIC / RETURN): prosrc is empty for them.
 STANDARD_BODIES = """
 SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
@@ -61,6 +71,7 @@ class Source:
     extension_types: tuple[tuple[str, str], ...] = ()  # (type, schema)
     standard_bodies: frozenset[str] = frozenset()
     routine_settings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    domain_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
 
 
 def read_source(db_url: str) -> Source:
@@ -85,9 +96,22 @@ def read_source(db_url: str) -> Source:
             str(r["name"]): [_setting(entry) for entry in r["proconfig"]]
             for r in rows(conn, ROUTINE_SETTINGS)
         }
+        checks = {
+            (str(r["domain"]), str(r["name"])): (str(r["expression"]), bool(r["not_valid"]))
+            for r in rows(conn, DOMAIN_CHECKS)
+        }
         conn.rollback()
     source = Source(
-        catalog, roles, str(user), int(version), defaults, {}, extension_types, standard, settings
+        catalog,
+        roles,
+        str(user),
+        int(version),
+        defaults,
+        {},
+        extension_types,
+        standard,
+        settings,
+        checks,
     )
     for name in catalog.of("trigger"):
         definition = catalog.extras.get(("trigger", name), {}).get("definition")

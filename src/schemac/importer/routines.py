@@ -8,7 +8,7 @@ from typing import Any
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
-from schemac.importer.names import printed, sql_value, statement
+from schemac.importer.names import bare_expression, sql_value
 from schemac.importer.tables import index_yaml
 from schemac.importer.yaml_writer import Block
 
@@ -199,12 +199,11 @@ def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
     return {"values": list(enum.values), "comment": enum.comment}
 
 
-def _check_expression(ctx: Context, domain: str, name: str, definition: str) -> str:
-    """``CHECK ((VALUE > 0))`` (pg_get_constraintdef) -> ``VALUE > 0``, by the parser."""
-    constraint = statement(f"ALTER DOMAIN x ADD CONSTRAINT c {definition}").def_
-    if constraint.skip_validation:
+def _check_expression(ctx: Context, domain: str, name: str) -> str:
+    expression, not_valid = ctx.source.domain_checks[(domain, name)]
+    if not_valid:
         ctx.notes.lost("domain", domain, f"constraint {name}", "NOT VALID")
-    return printed(constraint.raw_expr)
+    return bare_expression(expression)
 
 
 def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
@@ -220,7 +219,7 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
     if domain.checks:
         for check, _ in domain.checks:
             ctx.names.check(f"constraint of domain {name}", check)
-        out["checks"] = {c: _check_expression(ctx, name, c, d) for c, d in domain.checks}
+        out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
     if domain.comment is not None:
         out["comment"] = domain.comment
     _type_acl(ctx, "domain", name)

@@ -281,7 +281,7 @@ def index_yaml(ctx: Context, index: m.Index) -> dict[str, Any]:
         out["name"] = index.name
     if index.unique:
         out["unique"] = True
-    out["columns"] = [_index_element(e) for e in index.elements]
+    out["columns"] = [_index_element(_without_own_collation(ctx, index, e)) for e in index.elements]
     if index.method not in (None, "btree"):
         out["method"] = index.method
     if index.include:
@@ -296,6 +296,21 @@ def index_yaml(ctx: Context, index: m.Index) -> dict[str, Any]:
         out["comment"] = index.comment
     report_extras(ctx.source.catalog, "index", str(index.qname), ctx.notes, ctx.source.current_user)
     return out
+
+
+def _without_own_collation(ctx: Context, index: m.Index, element: m.IndexElement) -> m.IndexElement:
+    """An element's collation is written only when it is not the one the indexed value has."""
+    if element.collation is None:
+        return element
+    own: set[str | None] = {"default"}
+    table = ctx.of("table").get(str(index.table))
+    column = table.column(unquote_ident(element.column)) if table and element.column else None
+    if column is not None:
+        own.add(column.collation)
+        domain = ctx.of("domain").get(column.type)
+        if domain is not None:
+            own.add(domain.collation)
+    return replace(element, collation=None) if element.collation in own else element
 
 
 def _index_element(element: m.IndexElement) -> Any:
