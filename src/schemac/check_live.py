@@ -102,7 +102,6 @@ def _check_history(
     compiled: Compiled, migrations: list[MigrationScript], db_url: str, result: CheckResult
 ) -> None:
     shown = redact(db_url)
-    prefix = _relative(compiled.settings.generated_dir, compiled.settings.root)
     with connect(db_url, autocommit=False) as conn:
         conn.read_only = True
         # Flyway keeps the table in the first schema it manages (public unless configured).
@@ -135,6 +134,18 @@ def _check_history(
             )
         )
         return
+    _judge_history(compiled, migrations, history, shown, result)
+
+
+def _judge_history(
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    history: list[flyway.AppliedMigration],
+    shown: str,
+    result: CheckResult,
+) -> None:
+    """Applied migrations against generated/: failed, unknown, changed, pending, seeds."""
+    prefix = _relative(compiled.settings.generated_dir, compiled.settings.root)
     files = {m.version: m for m in migrations}
     applied: dict[tuple[int, ...], flyway.AppliedMigration] = {}
     repeatable: dict[str, flyway.AppliedMigration] = {}

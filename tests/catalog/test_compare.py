@@ -11,6 +11,7 @@ from schemac import model as m
 from schemac.catalog import CatalogModel, compare_models
 from schemac.catalog.compare import COLUMN_ORDER, EXISTS, WARNING, misplaced_columns
 from schemac.catalog.contents import CATALOG_LOCATION as LOC
+from schemac.role_drift import RoleSnapshot, role_differences
 
 
 def column(name: str, **changes: Any) -> m.Column:
@@ -209,3 +210,59 @@ def test_misplaced_columns_are_the_fewest_to_move(
     current: str, desired: str, moved: list[str]
 ) -> None:
     assert misplaced_columns(list(current), list(desired)) == moved
+
+
+ROLE_DATA = {
+    "login": False,
+    "inherit": True,
+    "bypass_rls": False,
+    "create_role": False,
+    "create_db": False,
+    "connection_limit": None,
+    "member_of": ["b_readers", "a_writers"],
+    "comment": "first\n\nsecond",
+    "superuser": False,
+    "replication": False,
+    "settings": [],
+}
+APP = m.Role(
+    "app",
+    False,
+    True,
+    False,
+    False,
+    False,
+    None,
+    ("a_writers", "b_readers"),
+    "first\n\nsecond",
+    LOC,
+)
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        ({"app": ROLE_DATA}, set()),
+        ({}, {("app", "exists")}),
+        ({"app": {**ROLE_DATA, "comment": "first"}}, {("app", "comment")}),
+        ({"app": {**ROLE_DATA, "member_of": ["a_writers"]}}, {("app", "member of")}),
+        (
+            {"app": {**ROLE_DATA, "login": True, "superuser": True}},
+            {("app", "login"), ("app", "superuser")},
+        ),
+        ({"app": {**ROLE_DATA, "settings": [["work_mem", "1GB"]]}}, {("app", "settings")}),
+        ({"app": ROLE_DATA, "other": ROLE_DATA}, set()),  # the server's other roles are not ours
+    ],
+    ids=["same", "missing", "comment", "membership", "flags", "settings", "undeclared ignored"],
+)
+def test_roles_compare_as_model_objects(
+    server: dict[str, Any], expected: set[tuple[str, str]]
+) -> None:
+    found = role_differences(server, [APP])
+    assert {(d.name, d.attribute) for d in found} == expected
+
+
+def test_the_role_snapshot_survives_its_text_form() -> None:
+    snapshot = RoleSnapshot({"app": ROLE_DATA}, ("app",))
+    assert RoleSnapshot.from_text(snapshot.to_text()) == snapshot
+    assert RoleSnapshot.from_text(None) == RoleSnapshot()

@@ -81,3 +81,20 @@ def test_a_column_declared_mid_table_is_a_warning_in_diff_and_check(project: Pro
     result = ok(project.check())
     assert "warning: table school.courses: columns are in the order" in result.stdout
     assert "(1 warning)" in result.stdout
+
+
+def test_check_finds_a_function_setting_and_argument_default_the_migrations_lack(
+    project: Project,
+) -> None:
+    project.edit(
+        "    arguments: [{name: p_course, type: bigint}]\n    volatility: stable\n",
+        "    arguments: [{name: p_course, type: bigint, default: '0'}]\n    volatility: stable\n"
+        "    set: {search_path: pg_catalog}\n",
+    )
+    result = ok(project.check(), 1)
+    finding = next(
+        line for line in result.stdout.splitlines() if "function school.lesson_count" in line
+    )
+    assert "the migrations do not build what the YAML declares" in finding
+    assert "settings is (), the YAML says (('search_path', 'pg_catalog'),)" in finding
+    assert "argument 1: default is none, the YAML says '0'" in finding
