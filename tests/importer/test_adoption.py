@@ -112,3 +112,23 @@ def test_baseline_on_migrate_adopts_a_database_whose_public_schema_holds_objects
     )
     assert migrated.exit_code == 0, migrated.output
     _check_clean(project, empty_db, pg_server)
+
+
+def test_baseline_on_migrate_is_not_enough_when_the_public_schema_is_empty(
+    flyway: FlywayRunner, pg_server: PostgresServer, empty_db: str, tmp_path: Path
+) -> None:
+    """Flyway looks only at its default schema (public): empty, it takes the database for a
+    new one and runs V001, which fails on the objects already there. docs/adopting.md says
+    to run `flyway baseline` then."""
+    project = tmp_path / "project"
+    location, options, last = _adopted(empty_db, "events", project)
+    migrated = flyway(
+        "migrate",
+        location,
+        empty_db,
+        *options,
+        "-Dflyway.baselineOnMigrate=true",
+        f"-Dflyway.baselineVersion={last}",
+    )
+    assert migrated.exit_code != 0
+    assert "already exists" in migrated.output, migrated.output

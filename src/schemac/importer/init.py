@@ -102,8 +102,8 @@ def next_steps(imported: bool) -> list[str]:
             "Next steps:",
             "  1. read the YAML in schema/ and the warnings above (what the YAML could not keep)",
             "  2. schemac compile            # writes the baseline migrations into generated/",
-            "  3. mark production as already at the baseline (docs/adopting.md):",
-            "     flyway -configFiles=generated/flyway.toml baseline -baselineVersion=<last V>",
+            "  3. tell Flyway production is already at the baseline (docs/adopting.md), in generated/:",
+            "     flyway -url=... baseline -baselineVersion=<version of the last V*.sql>",
             "  4. schemac check --db URL     # clean: the database is what the YAML says",
         ]
     return [
