@@ -20,7 +20,7 @@ from schemac.importer.context import Context
 from schemac.importer.database import read_source
 from schemac.importer.names import TypeNames
 from schemac.importer.notes import Loss
-from schemac.importer.units import project_document, schema_units
+from schemac.importer.units import imported_counts, project_document, schema_units
 from schemac.importer.yaml_writer import dump_document
 from schemac.project import YAML_SUFFIXES, Settings
 
@@ -91,7 +91,7 @@ def render_import(
         files.update(unit.bodies.files)
     result.seconds["write"] = time.perf_counter() - started
     result.losses = ctx.notes.sorted()
-    result.counts = {k: v for k, v in catalog.count().items()}
+    result.counts = imported_counts(ctx, units, project)
     return files, result
 
 

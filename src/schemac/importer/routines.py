@@ -95,7 +95,7 @@ def _argument(ctx: Context, argument: m.Argument, schema: str) -> dict[str, Any]
     if argument.mode not in (None, "in"):
         out["mode"] = argument.mode
     if argument.default is not None:
-        out["default"] = argument.default
+        out["default"] = sql_value(argument.default)
     return out
 
 

@@ -316,3 +316,23 @@ def _roles(ctx: Context, named: set[str]) -> Block:
             ctx.notes.lost("role", role, "settings", repr(found["settings"]))
         out[role] = item
     return out
+
+
+def imported_counts(
+    ctx: Context, units: list[SchemaUnit], project: dict[str, Any]
+) -> dict[str, int]:
+    """Objects written per kind (the kinds of the catalog model, in its order)."""
+    schemas = {u.schema for u in units}
+    counts: dict[str, int] = {}
+    for kind, objects in ctx.source.catalog.objects.items():
+        if kind in ("role", "publication", "other"):
+            continue
+        if kind == "extension":
+            found = len(project.get("extensions", {}))
+        else:
+            found = sum(1 for n, o in objects.items() if _schema_of(kind, n, o) in schemas)
+        if found:
+            counts[kind] = found
+    if project.get("roles"):
+        counts = {"role": len(project["roles"]), **counts}
+    return counts
