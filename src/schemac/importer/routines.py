@@ -8,8 +8,8 @@ from typing import Any
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
+from schemac.importer.indexes import index_yaml
 from schemac.importer.names import bare_expression, sql_value
-from schemac.importer.tables import index_yaml
 from schemac.importer.yaml_writer import Block
 
 # A body over this many lines goes to a .sql file beside the YAML (`body_file:`).

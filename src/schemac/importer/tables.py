@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
-
-from pglast import ast
 
 from schemac import model as m
 from schemac.importer.context import Context, relative_name
 from schemac.importer.extras import report_extras
+from schemac.importer.indexes import index_yaml
 from schemac.importer.names import (
     bare_expression,
     is_identifier,
-    printed,
     sql_value,
-    statement,
     unquote_ident,
 )
+from schemac.importer.partitions import partition_by_yaml, partition_yaml
 from schemac.importer.policies import policies_and_tenancy, triggers_of
 from schemac.importer.yaml_writer import Aligned, Block
 from schemac.naming import default_constraint_name
@@ -46,9 +43,9 @@ def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> 
     if indexes:
         out["indexes"] = indexes
     if table.partition_by:
-        out["partition_by"] = _partition_by(ctx, table)
+        out["partition_by"] = partition_by_yaml(ctx, table)
         partitions = {
-            p.qname.name: _partition(ctx, p, table) for p in by_table.get("partition", [])
+            p.qname.name: partition_yaml(ctx, p, table) for p in by_table.get("partition", [])
         }
         if partitions:
             out["partitions"] = partitions
@@ -269,133 +266,4 @@ def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
         out["deferrable"] = True
     if c.initially_deferred:
         out["initially_deferred"] = True
-    return out
-
-
-def index_yaml(ctx: Context, index: m.Index) -> dict[str, Any]:
-    """One index of a table or materialized view."""
-    ctx.names.check(f"index on {index.table}", index.name)
-    out: dict[str, Any] = {}
-    parts = [unquote_ident(e.column) if e.column else "expr" for e in index.elements]
-    if index.name != default_constraint_name(index.table.name, parts, "idx"):
-        out["name"] = index.name
-    if index.unique:
-        out["unique"] = True
-    out["columns"] = [_index_element(_without_own_collation(ctx, index, e)) for e in index.elements]
-    if index.method not in (None, "btree"):
-        out["method"] = index.method
-    if index.include:
-        out["include"] = [unquote_ident(c) for c in index.include]
-    if index.where:
-        out["where"] = bare_expression(index.where)
-    if index.nulls_not_distinct:
-        out["nulls_not_distinct"] = True
-    if index.storage:
-        out["with"] = {k: int(v) if v.isdigit() else v for k, v in index.storage}
-    if index.comment is not None:
-        out["comment"] = index.comment
-    report_extras(ctx.source.catalog, "index", str(index.qname), ctx.notes, ctx.source.current_user)
-    return out
-
-
-def _without_own_collation(ctx: Context, index: m.Index, element: m.IndexElement) -> m.IndexElement:
-    """An element's collation is written only when it is not the one the indexed value has."""
-    if element.collation is None:
-        return element
-    own: set[str | None] = {"default"}
-    table = ctx.of("table").get(str(index.table))
-    column = table.column(unquote_ident(element.column)) if table and element.column else None
-    if column is not None:
-        own.add(column.collation)
-        domain = ctx.of("domain").get(column.type)
-        if domain is not None:
-            own.add(domain.collation)
-    return replace(element, collation=None) if element.collation in own else element
-
-
-def _index_element(element: m.IndexElement) -> Any:
-    if element.column is not None:
-        element = replace(element, column=unquote_ident(element.column))
-    if element.column is not None and element.opclass is None and element.collation is None:
-        words = [element.column]
-        if element.order:
-            words.append(element.order)
-        if element.nulls:
-            words.append(f"nulls {element.nulls}")
-        return " ".join(words)
-    out: dict[str, Any] = {}
-    if element.column is not None:
-        out["column"] = element.column
-    else:
-        out["expression"] = element.expression
-    for key in ("order", "nulls", "opclass", "collation"):
-        value = getattr(element, key)
-        if value is not None:
-            out[key] = value
-    return out
-
-
-def _partition_by(ctx: Context, table: m.Table) -> dict[str, Any]:
-    """``RANGE (a, lower(b))`` -> {strategy: range, key: [a, lower(b)]}, read by the parser."""
-    spec = statement(f"CREATE TABLE x () PARTITION BY {table.partition_by}").partspec
-    keys: list[str] = []
-    for element in spec.partParams:
-        if element.name is not None:
-            keys.append(element.name)
-        else:
-            keys.append(printed(element.expr))
-        if element.collation or element.opclass:
-            ctx.notes.lost(
-                "table",
-                str(table.qname),
-                "partition key collation or operator class",
-                str(table.partition_by),
-            )
-    strategy = (
-        {"r": "range", "l": "list", "h": "hash"}[str(spec.strategy)[0].lower()]
-        if len(str(spec.strategy)) == 1
-        else str(spec.strategy).split(".")[-1].lower()
-    )
-    return {"strategy": strategy, "key": keys}
-
-
-def _datum(node: Any) -> Any:
-    """A partition bound's value: MINVALUE/MAXVALUE, a literal, or (never seen) an expression."""
-    if isinstance(node, ast.ColumnRef):
-        return str(getattr(node.fields[0], "sval", ""))  # type: ignore[index]
-    if isinstance(node, ast.A_Const):
-        if node.isnull:
-            return None
-        value: Any = node.val
-        if isinstance(value, ast.Integer):
-            return int(value.ival or 0)
-        if isinstance(value, ast.Float):
-            return str(value.fval)
-        if isinstance(value, ast.Boolean):
-            return bool(value.boolval)
-        return str(value.sval)
-    return printed(node)
-
-
-def _partition(ctx: Context, partition: m.Partition, parent: m.Table) -> dict[str, Any]:
-    name = str(partition.qname)
-    if partition.qname.schema != parent.qname.schema:
-        ctx.names.refused.append(f"partition {name} of {parent.qname} (in another schema)")
-    ctx.names.check(f"partition of {parent.qname}", partition.qname.name)
-    out: dict[str, Any] = {}
-    if partition.bound == "DEFAULT":
-        out["default"] = True
-    else:
-        spec = statement(f"CREATE TABLE x PARTITION OF y {partition.bound}").partbound
-        if spec.listdatums:
-            out["in"] = [_datum(d) for d in spec.listdatums]
-        elif spec.lowerdatums:
-            out["from"] = [_datum(d) for d in spec.lowerdatums]
-            out["to"] = [_datum(d) for d in spec.upperdatums]
-        else:
-            out["modulus"] = int(spec.modulus)
-            out["remainder"] = int(spec.remainder)
-    if partition.comment is not None:
-        out["comment"] = partition.comment
-    report_extras(ctx.source.catalog, "partition", name, ctx.notes, ctx.source.current_user)
     return out

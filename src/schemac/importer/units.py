@@ -141,6 +141,14 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         materialized[view.qname.name] = view_yaml(ctx, view, indexes)
         unit.depends_on |= _query_schemas(view.query)
     functions, procedures = _routines(ctx, content, bodies)
+    for key, sections in (
+        ("table_grants", (tables, views, materialized)),
+        ("sequence_grants", (sequences,)),
+        ("function_grants", (functions, procedures)),
+    ):
+        common = _common_grants([obj for section in sections for obj in section.values()])
+        if common:
+            doc[key] = common
     for key, section in (
         ("enums", enums),
         ("domains", domains),
@@ -154,6 +162,32 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         if section:
             doc[key] = section
     return unit
+
+
+def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """What every object of a kind grants, moved to the schema-wide ``*_grants`` (the YAML
+    adds it back to each object, so the privileges stay exactly the same)."""
+    if len(objects) < 2:
+        return {}
+    common: dict[str, list[str]] = {}
+    first = objects[0].get("grants", {})
+    for role, privileges in first.items():
+        shared = [
+            p for p in privileges if all(p in o.get("grants", {}).get(role, ()) for o in objects)
+        ]
+        if shared:
+            common[role] = shared
+    for obj in objects:
+        grants = obj.get("grants", {})
+        for role, shared in common.items():
+            left = [p for p in grants[role] if p not in shared]
+            if left:
+                grants[role] = left
+            else:
+                del grants[role]
+        if "grants" in obj and not grants:
+            del obj["grants"]
+    return common
 
 
 def _sorted(content: dict[str, dict[str, Any]], kind: str) -> list[Any]:
