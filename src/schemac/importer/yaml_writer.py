@@ -153,14 +153,14 @@ def _literal(text: str, indent: int) -> list[str] | None:
         return None
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
-    if not body.strip():
-        return None
-    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    if not body.strip() or trailing > 1:
+        return None  # a kept (|+) block would swallow the blank line that follows it
+    chomp = "-" if trailing == 0 else ""
     first = next(line for line in body.split("\n") if line.strip())
     indicator = str(INDENT) if first[:1] in (" ", "\t") else ""
     pad = " " * indent
     lines = [f"|{indicator}{chomp}"]
-    for line in body.split("\n") + [""] * (trailing - 1 if trailing > 1 else 0):
+    for line in body.split("\n"):
         lines.append(pad + line if line else "")
     return lines
 
