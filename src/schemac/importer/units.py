@@ -132,6 +132,7 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
     for partition in content.get("partition", {}).values():
         if partition.parent.schema != schema:
             ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
+    _report_partition_level(ctx, schema, content, by_table)
     views, materialized = SpacedBlock(), SpacedBlock()
     for view in sorted(content.get("view", {}).values(), key=lambda v: v.qname.name):
         views[view.qname.name] = view_yaml(ctx, view, [])
@@ -188,6 +189,26 @@ def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
         if "grants" in obj and not grants:
             del obj["grants"]
     return common
+
+
+def _report_partition_level(
+    ctx: Context,
+    schema: str,
+    content: dict[str, dict[str, Any]],
+    by_table: dict[str, dict[str, list[Any]]],
+) -> None:
+    """What is declared on a partition itself: the YAML declares it on the partitioned table."""
+    detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
+    for kind, name, partition in ctx.source.partition_level:
+        if partition.split(".", 1)[0] == schema:
+            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
+    relations = {n for kind in ("table", "materialized view") for n in content.get(kind, {})}
+    for relation, related in sorted(by_table.items()):
+        if relation in relations:
+            continue
+        for kind in ("trigger", "policy", "index", "foreign key"):
+            for obj in related.get(kind, []):
+                ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
 
 
 def _sorted(content: dict[str, dict[str, Any]], kind: str) -> list[Any]:
@@ -339,6 +360,11 @@ def _roles(ctx: Context, named: set[str]) -> Block:
         if found["connection_limit"] is not None:
             item["connection_limit"] = found["connection_limit"]
         parents = sorted(p for p in found["member_of"] if p != ctx.source.current_user)
+        if len(parents) != len(found["member_of"]):
+            detail = (
+                f"member of {ctx.source.current_user}, the importing role, which is not declared"
+            )
+            ctx.notes.lost("role", role, "member of", detail)
         if parents:
             item["member_of"] = parents
         if found["comment"] is not None:
