@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import parse_sql
-from pglast.parser import ParseError
+from pglast.parser import ParseError, parse_sql_json
 from pglast.stream import RawStream
 
 from schemac import model as m
@@ -39,17 +40,29 @@ def printed(node: Any) -> str:
     return str(RawStream()(node))
 
 
+def _tree(text: str) -> Any:
+    """The parse tree of ``SELECT <text>`` as plain data, without source positions."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("location", "stmt_len")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(json.loads(parse_sql_json("SELECT " + text)))
+
+
 def bare_expression(text: str) -> str:
     """An expression without the parentheses PostgreSQL puts around a whole printed expression
     (``(points > 0)`` -> ``points > 0``), when the parser reads both as the same tree."""
     if not (text.startswith("(") and text.endswith(")")):
         return text
     try:
-        inner = printed(statement("SELECT " + text[1:-1]))
-        whole = printed(statement("SELECT " + text))
+        same = _tree(text[1:-1]) == _tree(text)
     except ParseError:
         return text
-    return text[1:-1] if inner == whole else text
+    return text[1:-1] if same else text
 
 
 def sql_value(text: str) -> Any:
