@@ -150,6 +150,7 @@ def _judge_history(
     applied: dict[tuple[int, ...], flyway.AppliedMigration] = {}
     repeatable: dict[str, flyway.AppliedMigration] = {}
     failed: set[str] = set()
+    baseline: tuple[int, ...] | None = None
     for row in history:
         if not row.success:
             failed.add(row.script)
@@ -167,6 +168,11 @@ def _judge_history(
                 repeatable[row.script] = row
             continue
         parsed = flyway.parse_migration_name(f"V{row.version.replace('.', '_')}__x.sql")
+        if row.type == "BASELINE" and parsed is not None and parsed.version is not None:
+            # `flyway baseline` (or baselineOnMigrate): the database was at this version
+            # when it was adopted (docs/adopting.md); the migrations up to it never run there.
+            baseline = max(baseline or parsed.version, parsed.version)
+            continue
         if (
             parsed is None
             or parsed.version is None
@@ -197,6 +203,8 @@ def _judge_history(
                 )
             )
     for version, script in sorted(files.items()):
+        if baseline is not None and version <= baseline:
+            continue
         if version not in applied and script.name not in failed:  # reported as failed already
             result.findings.append(
                 Finding(

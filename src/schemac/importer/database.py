@@ -1,0 +1,161 @@
+"""What `schemac import` reads from a live database, in one READ ONLY transaction.
+
+The catalog reader (schemac.catalog) gives the model; this module adds the few facts the YAML
+needs that the reader does not keep: the connecting role, each extension's own comment and
+default version (a comment the extension ships is not the user's), and the WHEN condition of
+each trigger, taken from ``pg_get_triggerdef`` by the SQL parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemac import flyway
+from schemac.catalog import CatalogModel, read_catalog, read_roles
+from schemac.catalog.queries import rows
+from schemac.drift import connect
+from schemac.importer.names import printed, statement
+
+EXTENSIONS = """
+SELECT name, default_version, comment FROM pg_catalog.pg_available_extensions ORDER BY name
+"""
+
+# Types an extension created, with the schema they live in.
+EXTENSION_TYPES = """
+SELECT t.typname AS name, n.nspname AS schema
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+  AND d.objid = t.oid AND d.deptype = 'e'
+ORDER BY 1, 2
+"""
+
+# Each routine's SET clauses in the order PostgreSQL keeps them (the catalog model sorts them).
+ROUTINE_SETTINGS = """
+SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
+       AS name, p.proconfig
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.proconfig IS NOT NULL
+"""
+
+# A domain's checks as expressions (pg_get_constraintdef wraps them in CHECK (...)).
+DOMAIN_CHECKS = """
+SELECT n.nspname || '.' || t.typname AS domain, k.conname AS name,
+       pg_catalog.pg_get_expr(k.conbin, 0) AS expression, NOT k.convalidated AS not_valid
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_type t ON t.oid = k.contypid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE k.contype = 'c'
+"""
+
+# Indexes and constraints declared on a partition itself (not copies of the parent's), which
+# the catalog model does not read: import names each one.
+PARTITION_LEVEL = """
+SELECT 'index' AS kind, ic.relname AS name, n.nspname || '.' || c.relname AS partition
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relispartition
+  AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid
+                  AND k.conrelid = i.indrelid)
+UNION ALL
+SELECT 'constraint', k.conname, n.nspname || '.' || c.relname
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relispartition AND k.conparentid = 0 AND k.contype IN ('c', 'f', 'u', 'p', 'x')
+  AND k.conislocal
+ORDER BY 3, 1, 2
+"""
+
+# Routines whose body is SQL-standard (BEGIN ATOMIC / RETURN): prosrc is empty for them.
+STANDARD_BODIES = """
+SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
+       AS name
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prosqlbody IS NOT NULL
+"""
+
+
+@dataclass
+class Source:
+    """A database as the importer sees it."""
+
+    catalog: CatalogModel
+    roles: dict[str, dict[str, Any]]
+    current_user: str
+    server_version: int
+    extension_defaults: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    trigger_when: dict[str, str] = field(default_factory=dict)  # "name on schema.table" -> SQL
+    extension_types: tuple[tuple[str, str], ...] = ()  # (type, schema)
+    standard_bodies: frozenset[str] = frozenset()
+    routine_settings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    domain_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
+    partition_level: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def read_source(db_url: str) -> Source:
+    """Read the database at ``db_url`` without writing anything to it.
+
+    The session's search_path is only pg_catalog, so every name PostgreSQL prints in a default,
+    a check, a view or a policy comes out schema-qualified, as the migrations need it.
+    """
+    with connect(db_url, autocommit=False) as conn:
+        conn.read_only = True
+        conn.execute("SET search_path TO pg_catalog")
+        catalog = read_catalog(conn, skip_relations=(flyway.DEFAULT_HISTORY_TABLE,))
+        roles = read_roles(conn)
+        found = conn.execute("SELECT current_user, current_setting('server_version_num')")
+        user, version = found.fetchone() or ("", "0")
+        defaults = {
+            row["name"]: (row["default_version"], row["comment"]) for row in rows(conn, EXTENSIONS)
+        }
+        extension_types = tuple((r["name"], r["schema"]) for r in rows(conn, EXTENSION_TYPES))
+        standard = frozenset(str(r["name"]) for r in rows(conn, STANDARD_BODIES))
+        settings = {
+            str(r["name"]): [_setting(entry) for entry in r["proconfig"]]
+            for r in rows(conn, ROUTINE_SETTINGS)
+        }
+        checks = {
+            (str(r["domain"]), str(r["name"])): (str(r["expression"]), bool(r["not_valid"]))
+            for r in rows(conn, DOMAIN_CHECKS)
+        }
+        partition_level = [
+            (str(r["kind"]), str(r["name"]), str(r["partition"]))
+            for r in rows(conn, PARTITION_LEVEL)
+        ]
+        conn.rollback()
+    source = Source(
+        catalog,
+        roles,
+        str(user),
+        int(version),
+        defaults,
+        {},
+        extension_types,
+        standard,
+        settings,
+        checks,
+        partition_level,
+    )
+    for name in catalog.of("trigger"):
+        definition = catalog.extras.get(("trigger", name), {}).get("definition")
+        if definition:
+            when = trigger_when(str(definition))
+            if when is not None:
+                source.trigger_when[name] = when
+    return source
+
+
+def _setting(entry: str) -> tuple[str, str]:
+    name, _, value = entry.partition("=")
+    return name, value
+
+
+def trigger_when(definition: str) -> str | None:
+    """The WHEN condition of a CREATE TRIGGER statement, printed back by the parser."""
+    clause = getattr(statement(definition), "whenClause", None)
+    return None if clause is None else printed(clause)

@@ -1,0 +1,152 @@
+"""Names and type names as a person writes them in schemac YAML."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import parse_sql
+from pglast.parser import ParseError, parse_sql_json
+from pglast.stream import RawStream
+
+from schemac import model as m
+from schemac.naming import MAX_IDENTIFIER_BYTES
+
+# The identifiers the YAML format accepts (the JSON Schema's `identifier`).
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+
+# PostgreSQL's spelling (format_type) -> the short one the docs use.
+_SHORT_TYPES = (
+    ("timestamp with time zone", "timestamptz"),
+    ("timestamp without time zone", "timestamp"),
+    ("time with time zone", "timetz"),
+    ("time without time zone", "time"),
+    ("character varying", "varchar"),
+    ("bit varying", "varbit"),
+)
+# A type modifier PostgreSQL prints between the words: timestamp(3) with time zone.
+_INNER_MODIFIER = re.compile(r"^(timestamp|time)(\(\d+\)) (with|without) time zone")
+
+
+def statement(text: str) -> Any:
+    """The parse tree of one SQL statement PostgreSQL printed (a definition, a bound)."""
+    return parse_sql(text)[0].stmt
+
+
+def printed(node: Any) -> str:
+    """A parse tree node printed back as SQL."""
+    return str(RawStream()(node))
+
+
+def _tree(text: str) -> Any:
+    """The parse tree of ``SELECT <text>`` as plain data, without source positions."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("location", "stmt_len")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(json.loads(parse_sql_json("SELECT " + text)))
+
+
+def bare_expression(text: str) -> str:
+    """An expression without the parentheses PostgreSQL puts around a whole printed expression
+    (``(points > 0)`` -> ``points > 0``), when the parser reads both as the same tree."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    try:
+        same = _tree(text[1:-1]) == _tree(text)
+    except ParseError:
+        return text
+    return text[1:-1] if same else text
+
+
+def sql_value(text: str) -> Any:
+    """A default as the YAML writes it: ``0`` and ``true`` as YAML scalars, the rest as SQL."""
+    if text in ("true", "false"):
+        return text == "true"
+    if text.isdigit() and str(int(text)) == text:
+        return int(text)
+    return text
+
+
+def is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(name)) and len(name.encode()) <= MAX_IDENTIFIER_BYTES
+
+
+@dataclass
+class NameCheck:
+    """Names the YAML format cannot hold (quoted, upper case, non-ASCII): import refuses them."""
+
+    refused: list[str] = field(default_factory=list)
+
+    def check(self, what: str, *names: str) -> None:
+        for name in names:
+            if not is_identifier(name):
+                self.refused.append(f"{what}: {name!r}")
+
+
+def unquote_ident(text: str) -> str:
+    """An identifier as PostgreSQL prints it (``"position"``, ``"Mixed"``) -> the name itself."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+def relative(qname: m.QName, schema: str) -> str:
+    """``name`` inside its own schema, ``schema.name`` from another one."""
+    return qname.name if qname.schema == schema else str(qname)
+
+
+def split_array(type_text: str) -> tuple[str, str]:
+    """``x[]`` -> (``x``, ``[]``)."""
+    base = type_text
+    suffix = ""
+    while base.endswith("[]"):
+        base = base[:-2]
+        suffix += "[]"
+    return base, suffix
+
+
+@dataclass(frozen=True)
+class TypeNames:
+    """Which qualified type names may be written bare.
+
+    ``local``: the enums and domains (a schema's own are written bare inside it, and schemac
+    qualifies them again); ``extension``: each type an extension brings, with the schema it
+    lives in (written bare, as the YAML names extension types).
+    """
+
+    local: frozenset[tuple[str, str]] = frozenset()
+    extension: tuple[tuple[str, str], ...] = ()
+
+    def bare_ok(self, qualifier: str, name: str, schema: str) -> bool:
+        if qualifier == schema and (qualifier, name) in self.local:
+            return True
+        return (name, qualifier) in self.extension
+
+
+def short_type(type_text: str, schema: str, names: TypeNames) -> str:
+    """A type as format_type prints it, written the short way and relative to ``schema``."""
+    base, suffix = split_array(type_text)
+    inner = _INNER_MODIFIER.match(base)
+    if inner:
+        zone = "tz" if inner.group(3) == "with" else ""
+        base = f"{inner.group(1)}{zone}{inner.group(2)}" + base[inner.end() :]
+    for long, short in _SHORT_TYPES:
+        if base == long or base.startswith(long + "("):
+            base = short + base[len(long) :]
+            break
+    if base.startswith("character(") and base.endswith(")"):
+        base = "char" + base[len("character") :]
+    qualifier, dot, rest = base.partition(".")
+    if dot and is_identifier(qualifier):
+        name = re.match(r"[a-z_][a-z0-9_$]*", rest)
+        bare = name.group(0) if name else ""
+        if bare == rest.split("(")[0] and names.bare_ok(qualifier, bare, schema):
+            base = rest
+    return base + suffix

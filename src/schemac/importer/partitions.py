@@ -1,0 +1,89 @@
+"""Partitioned tables: the partition key and each partition's bounds, read by the SQL parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pglast import ast
+
+from schemac import model as m
+from schemac.importer.context import Context
+from schemac.importer.extras import report_extras
+from schemac.importer.names import printed, statement
+
+
+def partition_by_yaml(ctx: Context, table: m.Table) -> dict[str, Any]:
+    """``RANGE (a, lower(b))`` -> {strategy: range, key: [a, lower(b)]}, read by the parser."""
+    spec = statement(f"CREATE TABLE x () PARTITION BY {table.partition_by}").partspec
+    keys: list[str] = []
+    for element in spec.partParams:
+        if element.name is not None:
+            keys.append(element.name)
+        else:
+            keys.append(printed(element.expr))
+        if element.collation or element.opclass:
+            ctx.notes.lost(
+                "table",
+                str(table.qname),
+                "partition key collation or operator class",
+                str(table.partition_by),
+            )
+    strategy = (
+        {"r": "range", "l": "list", "h": "hash"}[str(spec.strategy)[0].lower()]
+        if len(str(spec.strategy)) == 1
+        else str(spec.strategy).split(".")[-1].lower()
+    )
+    return {"strategy": strategy, "key": keys}
+
+
+def _datum(node: Any) -> Any:
+    """A partition bound's value: MINVALUE/MAXVALUE, a literal, or (never seen) an expression."""
+    if isinstance(node, ast.ColumnRef):
+        return str(getattr(node.fields[0], "sval", ""))  # type: ignore[index]
+    if isinstance(node, ast.A_Const):
+        if node.isnull:
+            return None
+        value: Any = node.val
+        if isinstance(value, ast.Integer):
+            return int(value.ival or 0)
+        if isinstance(value, ast.Float):
+            return str(value.fval)
+        if isinstance(value, ast.Boolean):
+            return bool(value.boolval)
+        return str(value.sval)
+    return printed(node)
+
+
+def partition_yaml(ctx: Context, partition: m.Partition, parent: m.Table) -> dict[str, Any]:
+    name = str(partition.qname)
+    if partition.qname.schema != parent.qname.schema:
+        ctx.names.refused.append(f"partition {name} of {parent.qname} (in another schema)")
+    ctx.names.check(f"partition of {parent.qname}", partition.qname.name)
+    out: dict[str, Any] = {}
+    if partition.bound == "DEFAULT":
+        out["default"] = True
+    else:
+        spec = statement(f"CREATE TABLE x PARTITION OF y {partition.bound}").partbound
+        if spec.listdatums:
+            out["in"] = [_datum(d) for d in spec.listdatums]
+        elif spec.lowerdatums:
+            out["from"] = [_datum(d) for d in spec.lowerdatums]
+            out["to"] = [_datum(d) for d in spec.upperdatums]
+        else:
+            out["modulus"] = int(spec.modulus)
+            out["remainder"] = int(spec.remainder)
+    if partition.comment is not None:
+        out["comment"] = partition.comment
+    granted = [e for e in ctx.extras("partition", name).get("acl", ()) if e[0] != "(owner)"]
+    if granted:
+        detail = ", ".join(f"{p} to {g}" for g, p, _ in granted)
+        ctx.notes.lost("partition", name, "acl", f"{detail} (the YAML grants on the table only)")
+    report_extras(
+        ctx.source.catalog,
+        "partition",
+        name,
+        ctx.notes,
+        ctx.source.current_user,
+        frozenset({"acl"}),
+    )
+    return out

@@ -1,0 +1,274 @@
+"""Functions, procedures, views, enums, domains and sequences as schemac YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemac import model as m
+from schemac.importer.context import Context
+from schemac.importer.extras import report_extras
+from schemac.importer.indexes import index_yaml
+from schemac.importer.names import bare_expression, sql_value
+from schemac.importer.yaml_writer import Block
+
+# A body over this many lines goes to a .sql file beside the YAML (`body_file:`).
+BODY_FILE_LINES = 8
+_VOLATILE = "volatile"
+_TYPE_ACL = (("(owner)", "USAGE", False), ("PUBLIC", "USAGE", False))
+_SEQUENCE_LIMITS = {
+    "smallint": (1, 32767),
+    "integer": (1, 2147483647),
+    "bigint": (1, 9223372036854775807),
+}
+
+
+@dataclass
+class BodyFiles:
+    """The .sql files a unit's functions keep their bodies in: path (relative to the YAML) -> text."""
+
+    folder: str
+    files: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, body: str) -> str:
+        path = f"{self.folder}/{name}.sql"
+        number = 2
+        while path in self.files:
+            path = f"{self.folder}/{name}_{number}.sql"
+            number += 1
+        self.files[path] = body
+        return path
+
+
+def _default_cost(language: str) -> float:
+    return 1.0 if language in ("c", "internal") else 100.0
+
+
+def function_yaml(ctx: Context, key: str, routine: m.Function, bodies: BodyFiles) -> Block:
+    """One function or procedure; ``key`` is its catalog name ``schema.name(types)``."""
+    kind = "procedure" if routine.is_procedure else "function"
+    schema = routine.qname.schema
+    ctx.names.check(f"{kind} {key}", routine.qname.name)
+    out = Block()
+    if routine.comment is not None:
+        out["comment"] = routine.comment
+    out["language"] = routine.language
+    arguments = [_argument(ctx, a, schema) for a in routine.arguments]
+    if arguments:
+        out["arguments"] = arguments
+    if not routine.is_procedure:
+        out["returns"] = _returns(ctx, routine, schema)
+    returns_set = (routine.returns or "").startswith(("SETOF ", "TABLE("))
+    if routine.volatility not in (None, _VOLATILE):
+        out["volatility"] = routine.volatility
+    if routine.strict:
+        out["strict"] = True
+    if routine.leakproof:
+        out["leakproof"] = True
+    if routine.security_definer:
+        out["security"] = "definer"
+    if routine.parallel not in (None, "unsafe"):
+        out["parallel"] = routine.parallel
+    if routine.cost is not None and routine.cost != _default_cost(routine.language):
+        out["cost"] = int(routine.cost) if routine.cost.is_integer() else routine.cost
+    default_rows = 1000.0 if returns_set else 0.0
+    if routine.rows is not None and routine.rows != default_rows:
+        out["rows"] = int(routine.rows) if routine.rows.is_integer() else routine.rows
+    if routine.settings:
+        out["set"] = dict(ctx.source.routine_settings.get(key, routine.settings))
+    _body(ctx, kind, key, routine, bodies, out)
+    grants = _routine_grants(ctx, kind, key, routine)
+    if grants:
+        out["grants"] = grants
+    report_extras(
+        ctx.source.catalog, kind, key, ctx.notes, ctx.source.current_user, frozenset({"acl"})
+    )
+    return out
+
+
+def _argument(ctx: Context, argument: m.Argument, schema: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if argument.name:
+        ctx.names.check("argument", argument.name)
+        out["name"] = argument.name
+    out["type"] = ctx.type(argument.type, schema)
+    if argument.mode not in (None, "in"):
+        out["mode"] = argument.mode
+    if argument.default is not None:
+        out["default"] = sql_value(argument.default)
+    return out
+
+
+def _returns(ctx: Context, routine: m.Function, schema: str) -> Any:
+    if routine.returns_columns:
+        return {"table": {name: ctx.type(t, schema) for name, t in routine.returns_columns}}
+    text = routine.returns or "void"
+    if text.startswith("SETOF "):
+        return "setof " + ctx.type(text[len("SETOF ") :], schema)
+    return ctx.type(text, schema)
+
+
+def _body(
+    ctx: Context, kind: str, key: str, routine: m.Function, bodies: BodyFiles, out: Block
+) -> None:
+    if key in ctx.source.standard_bodies:
+        ctx.names.refused.append(
+            f"{kind} {key}: a SQL-standard body (BEGIN ATOMIC or RETURN), which the YAML "
+            "cannot declare yet"
+        )
+        return
+    raw = routine.body
+    core = raw.strip("\n")
+    if raw != "\n" + core + "\n":
+        ctx.notes.lost(
+            kind,
+            key,
+            "body line breaks",
+            "the body's leading and trailing line breaks are normalised to one each",
+        )
+    body = core + "\n"
+    if body.count("\n") > BODY_FILE_LINES:
+        out["body_file"] = bodies.add(routine.qname.name, body)
+    else:
+        out["body"] = body
+
+
+def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> dict[str, Any]:
+    """EXECUTE belongs to PUBLIC by default, except for a definer routine (schemac revokes it)."""
+    grants = ctx.grants(kind, key, routine.grants)
+    public = "execute" in grants.get("public", [])
+    if not routine.security_definer:
+        if public:
+            grants["public"].remove("execute")
+            if not grants["public"]:
+                del grants["public"]
+        else:
+            ctx.notes.lost(
+                kind, key, "acl", "EXECUTE revoked from PUBLIC; the YAML cannot revoke a privilege"
+            )
+    entries = ctx.extras(kind, key).get("acl", ())
+    if any(grantable for _, _, grantable in entries):
+        ctx.notes.lost(kind, key, "acl", "a privilege WITH GRANT OPTION")
+    return grants
+
+
+def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
+    kind = "materialized view" if view.materialized else "view"
+    ctx.names.check(f"{kind} {view.qname}", view.qname.name, *view.columns)
+    out = Block()
+    if view.comment is not None:
+        out["comment"] = view.comment
+    query = view.query.strip().rstrip(";").rstrip()
+    out["query"] = query + "\n" if "\n" in query else query
+    for attribute in ("security_invoker", "security_barrier", "check_option"):
+        value = getattr(view, attribute)
+        if value is not None:
+            out[attribute] = value
+    if view.materialized and not view.with_data:
+        out["with_data"] = False
+    if view.column_comments:
+        out["column_comments"] = dict(view.column_comments)
+    grants = ctx.grants(kind, str(view.qname), view.grants)
+    if grants:
+        out["grants"] = grants
+    if indexes:
+        out["indexes"] = [index_yaml(ctx, ix) for ix in indexes]
+    report_extras(ctx.source.catalog, kind, str(view.qname), ctx.notes, ctx.source.current_user)
+    return out
+
+
+def _type_acl(ctx: Context, kind: str, name: str) -> None:
+    acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
+    if acl != _TYPE_ACL:
+        ctx.notes.lost(kind, name, "acl", f"{acl!r}; the YAML cannot grant or revoke on types")
+
+
+def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
+    ctx.names.check(f"enum {enum.qname}", enum.qname.name)
+    _type_acl(ctx, "enum", str(enum.qname))
+    report_extras(
+        ctx.source.catalog,
+        "enum",
+        str(enum.qname),
+        ctx.notes,
+        ctx.source.current_user,
+        frozenset({"acl"}),
+    )
+    if enum.comment is None:
+        return list(enum.values)
+    return {"values": list(enum.values), "comment": enum.comment}
+
+
+def _check_expression(ctx: Context, domain: str, name: str) -> str:
+    expression, not_valid = ctx.source.domain_checks[(domain, name)]
+    if not_valid:
+        ctx.notes.lost("domain", domain, f"constraint {name}", "NOT VALID")
+    return bare_expression(expression)
+
+
+def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
+    name = str(domain.qname)
+    ctx.names.check(f"domain {name}", domain.qname.name)
+    out: dict[str, Any] = {"type": ctx.type(domain.type, domain.qname.schema)}
+    if domain.not_null:
+        out["not_null"] = True
+    if domain.default is not None:
+        out["default"] = sql_value(domain.default)
+    if domain.collation is not None:
+        out["collation"] = domain.collation
+    if domain.checks:
+        for check, _ in domain.checks:
+            ctx.names.check(f"constraint of domain {name}", check)
+        out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
+    if domain.comment is not None:
+        out["comment"] = domain.comment
+    _type_acl(ctx, "domain", name)
+    report_extras(
+        ctx.source.catalog, "domain", name, ctx.notes, ctx.source.current_user, frozenset({"acl"})
+    )
+    return out
+
+
+def sequence_yaml(ctx: Context, sequence: m.Sequence) -> dict[str, Any]:
+    name = str(sequence.qname)
+    ctx.names.check(f"sequence {name}", sequence.qname.name)
+    type_name = sequence.type or "bigint"
+    low, high = _SEQUENCE_LIMITS.get(type_name, (1, 9223372036854775807))
+    descending = (sequence.increment or 1) < 0
+    if descending:
+        low, high = -high - 1, -1
+    out: dict[str, Any] = {}
+    if type_name != "bigint":
+        out["type"] = type_name
+    defaults = {
+        "start": high if descending else low,
+        "increment": 1,
+        "min_value": low,
+        "max_value": high,
+        "cache": 1,
+    }
+    values = {
+        "start": sequence.start,
+        "increment": sequence.increment,
+        "min_value": sequence.min_value,
+        "max_value": sequence.max_value,
+        "cache": sequence.cache,
+    }
+    for key, value in values.items():
+        if value is not None and value != defaults[key]:
+            out[key] = value
+    if sequence.cycle:
+        out["cycle"] = True
+    if sequence.owned_by is not None:
+        table, column = sequence.owned_by
+        if table.schema != sequence.qname.schema:
+            ctx.notes.lost("sequence", name, "owned by", f"{table}.{column}, in another schema")
+        else:
+            out["owned_by"] = f"{table.name}.{column}"
+    grants = ctx.grants("sequence", name, sequence.grants)
+    if grants:
+        out["grants"] = grants
+    if sequence.comment is not None:
+        out["comment"] = sequence.comment
+    report_extras(ctx.source.catalog, "sequence", name, ctx.notes, ctx.source.current_user)
+    return out

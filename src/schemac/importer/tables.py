@@ -1,0 +1,269 @@
+"""Tables as schemac YAML: columns with their short forms, keys, checks, indexes, partitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemac import model as m
+from schemac.importer.context import Context, relative_name
+from schemac.importer.extras import report_extras
+from schemac.importer.indexes import index_yaml
+from schemac.importer.names import (
+    bare_expression,
+    is_identifier,
+    sql_value,
+    unquote_ident,
+)
+from schemac.importer.partitions import partition_by_yaml, partition_yaml
+from schemac.importer.policies import policies_and_tenancy, triggers_of
+from schemac.importer.yaml_writer import Aligned, Block
+from schemac.naming import default_constraint_name
+
+
+def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> Block:
+    """One table's mapping (``by_table``: foreign keys, indexes, partitions, triggers, policies)."""
+    schema, name = table.qname.schema, table.qname.name
+    ctx.names.check(f"table {table.qname}", name)
+    out = Block()
+    if table.comment is not None:
+        out["comment"] = table.comment
+    policies, tenant = policies_and_tenancy(ctx, table, by_table.get("policy", []))
+    if tenant is not None:
+        out["tenant"] = tenant
+    if table.unlogged:
+        out["unlogged"] = True
+    keys = [fk for fk in by_table.get("foreign key", [])]
+    columns, short_keys, column_constraints = _columns(ctx, table, keys)
+    out["columns"] = columns
+    _table_constraints(ctx, table, column_constraints, out)
+    long_keys = [fk for fk in keys if fk.name not in short_keys]
+    if long_keys:
+        out["foreign_keys"] = [_foreign_key(ctx, fk, schema) for fk in long_keys]
+    indexes = [index_yaml(ctx, ix) for ix in by_table.get("index", [])]
+    if indexes:
+        out["indexes"] = indexes
+    if table.partition_by:
+        out["partition_by"] = partition_by_yaml(ctx, table)
+        partitions = {
+            p.qname.name: partition_yaml(ctx, p, table) for p in by_table.get("partition", [])
+        }
+        if partitions:
+            out["partitions"] = partitions
+    triggers = triggers_of(ctx, by_table.get("trigger", []), schema)
+    if triggers:
+        out["triggers"] = triggers
+    if tenant is None and (table.rls_enable or table.rls_force):
+        out["row_level_security"] = {"enable": table.rls_enable, "force": table.rls_force}
+    if policies:
+        out["policies"] = policies
+    grants = ctx.grants("table", str(table.qname), table.grants)
+    if grants:
+        out["grants"] = grants
+    if table.replica_identity != "default":
+        ctx.notes.lost("table", str(table.qname), "replica identity", table.replica_identity)
+    report_extras(ctx.source.catalog, "table", str(table.qname), ctx.notes, ctx.source.current_user)
+    return out
+
+
+def _references(ctx: Context, fk: m.ForeignKey, schema: str) -> Any:
+    """A column's ``references:``: ``table``, ``table(column)`` or the full form."""
+    target = relative_name(fk.ref_table, schema)
+    ref_table = ctx.of("table").get(str(fk.ref_table))
+    primary = _primary_columns(ref_table) if ref_table is not None else ()
+    column = None if primary == fk.ref_columns else fk.ref_columns[0]
+    options: dict[str, Any] = {}
+    if fk.name != default_constraint_name(fk.table.name, list(fk.columns), "fkey"):
+        options["name"] = fk.name
+    for key, value in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
+        if value is not None:
+            options[key] = value
+    if fk.deferrable:
+        options["deferrable"] = True
+    if fk.initially_deferred:
+        options["initially_deferred"] = True
+    if not options:
+        return target if column is None else f"{target}({column})"
+    full: dict[str, Any] = {"table": target}
+    if column is not None:
+        full["column"] = column
+    return {**full, **options}
+
+
+def _primary_columns(table: m.Table) -> tuple[str, ...]:
+    pk = next((c for c in table.constraints if c.kind == "primary_key"), None)
+    return pk.columns if pk is not None else ()
+
+
+def _foreign_key(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
+    ctx.names.check(f"foreign key on {fk.table}", fk.name, *fk.columns, *fk.ref_columns)
+    out: dict[str, Any] = {}
+    if fk.name != default_constraint_name(fk.table.name, list(fk.columns), "fkey"):
+        out["name"] = fk.name
+    out["columns"] = list(fk.columns)
+    out["references"] = {
+        "table": relative_name(fk.ref_table, schema),
+        "columns": list(fk.ref_columns),
+    }
+    for key, value in (("on_delete", fk.on_delete), ("on_update", fk.on_update)):
+        if value is not None:
+            out[key] = value
+    if fk.match == "partial":
+        ctx.notes.lost("foreign key", f"{fk.name} on {fk.table}", "match", "MATCH PARTIAL")
+    elif fk.match is not None:
+        out["match"] = fk.match
+    if fk.deferrable:
+        out["deferrable"] = True
+    if fk.initially_deferred:
+        out["initially_deferred"] = True
+    return out
+
+
+def _is_short_fk(fk: m.ForeignKey) -> bool:
+    return len(fk.columns) == 1 and fk.match is None
+
+
+def _columns(
+    ctx: Context, table: m.Table, keys: list[m.ForeignKey]
+) -> tuple[Aligned, set[str], set[str]]:
+    """The columns, with the single-column key, unique, check and reference written on them."""
+    schema, name = table.qname.schema, table.qname.name
+    by_name = {c.name: c for c in table.constraints}
+    pk = next((c for c in table.constraints if c.kind == "primary_key"), None)
+    used: set[str] = set()
+    short_keys: set[str] = set()
+    columns = Aligned()
+    for column in table.columns:
+        ctx.names.check(f"column of {table.qname}", column.name)
+        col: dict[str, Any] = {"type": ctx.type(column.type, schema)}
+        is_pk = (
+            pk is not None
+            and pk.columns == (column.name,)
+            and pk.name == default_constraint_name(name, [], "pkey")
+            and not pk.deferrable
+        )
+        if column.not_null and not is_pk and column.identity is None:
+            col["not_null"] = True
+        if column.default is not None:
+            col["default"] = sql_value(column.default)
+        if column.identity is not None:
+            col["identity"] = column.identity
+        if column.generated is not None:
+            col["generated"] = bare_expression(column.generated)
+        if column.collation is not None:
+            col["collation"] = column.collation
+        if is_pk and pk is not None:
+            col["primary_key"] = True
+            used.add(pk.name)
+        unique = by_name.get(default_constraint_name(name, [column.name], "key"))
+        plain_unique = unique is not None and not (
+            unique.nulls_not_distinct or unique.deferrable or unique.where
+        )
+        if plain_unique and unique and unique.kind == "unique" and unique.columns == (column.name,):
+            col["unique"] = True
+            used.add(unique.name)
+        check = by_name.get(default_constraint_name(name, [column.name], "check"))
+        if check is not None and check.kind == "check":
+            col["check"] = bare_expression(check.expression or "")
+            used.add(check.name)
+        reference = next(
+            (fk for fk in keys if _is_short_fk(fk) and fk.columns == (column.name,)), None
+        )
+        if reference is not None and reference.name not in short_keys:
+            col["references"] = _references(ctx, reference, schema)
+            short_keys.add(reference.name)
+            report_extras(
+                ctx.source.catalog,
+                "foreign key",
+                f"{reference.name} on {table.qname}",
+                ctx.notes,
+                ctx.source.current_user,
+            )
+        if column.comment is not None:
+            col["comment"] = column.comment
+        columns[column.name] = col
+    for fk in keys:
+        if fk.name not in short_keys:
+            report_extras(
+                ctx.source.catalog,
+                "foreign key",
+                f"{fk.name} on {table.qname}",
+                ctx.notes,
+                ctx.source.current_user,
+            )
+    return columns, short_keys, used
+
+
+def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block) -> None:
+    name = table.qname.name
+    uniques: list[Any] = []
+    checks: dict[str, Any] = {}
+    exclusions: list[Any] = []
+    for c in table.constraints:
+        if c.name in used:
+            continue
+        ctx.names.check(f"constraint on {table.qname}", c.name)
+        if c.kind == "primary_key":
+            default = c.name == default_constraint_name(name, [], "pkey")
+            out["primary_key"] = (
+                list(c.columns) if default else {"name": c.name, "columns": list(c.columns)}
+            )
+            if c.deferrable:
+                ctx.notes.lost(
+                    "table", str(table.qname), f"constraint {c.name}", "a deferrable primary key"
+                )
+        elif c.kind == "unique":
+            uniques.append(_unique(c, name))
+        elif c.kind == "check":
+            checks[c.name] = bare_expression(c.expression or "")
+        else:
+            exclusions.append(_exclusion(ctx, c, table))
+    if uniques:
+        out["unique"] = uniques
+    if checks:
+        out["checks"] = checks
+    if exclusions:
+        out["exclusions"] = exclusions
+
+
+def _unique(c: m.Constraint, table: str) -> Any:
+    options: dict[str, Any] = {}
+    if c.name != default_constraint_name(table, list(c.columns), "key"):
+        options["name"] = c.name
+    if c.nulls_not_distinct:
+        options["nulls_not_distinct"] = True
+    if c.deferrable:
+        options["deferrable"] = True
+    if c.initially_deferred:
+        options["initially_deferred"] = True
+    if not options:
+        return list(c.columns)
+    return {
+        **({"name": options.pop("name")} if "name" in options else {}),
+        "columns": list(c.columns),
+        **options,
+    }
+
+
+def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = []
+    for_name: list[str] = []
+    for text, operator in c.elements:
+        if is_identifier(unquote_ident(text)):
+            elements.append({"column": unquote_ident(text), "with": operator})
+            for_name.append(unquote_ident(text))
+        else:
+            elements.append({"expression": text, "with": operator})
+            for_name.append("expr")
+    out: dict[str, Any] = {}
+    if c.name != default_constraint_name(table.qname.name, for_name, "excl"):
+        out["name"] = c.name
+    if c.using != "gist":
+        out["using"] = c.using
+    out["elements"] = elements
+    if c.where:
+        out["where"] = bare_expression(c.where)
+    if c.deferrable:
+        out["deferrable"] = True
+    if c.initially_deferred:
+        out["initially_deferred"] = True
+    return out

@@ -1,0 +1,398 @@
+"""The catalog model cut into units: one YAML document per schema, in dependency order, plus
+one document of project-wide objects (extensions and roles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parse_sql
+from pglast.visitors import Visitor
+
+from schemac import model as m
+from schemac.importer.context import Context
+from schemac.importer.extras import report_extras
+from schemac.importer.routines import (
+    BodyFiles,
+    domain_yaml,
+    enum_yaml,
+    function_yaml,
+    sequence_yaml,
+    view_yaml,
+)
+from schemac.importer.tables import table_yaml
+from schemac.importer.yaml_writer import Block, SpacedBlock
+
+PUBLIC_SCHEMA = "public"
+_PUBLIC_COMMENT = "standard public schema"
+_PUBLIC_OWNER = "pg_database_owner"
+
+
+@dataclass
+class SchemaUnit:
+    """One schema's document and the body files beside it."""
+
+    schema: str
+    document: dict[str, Any]
+    bodies: BodyFiles
+    depends_on: set[str] = field(default_factory=set)
+
+
+def _owner(kind: str, name: str, obj: Any) -> str:
+    return obj.table.schema if kind in ("foreign key", "index", "trigger", "policy") else name
+
+
+def _schema_of(kind: str, name: str, obj: Any) -> str | None:
+    """The schema an object of the catalog model belongs to (None: project-wide)."""
+    if kind in ("role", "extension", "publication", "other"):
+        return None
+    if kind == "schema":
+        return str(name)
+    if kind in ("foreign key", "index", "trigger", "policy"):
+        return str(obj.table.schema)
+    return str(obj.qname.schema)
+
+
+class _RangeVars(Visitor):
+    """The schemas a view's query reads from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schemas: set[str] = set()
+
+    def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+        if node.schemaname:
+            self.schemas.add(str(node.schemaname))
+
+
+def _query_schemas(query: str) -> set[str]:
+    visitor = _RangeVars()
+    visitor(parse_sql(query))
+    return visitor.schemas
+
+
+def schema_units(ctx: Context, wanted: set[str] | None) -> list[SchemaUnit]:
+    """A unit per schema that holds something (or is not the untouched public schema)."""
+    grouped: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, objects in ctx.source.catalog.objects.items():
+        for name, obj in objects.items():
+            schema = _schema_of(kind, name, obj)
+            if schema is not None:
+                grouped.setdefault(schema, {}).setdefault(kind, {})[name] = obj
+    units = []
+    for schema in sorted(grouped):
+        if wanted is not None and schema not in wanted:
+            continue
+        content = grouped[schema]
+        if schema == PUBLIC_SCHEMA and _untouched_public(ctx, content):
+            continue
+        units.append(_unit(ctx, schema, content))
+    names = {u.schema for u in units}
+    for unit in units:
+        unit.depends_on &= names - {unit.schema}
+    return _ordered(units)
+
+
+def _untouched_public(ctx: Context, content: dict[str, dict[str, Any]]) -> bool:
+    if any(kind != "schema" and objects for kind, objects in content.items()):
+        return False
+    schema = ctx.of("schema").get(PUBLIC_SCHEMA)
+    grants = ctx.grants("schema", PUBLIC_SCHEMA, schema.grants) if schema else {}
+    return schema is None or (
+        schema.comment in (None, _PUBLIC_COMMENT) and grants in ({}, {"public": ["usage"]})
+    )
+
+
+def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+    out: dict[str, dict[str, list[Any]]] = {}
+    for kind in ("foreign key", "index", "trigger", "policy"):
+        for obj in content.get(kind, {}).values():
+            out.setdefault(str(obj.table), {}).setdefault(kind, []).append(obj)
+    for partition in content.get("partition", {}).values():
+        out.setdefault(str(partition.parent), {}).setdefault("partition", []).append(partition)
+    return out
+
+
+def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> SchemaUnit:
+    ctx.names.check("schema", schema)
+    bodies = BodyFiles(schema)
+    doc: dict[str, Any] = {"schema": schema}
+    unit = SchemaUnit(schema, doc, bodies)
+    declared = ctx.of("schema").get(schema)
+    if declared is not None:
+        _schema_header(ctx, declared, doc)
+    by_table = _by_table(content)
+    enums = {e.qname.name: enum_yaml(ctx, e) for e in _sorted(content, "enum")}
+    domains = {d.qname.name: domain_yaml(ctx, d) for d in _sorted(content, "domain")}
+    sequences = {s.qname.name: sequence_yaml(ctx, s) for s in _sorted(content, "sequence")}
+    tables = SpacedBlock()
+    for table in sorted(content.get("table", {}).values(), key=lambda t: t.qname.name):
+        tables[table.qname.name] = table_yaml(ctx, table, by_table.get(str(table.qname), {}))
+        unit.depends_on |= _table_dependencies(table, by_table.get(str(table.qname), {}))
+    for partition in content.get("partition", {}).values():
+        if partition.parent.schema != schema:
+            ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
+    _report_partition_level(ctx, schema, content, by_table)
+    views, materialized = SpacedBlock(), SpacedBlock()
+    for view in sorted(content.get("view", {}).values(), key=lambda v: v.qname.name):
+        views[view.qname.name] = view_yaml(ctx, view, [])
+        unit.depends_on |= _query_schemas(view.query)
+    for view in sorted(content.get("materialized view", {}).values(), key=lambda v: v.qname.name):
+        indexes = by_table.get(str(view.qname), {}).get("index", [])
+        materialized[view.qname.name] = view_yaml(ctx, view, indexes)
+        unit.depends_on |= _query_schemas(view.query)
+    functions, procedures = _routines(ctx, content, bodies)
+    for key, sections in (
+        ("table_grants", (tables, views, materialized)),
+        ("sequence_grants", (sequences,)),
+        ("function_grants", (functions, procedures)),
+    ):
+        common = _common_grants([obj for section in sections for obj in section.values()])
+        if common:
+            doc[key] = common
+    for key, section in (
+        ("enums", enums),
+        ("domains", domains),
+        ("sequences", sequences),
+        ("tables", tables),
+        ("views", views),
+        ("materialized_views", materialized),
+        ("functions", functions),
+        ("procedures", procedures),
+    ):
+        if section:
+            doc[key] = section
+    return unit
+
+
+def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """What every object of a kind grants, moved to the schema-wide ``*_grants`` (the YAML
+    adds it back to each object, so the privileges stay exactly the same)."""
+    if len(objects) < 2:
+        return {}
+    common: dict[str, list[str]] = {}
+    first = objects[0].get("grants", {})
+    for role, privileges in first.items():
+        shared = [
+            p for p in privileges if all(p in o.get("grants", {}).get(role, ()) for o in objects)
+        ]
+        if shared:
+            common[role] = shared
+    for obj in objects:
+        grants = obj.get("grants", {})
+        for role, shared in common.items():
+            left = [p for p in grants[role] if p not in shared]
+            if left:
+                grants[role] = left
+            else:
+                del grants[role]
+        if "grants" in obj and not grants:
+            del obj["grants"]
+    return common
+
+
+def _report_partition_level(
+    ctx: Context,
+    schema: str,
+    content: dict[str, dict[str, Any]],
+    by_table: dict[str, dict[str, list[Any]]],
+) -> None:
+    """What is declared on a partition itself: the YAML declares it on the partitioned table."""
+    detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
+    for kind, name, partition in ctx.source.partition_level:
+        if partition.split(".", 1)[0] == schema:
+            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
+    relations = {n for kind in ("table", "materialized view") for n in content.get(kind, {})}
+    for relation, related in sorted(by_table.items()):
+        if relation in relations:
+            continue
+        for kind in ("trigger", "policy", "index", "foreign key"):
+            for obj in related.get(kind, []):
+                ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
+
+
+def _sorted(content: dict[str, dict[str, Any]], kind: str) -> list[Any]:
+    return sorted(content.get(kind, {}).values(), key=lambda o: o.qname.name)
+
+
+def _schema_header(ctx: Context, declared: m.Schema, doc: dict[str, Any]) -> None:
+    public = declared.name == PUBLIC_SCHEMA
+    if declared.comment is not None and not (public and declared.comment == _PUBLIC_COMMENT):
+        doc["comment"] = declared.comment
+    elif public and declared.comment is None:
+        ctx.notes.lost(
+            "schema", PUBLIC_SCHEMA, "comment", "the public schema's comment was removed"
+        )
+    owner = declared.owner
+    if owner and owner != ctx.source.current_user and not (public and owner == _PUBLIC_OWNER):
+        ctx.names.check(f"owner of schema {declared.name}", owner)
+        doc["owner"] = owner
+    grants = ctx.grants("schema", declared.name, declared.grants)
+    if public:
+        if "usage" in grants.get("public", []):
+            grants["public"].remove("usage")
+            if not grants["public"]:
+                del grants["public"]
+        else:
+            ctx.notes.lost("schema", PUBLIC_SCHEMA, "acl", "USAGE revoked from PUBLIC")
+    if grants:
+        doc["grants"] = grants
+    report_extras(
+        ctx.source.catalog,
+        "schema",
+        declared.name,
+        ctx.notes,
+        ctx.source.current_user,
+        frozenset({"owner"}),
+    )
+
+
+def _routines(
+    ctx: Context, content: dict[str, dict[str, Any]], bodies: BodyFiles
+) -> tuple[SpacedBlock, SpacedBlock]:
+    functions, procedures = SpacedBlock(), SpacedBlock()
+    for kind, target in (("function", functions), ("procedure", procedures)):
+        found = sorted(content.get(kind, {}).items())
+        names = [routine.qname.name for _, routine in found]
+        for key, routine in found:
+            if names.count(routine.qname.name) > 1:
+                ctx.names.refused.append(
+                    f"{kind} {key}: overloaded name (the YAML keys routines by name)"
+                )
+                continue
+            target[routine.qname.name] = function_yaml(ctx, key, routine, bodies)
+    return functions, procedures
+
+
+def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
+    found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
+    found |= {t.function.schema for t in related.get("trigger", [])}
+    for column in table.columns:
+        qualifier, dot, _ = column.type.partition(".")
+        if dot:
+            found.add(qualifier)
+    return found
+
+
+def _ordered(units: list[SchemaUnit]) -> list[SchemaUnit]:
+    """Dependencies first; ties (and cycles, which compile reports) by schema name."""
+    done: list[SchemaUnit] = []
+    placed: set[str] = set()
+    pending = sorted(units, key=lambda u: u.schema)
+    while pending:
+        ready = next((u for u in pending if u.depends_on <= placed), pending[0])
+        pending.remove(ready)
+        done.append(ready)
+        placed.add(ready.schema)
+    return done
+
+
+def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
+    """Extensions and the roles the imported objects name, with what they are members of."""
+    doc: dict[str, Any] = {}
+    extensions: dict[str, Any] = {}
+    for name, extension in sorted(ctx.of("extension").items()):
+        ctx.names.check("extension", name)
+        default_version, default_comment = ctx.source.extension_defaults.get(name, (None, None))
+        item: dict[str, Any] = {}
+        if extension.schema:
+            item["schema"] = extension.schema
+        if extension.version and extension.version != default_version:
+            item["version"] = extension.version
+        if extension.comment is not None and extension.comment != default_comment:
+            item["comment"] = extension.comment
+        extensions[name] = item
+        report_extras(ctx.source.catalog, "extension", name, ctx.notes, ctx.source.current_user)
+    if extensions:
+        doc["extensions"] = extensions
+    roles = _roles(ctx, _named_roles(units))
+    if roles:
+        doc["roles"] = roles
+    return doc
+
+
+def _named_roles(units: list[SchemaUnit]) -> set[str]:
+    found: set[str] = set()
+
+    def walk(value: Any, key: str | None) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if key == "grants":
+                    found.add(str(k))
+                walk(v, str(k))
+        elif isinstance(value, list):
+            if key == "roles":
+                found.update(str(v) for v in value)
+            for item in value:
+                walk(item, key)
+        elif key == "owner" and isinstance(value, str):
+            found.add(value)
+
+    for unit in units:
+        walk(unit.document, None)
+    found.discard("public")
+    return found
+
+
+def _roles(ctx: Context, named: set[str]) -> Block:
+    data = ctx.source.roles
+    queue = sorted(named)
+    wanted: set[str] = set()
+    while queue:
+        role = queue.pop()
+        if role in wanted or role.startswith("pg_") or role == ctx.source.current_user:
+            continue
+        wanted.add(role)
+        queue.extend(data.get(role, {}).get("member_of", []))
+    out = Block()
+    for role in sorted(wanted):
+        found = data.get(role)
+        if found is None:
+            ctx.names.refused.append(f"role {role}: named but not found on the server")
+            continue
+        ctx.names.check("role", role)
+        item: dict[str, Any] = {"login": found["login"]}
+        for key in ("bypass_rls", "create_role", "create_db"):
+            if found[key]:
+                item[key] = True
+        if not found["inherit"]:
+            item["inherit"] = False
+        if found["connection_limit"] is not None:
+            item["connection_limit"] = found["connection_limit"]
+        parents = sorted(p for p in found["member_of"] if p != ctx.source.current_user)
+        if len(parents) != len(found["member_of"]):
+            detail = (
+                f"member of {ctx.source.current_user}, the importing role, which is not declared"
+            )
+            ctx.notes.lost("role", role, "member of", detail)
+        if parents:
+            item["member_of"] = parents
+        if found["comment"] is not None:
+            item["comment"] = found["comment"]
+        for attribute in ("superuser", "replication"):
+            if found[attribute]:
+                ctx.notes.lost("role", role, attribute, "the YAML creates roles without it")
+        if found["settings"]:
+            ctx.notes.lost("role", role, "settings", repr(found["settings"]))
+        out[role] = item
+    return out
+
+
+def imported_counts(
+    ctx: Context, units: list[SchemaUnit], project: dict[str, Any]
+) -> dict[str, int]:
+    """Objects written per kind (the kinds of the catalog model, in its order)."""
+    schemas = {u.schema for u in units}
+    counts: dict[str, int] = {}
+    for kind, objects in ctx.source.catalog.objects.items():
+        if kind in ("role", "publication", "other"):
+            continue
+        if kind == "extension":
+            found = len(project.get("extensions", {}))
+        else:
+            found = sum(1 for n, o in objects.items() if _schema_of(kind, n, o) in schemas)
+        if found:
+            counts[kind] = found
+    if project.get("roles"):
+        counts = {"role": len(project["roles"]), **counts}
+    return counts

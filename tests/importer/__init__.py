@@ -1,0 +1,1 @@
+"""Tests of `schemac init` and `schemac import`: the round trip database -> YAML -> database."""

@@ -1,0 +1,63 @@
+"""What the YAML cannot hold is said, naming the object and the attribute; names it cannot hold
+stop the import before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from command_line import run_schemac
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def _load(url: str, name: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute((SCHEMAS / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+def test_every_attribute_the_yaml_lacks_is_a_warning_naming_it(
+    empty_db: str, tmp_path: Path
+) -> None:
+    _load(empty_db, "losses")
+    done = run_schemac("init", "--db", empty_db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
+    expected = [
+        "table lossy.items: options not imported",  # fillfactor
+        "table lossy.items: replica identity not imported",
+        "table lossy.items: constraint items_pkey: comment not imported",
+        "table lossy.items: constraint items_amount_check: no inherit not imported",
+        "table lossy.items: column id: acl not imported",
+        "table lossy.items: acl not imported (WITH GRANT OPTION on SELECT to loss_reader",
+        "function lossy.noop(): acl not imported (EXECUTE revoked from PUBLIC",
+        "trigger quiet on lossy.items: enabled not imported",
+        "publication lossy_pub: the whole object not imported",
+        "other aggregate lossy.total(integer): the whole object not imported",
+        "partition lossy.parts_2026: index parts_2026_id not imported (declared on the partition",
+        "partition lossy.parts_2026: constraint parts_2026_id_positive not imported",
+        "partition lossy.parts_2026: trigger parts_quiet not imported",
+    ]
+    for text in expected:
+        assert any(w.startswith(f"warning: {text}") for w in warnings), (text, done.stderr)
+    assert (tmp_path / "schema" / "01_lossy.yaml").is_file()
+
+
+def test_names_the_yaml_cannot_hold_stop_the_import_and_are_listed(
+    empty_db: str, tmp_path: Path
+) -> None:
+    _load(empty_db, "refused")
+    run_schemac("init", cwd=tmp_path)
+    done = run_schemac("import", "--db", empty_db, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    for name in (
+        "'Mixed Case'",
+        "'café'",
+        "'Weird Column'",
+        "'Allow logged-in read access'",
+        "function app.answer(): a SQL-standard body",
+    ):
+        assert name in done.stderr, (name, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert list((tmp_path / "schema").iterdir()) == []
