@@ -186,7 +186,8 @@ def test_expression_references() -> None:
         ("work_mem", True),
         ("myext.some_option", True),
         ("role", True),
-        ("Search_Path", False),
+        ("Search_Path", True),  # case-insensitive, as PostgreSQL reads it
+        ("TimeZone", True),
         ('"search_path"', False),
         ("search_path = x; DROP TABLE t", False),
         ("time zone", False),

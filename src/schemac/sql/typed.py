@@ -26,13 +26,13 @@ def _tokens(text: str) -> list[parser.Token] | None:
         return None
 
 
-def _is_word(text: str, token: parser.Token) -> bool:
+def _is_word(text: str, token: parser.Token, *, any_case: bool = False) -> bool:
     """A token that is a bare, lower-case word (identifier or keyword), not a quoted name."""
     word = text[token.start : token.end + 1]
     return (
         (token.name in _NAME_TOKENS or token.kind in _KEYWORD_KINDS)
         and not word.startswith(('"', "U&"))
-        and word == word.lower()
+        and (any_case or word == word.lower())
         and word.isascii()
     )
 
@@ -58,8 +58,9 @@ def setting_name_error(name: str) -> SqlError | None:
         if position % 2 == 1:
             if token.name != "ASCII_46":
                 return SqlError("a setting name is words joined by dots", int(token.start))
-        elif not _is_word(name, token):
-            return SqlError("each part of a setting name is a lower-case name", int(token.start))
+        # Setting names are case-insensitive: PostgreSQL itself spells some `TimeZone`.
+        elif not _is_word(name, token, any_case=True):
+            return SqlError("each part of a setting name is a plain name", int(token.start))
         elif position and tokens[position - 1].end + 1 != token.start:
             return SqlError("a setting name has no spaces", int(token.start))
     if len(tokens) % 2 == 0 or any(
@@ -73,7 +74,7 @@ def setting_name_error(name: str) -> SqlError | None:
     statement = statements[0].stmt
     if len(statements) != 1 or not isinstance(statement, ast.VariableSetStmt):
         return SqlError("not a setting name", 0)
-    if statement.name != name:
+    if statement.name != name.lower():
         return SqlError("not a setting name", 0)
     return None
 
