@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import psycopg
+
 from schemac.catalog import ModelDifference, compare_models, read_catalog
 from schemac.catalog.compare import WARNING
 from schemac.compiler import Compiled
@@ -22,7 +24,7 @@ from schemac.diagnostics import SourceLocation
 from schemac.errors import EnvironmentFailure, SchemacError, UsageError
 from schemac.shadow import redact
 from schemac.shadows import Steps, connect, first_line
-from schemac.sql.classify import describe
+from schemac.sql.classify import classify, describe
 from schemac.sql.names import label_names, unquote
 from schemac.sql.parse import SqlSyntaxError
 from schemac.sql.rewrite import calls_as_true
@@ -179,6 +181,7 @@ def compare_databases(
                 conn.read_only = True
             current = read_facts(conn, skip_relations=skip_relations)
             current_model = read_catalog(conn, skip_relations=skip_relations)
+            skipped = _skipped_names(conn, skip_relations)
             conn.rollback()
         with connect(desired_url, autocommit=False) as conn:
             desired = read_facts(conn)
@@ -189,7 +192,7 @@ def compare_databases(
             current_url, desired_url, privileges=privileges, from_read_only=current_read_only
         )
     # Relations schemac does not manage (Flyway's history table), with their indexes and constraints.
-    statements = [s for s in statements if not any(name in s for name in skip_relations)]
+    statements = [s for s in statements if not _about(s, skipped)]
     facts = compare_facts(current, desired, ignore)
     result = Comparison(facts=facts)
     result.differences = [Difference(describe_statement(s), s, s) for s in statements]
@@ -199,6 +202,31 @@ def compare_databases(
     result.model = [d for d in found if d.severity != WARNING]
     result.differences += _not_yet_named(result.differences, result.model)
     return result
+
+
+_INDEXES_OF = """
+SELECT i.relname FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+WHERE t.relname = ANY(%s)
+"""
+
+
+def _skipped_names(conn: psycopg.Connection[Any], relations: tuple[str, ...]) -> frozenset[str]:
+    """The relations and the names of their indexes (a DROP INDEX does not name its table)."""
+    if not relations:
+        return frozenset()
+    indexes = [row[0] for row in conn.execute(_INDEXES_OF, (list(relations),)).fetchall()]
+    return frozenset((*relations, *indexes))
+
+
+def _about(statement: str, names: frozenset[str]) -> bool:
+    """Whether a statement targets, or belongs to a relation, named in ``names`` (unqualified)."""
+    if not names:
+        return False
+    found = classify(statement)
+    table = found.member_of[1] if found.member_of else None
+    return found.name in names or table in names
 
 
 def describe_statement(statement: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemac.comparison import _is_no_op, without_owner_filters
+from schemac.comparison import _about, _is_no_op, without_owner_filters
 from schemac.drift import describe_statement, split_statements
 from schemac.errors import SchemacError
 from schemac.sql.names import LabelNames, label_names, unquote
@@ -190,3 +190,29 @@ def test_schemainspect_queries_lose_their_owner_filters() -> None:
 )
 def test_split_statements(script: str, expected: list[str]) -> None:
     assert split_statements(script) == expected
+
+
+@pytest.mark.parametrize(
+    ("statement", "about"),
+    [
+        ('drop table "public"."flyway_schema_history";', True),
+        ('drop index if exists "public"."flyway_schema_history_s_idx";', True),
+        (
+            'alter table "public"."flyway_schema_history" drop constraint "flyway_schema_history_pk";',
+            True,
+        ),
+        ("comment on column public.flyway_schema_history.script is 'x';", True),
+        ('revoke select on table "public"."flyway_schema_history" from "app";', True),
+        # a statement that only mentions the name is not about the relation
+        (
+            "CREATE FUNCTION core.f() RETURNS int LANGUAGE sql "
+            "AS $$ select count(*) from public.flyway_schema_history $$;",
+            False,
+        ),
+        ("comment on table core.t is 'unlike flyway_schema_history';", False),
+        ('drop index "core"."t_idx";', False),
+    ],
+)
+def test_statements_about_skipped_relations(statement: str, about: bool) -> None:
+    names = frozenset({"flyway_schema_history", "flyway_schema_history_s_idx"})
+    assert _about(statement, names) is about
