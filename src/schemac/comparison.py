@@ -17,15 +17,14 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from schemac.catalog import ModelDifference, compare_models, read_catalog
+from schemac.catalog import CatalogModel, ModelDifference, compare_models, read_catalog
 from schemac.catalog.compare import WARNING
-from schemac.compiler import Compiled
-from schemac.diagnostics import SourceLocation
 from schemac.errors import EnvironmentFailure, SchemacError, UsageError
+from schemac.objects import ObjectRef, identity_ref, model_ref, statement_ref
 from schemac.shadow import redact
 from schemac.shadows import Steps, connect, first_line
 from schemac.sql.classify import classify, describe
-from schemac.sql.names import label_names, unquote
+from schemac.sql.names import unquote
 from schemac.sql.parse import SqlSyntaxError
 from schemac.sql.rewrite import calls_as_true
 from schemac.sql.statements import public_grantees, setting
@@ -144,6 +143,7 @@ class Difference:
     object: str  # e.g. "table core.users", "comment on view core.active_users"
     detail: str  # what differs: a migra statement, or the fact that differs
     statement: str | None = None  # the SQL that would fix it, when known
+    ref: ObjectRef | None = None  # the object as data, for `objects.locate`
 
 
 @dataclass
@@ -154,6 +154,16 @@ class Comparison:
     # (a column order ALTER TABLE cannot reproduce): callers report ``warnings`` as warnings.
     model: list[ModelDifference] = field(default_factory=list)
     warnings: list[ModelDifference] = field(default_factory=list)
+    # the desired and the current model, where a model difference's object is looked up
+    models: tuple[CatalogModel, ...] = field(default=(), repr=False)
+
+    def model_ref(self, difference: ModelDifference) -> ObjectRef:
+        """The object a model difference is about, from the model object's own fields."""
+        for model in self.models:
+            obj = model.of(difference.kind).get(difference.name)
+            if obj is not None:
+                return model_ref(difference.kind, difference.name, obj)
+        return ObjectRef(difference.kind, None, difference.name)
 
     @property
     def equal(self) -> bool:
@@ -194,13 +204,18 @@ def compare_databases(
     # Relations schemac does not manage (Flyway's history table), with their indexes and constraints.
     statements = [s for s in statements if not _about(s, skipped)]
     facts = compare_facts(current, desired, ignore)
-    result = Comparison(facts=facts)
-    result.differences = [Difference(describe_statement(s), s, s) for s in statements]
-    result.differences += [Difference(f.key.label, f.detail()) for f in facts]
+    result = Comparison(facts=facts, models=(desired_model, current_model))
+    result.differences = [
+        Difference(describe_statement(s), s, s, statement_ref(s)) for s in statements
+    ]
+    result.differences += [
+        Difference(f.key.label, f.detail(), ref=identity_ref(f.key.kind, f.key.identity))
+        for f in facts
+    ]
     found = compare_models(current_model, desired_model, ignore=ignore_model)
     result.warnings = [d for d in found if d.severity == WARNING]
     result.model = [d for d in found if d.severity != WARNING]
-    result.differences += _not_yet_named(result.differences, result.model)
+    result.differences += _not_yet_named(result, result.model)
     return result
 
 
@@ -235,46 +250,16 @@ def describe_statement(statement: str) -> str:
     return describe(statement)
 
 
-def _not_yet_named(named: list[Difference], model: list[ModelDifference]) -> list[Difference]:
+def _not_yet_named(result: Comparison, model: list[ModelDifference]) -> list[Difference]:
     """Model differences of objects migra and the facts did not name (theirs say more)."""
-    labels = {_bare(d.object) for d in named}
-    return [Difference(d.object, d.detail()) for d in model if _bare(d.object) not in labels]
+    labels = {_bare(d.object) for d in result.differences}
+    return [
+        Difference(d.object, d.detail(), ref=result.model_ref(d))
+        for d in model
+        if _bare(d.object) not in labels
+    ]
 
 
 def _bare(label: str) -> str:
     """An object's label without quotes and routine arguments: ``function core.f``."""
     return unquote(label.split("(", 1)[0]).strip()
-
-
-# -- where an object is declared ------------------------------------------------------------------
-
-
-def locate(compiled: Compiled, label: str) -> SourceLocation | None:
-    """The YAML location of the object a difference names (best effort; None if not declared)."""
-    names = label_names(label)
-    candidates: list[str] = []
-    if names.member is not None and names.table is not None:
-        table, member = names.table, names.member
-        candidates += [
-            f"policy:{table}.{member}",
-            f"trigger:{table}.{member}",
-            f"fk:{table}.{member}",
-            f"relation:{table}",
-        ]
-    for name in names.qualified:
-        qualified = ".".join(name.split(".")[:2])
-        candidates += [
-            f"relation:{qualified}",
-            f"type:{qualified}",
-            f"index:{qualified}",
-            f"function:{qualified}",
-        ]
-    words = names.words
-    for prefix in (("schema",), ("privileges", "on", "schema"), ("comment", "on", "schema")):
-        if words[: len(prefix)] == prefix and len(words) > len(prefix):
-            candidates.insert(0, f"schema:{words[len(prefix)]}")
-    by_key = {obj.node.key: obj.node.loc for obj in compiled.objects}
-    for key in candidates:
-        if by_key.get(key) is not None:
-            return by_key[key]
-    return None

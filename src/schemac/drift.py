@@ -2,7 +2,8 @@
 
 Its parts: :mod:`schemac.migrations` (generated/migrations read, replayed and checked),
 :mod:`schemac.shadows` (the shadow server, shadow A and B, connections) and
-:mod:`schemac.comparison` (how two databases differ, and where the YAML declares an object).
+:mod:`schemac.comparison` (how two databases differ) and :mod:`schemac.objects` (which
+object a difference is about, and where the YAML declares it).
 The names diff.py, check.py and the tests import from here are re-exported.
 """
 
@@ -14,7 +15,6 @@ from schemac.comparison import (
     _read_only_url,
     compare_databases,
     describe_statement,
-    locate,
     migra_statements,
     sqlalchemy_url,
 )
@@ -28,6 +28,7 @@ from schemac.migrations import (
     run_script,
     split_statements,
 )
+from schemac.objects import ObjectRef, locate
 from schemac.role_drift import role_statements
 from schemac.shadows import (
     TEMPLATES_KEPT,
@@ -59,6 +60,7 @@ __all__ = [
     "IntegrityProblem",
     "MigrationFailed",
     "MigrationScript",
+    "ObjectRef",
     "Progress",
     "Shadows",
     "Steps",

@@ -7,6 +7,7 @@ import pytest
 from schemac.comparison import _about, _is_no_op, without_owner_filters
 from schemac.drift import describe_statement, split_statements
 from schemac.errors import SchemacError
+from schemac.objects import ObjectRef, _keys, identity_ref, model_ref, statement_ref
 from schemac.sql.names import LabelNames, label_names, unquote
 from schemac.sql.rewrite import calls_as_true
 from schemac.sql.statements import setting
@@ -216,3 +217,93 @@ def test_split_statements(script: str, expected: list[str]) -> None:
 def test_statements_about_skipped_relations(statement: str, about: bool) -> None:
     names = frozenset({"flyway_schema_history", "flyway_schema_history_s_idx"})
     assert _about(statement, names) is about
+
+
+@pytest.mark.parametrize(
+    ("statement", "ref"),
+    [
+        ('create table "core"."users" (id int);', ObjectRef("table", "core", "users")),
+        (
+            'drop trigger if exists "touch" on "core"."users";',
+            ObjectRef("trigger", "core", "touch", "core.users"),
+        ),
+        (
+            'alter table "core"."users" add constraint "u_fk" foreign key (a) references core.t(a);',
+            ObjectRef("constraint", "core", "u_fk", "core.users"),
+        ),
+        ("CREATE INDEX i ON core.users USING btree (id);", ObjectRef("index", "core", "i")),
+        ('grant select on table "core"."v" to "app";', ObjectRef("table", "core", "v")),
+        ('create schema if not exists "Core";', ObjectRef("schema", None, "Core")),
+        (
+            "comment on column core.users.id is 'x';",
+            ObjectRef("column", "core", "id", "core.users"),
+        ),
+        ("set check_function_bodies = off;", ObjectRef("set", None, "check_function_bodies")),
+        ("not sql", None),
+    ],
+)
+def test_statement_ref(statement: str, ref: ObjectRef | None) -> None:
+    assert statement_ref(statement) == ref
+
+
+@pytest.mark.parametrize(
+    ("kind", "identity", "ref"),
+    [
+        ("table", "core.users", ObjectRef("table", "core", "users")),
+        ("table", '"Core"."my table"', ObjectRef("table", "Core", "my table")),
+        ("policy", "isolate on core.users", ObjectRef("policy", "core", "isolate", "core.users")),
+        ("function", "core.f(integer, text)", ObjectRef("function", "core", "f")),
+        ("schema", '"Core"', ObjectRef("schema", None, "Core")),
+        (
+            "table column",
+            "core.users.email",
+            ObjectRef("table column", "core", "email", "core.users"),
+        ),
+    ],
+)
+def test_identity_ref(kind: str, identity: str, ref: ObjectRef) -> None:
+    assert identity_ref(kind, identity) == ref
+
+
+@pytest.mark.parametrize(
+    ("ref", "keys"),
+    [
+        (ObjectRef("table", "core", "users"), ["relation:core.users"]),
+        (ObjectRef("materialized view", "core", "mv"), ["relation:core.mv"]),
+        (ObjectRef("enum", "core", "mood"), ["type:core.mood"]),
+        (ObjectRef("procedure", "core", "p"), ["function:core.p"]),
+        (ObjectRef("schema", None, "core"), ["schema:core"]),
+        (
+            ObjectRef("trigger", "core", "touch", "core.users"),
+            ["trigger:core.users.touch", "relation:core.users"],
+        ),
+        (
+            ObjectRef("constraint", "core", "u_check", "core.users"),
+            ["fk:core.users.u_check", "relation:core.users"],
+        ),
+        (ObjectRef("column", "core", "id", "core.users"), ["relation:core.users"]),
+        (
+            ObjectRef("aggregate", "core", "total"),
+            ["relation:core.total", "type:core.total", "index:core.total", "function:core.total"],
+        ),
+    ],
+)
+def test_node_keys_of_a_ref(ref: ObjectRef, keys: list[str]) -> None:
+    assert _keys(ref) == keys
+
+
+def test_model_ref_reads_the_objects_fields() -> None:
+    from schemac.model import QName
+
+    class Member:  # the fields a catalog model trigger, policy or foreign key has
+        name = "touch"
+        table = QName("core", "users")
+
+    class Named:
+        qname = QName("core", "f")
+
+    assert model_ref("trigger", "touch on core.users", Member()) == ObjectRef(
+        "trigger", "core", "touch", "core.users"
+    )
+    assert model_ref("function", "core.f(integer)", Named()) == ObjectRef("function", "core", "f")
+    assert model_ref("role", "app", object()) == ObjectRef("role", None, "app")
