@@ -133,6 +133,8 @@ def run_script(conn: psycopg.Connection[Any], name: str, text: str, transactiona
                 conn.execute(piece)
         except psycopg.Error as error:
             line = _line_of(error, piece)
+            if line is None and not transactional:
+                line = 1  # no position in the error: the statement's own first line
             where = f"{MIGRATIONS_DIR}/{name}" + (f", line {line + line_offset}" if line else "")
             raise MigrationFailed(f"{where}: {error_text(error)}") from None
 
