@@ -100,16 +100,16 @@ def _cleaned(statement: str) -> list[str]:
     return [public_grantees(text).rstrip().removesuffix(";") + ";"]
 
 
+def _is_no_op(statement: str) -> bool:
+    """migra's ``SET check_function_bodies = off``, which starts its output: not a change."""
+    return setting(statement) == ("check_function_bodies", ("off",))
+
+
 # schemainspect copied these filters from information_schema: they hide function bodies and
 # constraints from a role that does not own the objects, although the catalog shows them to
-# everyone. Without them a read-only role sees the schema as its owner does.
-# The filter is the call pg_has_role(<owner>, 'USAGE'); it is replaced by TRUE on the parse tree.
+# everyone. Without them a read-only role sees the schema as its owner does. The filter is the
+# call pg_has_role(<owner>, 'USAGE'); it is replaced by TRUE on the query's parse tree.
 _OWNER_FILTER = ("pg_has_role", "USAGE")
-
-
-def _is_no_op(statement: str) -> bool:
-    """migra's ``SET check_function_bodies = off``: the shadows' replay needs no such setting."""
-    return setting(statement) == ("check_function_bodies", ("off",))
 
 
 def without_owner_filters(query: str) -> str:
