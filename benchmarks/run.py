@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import importlib.util
 import os
 import re
@@ -422,12 +423,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"schemac benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), "
         f"PyYAML {yaml.__version__} with libyaml: {yaml.__with_libyaml__}, {load_average()}"
     )
+    # Part 1, the compile: benchmarks/compile_bench.py.
     compile_part(sizes, args.quick)
     if args.profile:
         say()
         profile_compile(args.profile)
+    # Part 2, check and diff against psql + migra: database_part above.
     if not args.no_database:
         database_part(args.quick, QUICK_DATABASE_TABLES if args.quick else DATABASE_TABLES)
+    # Part 3, check and diff on the warm shadow against the floor of the same run, with the
+    # peers' figures and the issue's targets: benchmarks/shadow_bench.py, where it exists.
+    if not args.no_database and importlib.util.find_spec("benchmarks.shadow_bench") is not None:
+        importlib.import_module("benchmarks.shadow_bench").main([])
     say(f"\ndone; {load_average()}")
     return 0
 

@@ -191,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.copytree(root, changed)
         column = add_one_column(changed)
         say(f"== schemac check and diff on the platform ({load}) ==")
+        say(f"the diff adds column {column} to the YAML")
         steps, version = floor(root, options.runs)
         floor_total = sum(steps.values())
         say(f"floor on {version}: " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
@@ -198,14 +199,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"  {'':<34} {'cold s':>7} {'warm s':>7} {'cold cpu':>8} {'warm cpu':>8}")
         commands: dict[str, tuple[list[str], Path]] = {
             "check": (["check"], root),
-            f"diff (new column {column})": (["diff", "-m", "bench", "--dry-run"], changed),
+            "diff (one new column)": (["diff", "-m", "bench", "--dry-run"], changed),
         }
         results = {
             label: measure(label, args, where, options.runs)
             for label, (args, where) in commands.items()
         }
         check_cold, check_warm = results["check"]
-        diff_warm = results[next(k for k in results if k.startswith("diff"))][1]
+        diff_warm = results["diff (one new column)"][1]
         say("targets (issue 12):")
         rows: list[tuple[str, float, float, Callable[[float, float], str]]] = [
             ("warm check <= 1.0 s", check_warm.wall, 1.0, verdict),

@@ -47,11 +47,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _starts_a_server(code: object) -> bool:
     """Whether a test's code object (its nested functions included) calls
-    PostgresServer.embedded, or holds source that does and that it runs in a child process."""
-    if {"PostgresServer", "embedded"} <= set(getattr(code, "co_names", ())):
+    PostgresServer.embedded or open_warm, or holds source that does and that it runs in a
+    child process."""
+    names = set(getattr(code, "co_names", ()))
+    if {"PostgresServer", "embedded"} <= names or "open_warm" in names:
         return True
     for constant in getattr(code, "co_consts", ()):
-        if isinstance(constant, str) and "PostgresServer.embedded(" in constant:
+        if isinstance(constant, str) and (
+            "PostgresServer.embedded(" in constant or "open_warm(" in constant
+        ):
             return True
         if hasattr(constant, "co_consts") and _starts_a_server(constant):
             return True

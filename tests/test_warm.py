@@ -183,8 +183,10 @@ def test_check_says_which_server_it_runs_and_compares_unchanged_templates_once(
         assert first.returncode == 0, first.stdout + first.stderr
         expected = "15." if (PG15_BIN / "postgres").is_file() else "18."
         assert f"shadow server: PostgreSQL {expected}" in first.stderr
-        assert "(warm, just started)" in first.stderr
-        assert "diffing with migra" in first.stderr
+        assert "(warm, " in first.stderr  # started while the YAML compiled
+        # Equal schema dumps prove the shadows equal: migra is not needed.
+        assert "comparing schema dumps" in first.stderr
+        assert "diffing with migra" not in first.stderr
         second = run_schemac("check", cwd=root)
         assert second.returncode == 0, second.stdout + second.stderr
         assert "(warm, up " in second.stderr
@@ -199,3 +201,16 @@ def test_check_says_which_server_it_runs_and_compares_unchanged_templates_once(
         assert changed.returncode == 1 and "diffing with migra" in changed.stderr
     finally:
         stop_warm(root)
+
+
+def test_a_project_folder_that_cannot_hold_a_server_gets_a_throwaway_one(
+    projects: Callable[[str], Path],
+) -> None:
+    from schemac.drift import Steps, shadow_server
+    from schemac.project import load_settings
+
+    root = projects("read-only")
+    (root / ".schemac").write_text("not a folder\n", encoding="utf-8")  # mkdir fails, even as root
+    with shadow_server(None, Steps(), load_settings(root)) as server:
+        assert server.description == "throwaway"
+        assert server.fetch("postgres", "SELECT 1") == [(1,)]

@@ -365,7 +365,7 @@ class _Analyser:
                     self.error(
                         "E321",
                         f"{', '.join(wrong)} cannot be granted on a {kind} ({getattr(holder, 'qname', None) or holder.name})",
-                        holder.loc,
+                        grant.loc or holder.loc,
                         hint=f"a {kind} takes: {', '.join(sorted(allowed))}",
                     )
 
@@ -558,7 +558,7 @@ class _Analyser:
         ]
         for holder, loc in grant_holders:
             for grant in holder.grants:
-                check(grant.role, loc)
+                check(grant.role, grant.loc or loc)
         for _, policy in self.p.policies:
             for policy_role in policy.roles:
                 check(policy_role, policy.loc)
@@ -800,7 +800,9 @@ class _Analyser:
 
     def check_seeds(self) -> None:
         for _, seed in self.p.seeds:
-            self.check_columns(seed.table, [*seed.key, *seed.columns], seed.loc, "seed")
+            named_at = dict(seed.column_locs)
+            for named in dict.fromkeys([*seed.key, *seed.columns]):
+                self.check_columns(seed.table, [named], named_at.get(named, seed.loc), "seed")
             table = self.tables.get(seed.table)
             for column in table.columns if table else ():
                 if column.generated and column.name in seed.columns:

@@ -17,7 +17,7 @@ from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
 from schemac.project import Settings
-from schemac.seeds import check_seed
+from schemac.seeds import check_seed, seed_column_locations
 from schemac.sql.parse import SqlSyntaxError, parse_index_column, parse_type_name, setof_rest
 from schemac.sql.typed import plain_name_error, storage_value_sql
 from schemac.sqlfields import TYPE_HINT, check_body_file, check_documents
@@ -119,11 +119,14 @@ class _Builder:
 
     def grants(self, *sources: Any) -> tuple[m.Grant, ...]:
         merged: dict[str, set[str]] = {}
+        where: dict[str, SourceLocation] = {}  # the most specific grant of each role
         for source in sources:
             for role, privileges in (source or {}).items():
                 merged.setdefault(role, set()).update(privileges)
+                if isinstance(source, LocatedDict):
+                    where[role] = source.key_locations[role]
         return tuple(
-            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges))
+            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges), where.get(role))
             for role, privileges in sorted(merged.items())
         )
 
@@ -860,7 +863,17 @@ class _Builder:
                     columns.append(col)
         rows = tuple(tuple(row.get(c, m.MISSING) for c in columns) for row in seed["rows"])
         self.out["seeds"].append(
-            (u, m.SeedRows(table, tuple(seed["key"]), tuple(columns), rows, loc))
+            (
+                u,
+                m.SeedRows(
+                    table,
+                    tuple(seed["key"]),
+                    tuple(columns),
+                    rows,
+                    loc,
+                    seed_column_locations(seed),
+                ),
+            )
         )
 
     def resolve_foreign_keys(self) -> None:

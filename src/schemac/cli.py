@@ -33,6 +33,14 @@ ProjectOption = Annotated[
         "--project", "-C", help="Project folder (default: found by walking up from here)."
     ),
 ]
+DevUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dev-url",
+        help="PostgreSQL server for shadow databases (default: dev_url, "
+        "$SCHEMAC_DEV_URL, else an embedded server).",
+    ),
+]
 T = TypeVar("T")
 
 
@@ -90,6 +98,27 @@ def _writing(root: Path, writes: bool) -> contextlib.AbstractContextManager[None
     return project_lock(root, command)
 
 
+def _baseline_prover(dev_url: str | None) -> Callable[[object], None]:
+    def prove(compiled: object) -> None:
+        from schemac.compiler import Compiled
+        from schemac.prove import prove_baseline
+
+        assert isinstance(compiled, Compiled)
+        prove_baseline(compiled, dev_url, progress=lambda step: _progress(step, None))
+
+    return prove
+
+
+def _warn(project: object) -> None:
+    """Print the project's warnings (they never change the exit code)."""
+    from schemac.advisories import project_warnings
+    from schemac.model import Project
+
+    assert isinstance(project, Project)
+    for warning in project_warnings(project):
+        _err(format_diagnostic(warning, relative_to=Path.cwd()))
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"schemac {__version__}")
@@ -121,6 +150,7 @@ def validate(project: ProjectOption = None) -> None:
         _collector_off_for_the_process()
         settings = open_project(project)
         compiled = compile_project(settings)
+        _warn(compiled.project)
         return len(compiled.objects)
 
     count = _run(action)
@@ -140,6 +170,14 @@ def compile_command(
             help="Rewrite the baseline migrations (only for a project no database has applied).",
         ),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Record a baseline without first applying it to a shadow database.",
+        ),
+    ] = False,
+    dev_url: DevUrlOption = None,
 ) -> None:
     """Compile the YAML into generated/: the baseline migrations once, then the desired state and seeds."""
     from schemac.compiler import compile_project, open_project
@@ -150,7 +188,11 @@ def compile_command(
         settings = open_project(project)
         with _writing(settings.root, not check):
             compiled = compile_project(settings)
-            return len(compiled.objects), emit(compiled, check=check, rebaseline=rebaseline)
+            _warn(compiled.project)
+            prove = None if offline else _baseline_prover(dev_url)
+            return len(compiled.objects), emit(
+                compiled, check=check, rebaseline=rebaseline, prove=prove
+            )
 
     count, result = _run(action)
     from schemac.emit import EmitResult
@@ -174,8 +216,10 @@ def compile_command(
         return
     for path in result.written:
         typer.echo(f"wrote generated/{path}")
-    if result.baseline_written:
+    if result.baseline_written and result.written:
         typer.echo("wrote the baseline migrations")
+        if offline:
+            _err("note: --offline: the baseline was recorded without applying it to a database")
     for message in result.messages:
         typer.echo(message)
     if not result.written:
@@ -220,15 +264,6 @@ def main() -> None:
 
 
 # -- diff and check -------------------------------------------------------------------------------
-
-DevUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--dev-url",
-        help="PostgreSQL server for shadow databases (default: dev_url, "
-        "$SCHEMAC_DEV_URL, else an embedded server).",
-    ),
-]
 
 
 def _progress(step: str, seconds: float | None) -> None:
@@ -365,6 +400,8 @@ def check(
     2 invalid input, 3 environment failure."""
     import time
 
+    if not offline:
+        _start_shadow_early(project, dev_url)
     from schemac.check import CheckResult, check_project
     from schemac.compiler import open_project
     from schemac.report import FORMATS, render
@@ -398,6 +435,18 @@ def check(
     if output_format == "text" and not offline:
         _err(_timings_line(result.timings, time.perf_counter() - started))
     raise typer.Exit(result.exit_code)
+
+
+def _start_shadow_early(project: Path | None, dev_url: str | None) -> None:
+    """The project's warm shadow server starts while Python imports and runs the compiler."""
+    import contextlib
+
+    from schemac.project import find_project_root, load_settings
+    from schemac.warm import warm_up
+
+    with contextlib.suppress(SchemacError):  # the command reports it properly later
+        settings = load_settings(find_project_root(project))
+        warm_up(settings.root, settings.postgres_version, dev_url or settings.dev_url)
 
 
 # -- the warm shadow server -----------------------------------------------------------------------

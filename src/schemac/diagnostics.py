@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+
+_MAX_SHOWN_FILE_BYTES = 16 * 1024 * 1024
 
 
 class SourceLocation(NamedTuple):
@@ -53,12 +57,7 @@ def format_diagnostic(diagnostic: Diagnostic, relative_to: Path | None = None) -
     if loc is None:
         text = head
     else:
-        shown = loc.path
-        if relative_to is not None:
-            try:
-                shown = loc.path.resolve().relative_to(relative_to.resolve())
-            except ValueError:
-                shown = loc.path
+        shown = _shown_path(loc.path, relative_to) if relative_to is not None else loc.path
         text = f"{shown}:{loc.line}:{loc.column}: {head}"
         source_line = _read_line(loc.path, loc.line)
         if source_line is not None:
@@ -70,10 +69,28 @@ def format_diagnostic(diagnostic: Diagnostic, relative_to: Path | None = None) -
     return text
 
 
-def _read_line(path: Path, line: int) -> str | None:
+def _shown_path(path: Path, relative_to: Path) -> Path:
+    """The path as the author named it, relative to `relative_to` where it lies below it. A
+    symbolic link is shown as the link, not its target (which may not even exist)."""
     try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
+    except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(relative_to.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return path
+
+
+def _read_line(path: Path, line: int) -> str | None:
+    """The source line to show, when the path is a readable UTF-8 regular file of sane size
+    (a diagnostic may be about a FIFO, a device or a file too large to read)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_SHOWN_FILE_BYTES:
+            return None
         lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
     if 1 <= line <= len(lines):
         return lines[line - 1].rstrip()

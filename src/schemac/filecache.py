@@ -6,7 +6,7 @@ An entry holds the file's data and every position in it, and nothing else: the m
 built, analysed and rendered from scratch on every run, so an entry can only ever stand in for
 the exact bytes it was made from. Its name is a hash of those bytes together with everything
 that decides how they load and check (Python, PyYAML, jsonschema-rs, and the source of the
-loader, which owns the packed format, and of the validator), so a change to any of them misses. An entry that cannot be read, fails its own
+loader, of the packed format (located.py) and of the validator), so a change to any of them misses. An entry that cannot be read, fails its own
 checksum or does not decode is a miss too; the cache never turns a good run into a failed one.
 The folder ignores itself in git; `templates/` inside it holds Jinja's compiled templates.
 SCHEMAC_NO_CACHE=1 turns both off.
@@ -27,7 +27,8 @@ import jsonschema_rs
 import yaml
 
 from schemac import __version__
-from schemac.loader import Document, pack, unpack
+from schemac.loader import Document
+from schemac.located import pack, unpack
 
 CACHE_DIR = Path(".schemac") / "cache"
 _SUFFIX = ".entry"
@@ -44,7 +45,7 @@ def _fingerprint() -> bytes:
     site = Path(jsonschema_rs.__file__).parent.parent
     digest.update(" ".join(sorted(p.name for p in site.glob("jsonschema_rs-*"))).encode())
     package = Path(__file__).parent
-    for part in ("loader.py", "validate.py", "data/schemac.schema.json"):
+    for part in ("loader.py", "located.py", "validate.py", "data/schemac.schema.json"):
         try:
             digest.update((package / part).read_bytes())
         except OSError:  # installed without sources: the version has to stand for them

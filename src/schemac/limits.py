@@ -108,7 +108,7 @@ def locate_alias_problem(path: Path, text: str, problem: str) -> Diagnostic:
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_NESTING:
-                return _deep(where)
+                return too_deep(where)
             open_nodes.append((event.anchor, total))
             total += 1
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
@@ -118,7 +118,7 @@ def locate_alias_problem(path: Path, text: str, problem: str) -> Diagnostic:
                 sizes[anchor] = total - before
     # The tree and the events disagree only if the document could not be counted at all.
     return (
-        _deep(SourceLocation(path, 1, 1))
+        too_deep(SourceLocation(path, 1, 1))
         if problem == "deep"
         else _expansion(SourceLocation(path, 1, 1), "?")
     )
@@ -143,7 +143,7 @@ def _expansion(where: SourceLocation, anchor: str) -> Diagnostic:
     )
 
 
-def _deep(where: SourceLocation) -> Diagnostic:
+def too_deep(where: SourceLocation) -> Diagnostic:
     return Diagnostic(
         "E106",
         f"mappings and lists nest more than {MAX_NESTING} levels deep here",
@@ -178,6 +178,58 @@ def nul_diagnostic(path: Path, node: yaml.Node) -> Diagnostic:
         SourceLocation(path, mark.line + 1, mark.column + 1),
         hint="remove the \\0 (or \\x00, \\u0000) escape",
     )
+
+
+# -- reading YAML files -----------------------------------------------------------------------
+
+
+def read_yaml_text(path: Path, raw: bytes | None, problems: list[Diagnostic]) -> str | None:
+    """The text of a YAML file (from `raw` when the caller read it): None, with the reason in
+    `problems`, when it is too large, unreadable or not UTF-8."""
+    try:
+        if raw is None:
+            with path.open("rb") as handle:  # never more than one byte past the cap
+                raw = handle.read(MAX_YAML_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append(
+            Diagnostic(
+                "E100",
+                f"cannot read file: {exc.strerror or exc}",
+                SourceLocation(path, 1, 1),
+                hint="check that the file exists and is readable",
+            )
+        )
+        return None
+    if len(raw) > MAX_YAML_FILE_BYTES:
+        problems.append(
+            Diagnostic(
+                "E110",
+                f"a YAML file may hold at most {MAX_YAML_FILE_BYTES:,} bytes; this one holds more",
+                SourceLocation(path, 1, 1),
+                hint="split it into several files (see docs/yaml-format.md, Limits)",
+            )
+        )
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        problems.append(
+            Diagnostic(
+                "E100",
+                f"file is not valid UTF-8 ({exc.reason})",
+                character_location(path, before, len(before)),
+                hint="save the file as UTF-8",
+            )
+        )
+        return None
+
+
+def character_location(path: Path, text: str, position: int) -> SourceLocation:
+    """The line and column of a character offset of `text`."""
+    before = text[:position]
+    line = before.count("\n") + 1
+    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
 
 
 # -- files the YAML names ---------------------------------------------------------------------
@@ -232,6 +284,13 @@ def read_body_file(yaml_path: Path, written: str, root: Path) -> str:
             "name the file relative to this YAML file, inside the project",
         )
     candidate = yaml_path.parent / written
+    lexical = Path(os.path.normpath(os.path.abspath(candidate)))
+    if not lexical.is_relative_to(os.path.abspath(root)):
+        raise FileRefused(
+            "E112",
+            f"body_file '{written}' leads out of the project ({root})",
+            "schemac only reads files inside the project folder; copy the file into it",
+        )
     try:
         inside_project(candidate, root)
     except FileNotFoundError:
@@ -245,13 +304,14 @@ def read_body_file(yaml_path: Path, written: str, root: Path) -> str:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
         descriptor = os.open(candidate, os.O_RDONLY | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise FileRefused(
+                "E112",
+                f"body_file '{written}' is not a regular file",
+                "a function body must be a plain text file",
+            )
         with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise FileRefused(
-                    "E112",
-                    f"body_file '{written}' is not a regular file",
-                    "a function body must be a plain text file",
-                )
             raw = handle.read(MAX_BODY_FILE_BYTES + 1)
     except OSError as exc:
         raise FileRefused(

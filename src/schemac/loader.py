@@ -7,7 +7,6 @@ came from, so later stages can point at the exact line without carrying YAML nod
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,112 +15,16 @@ import yaml
 
 from schemac import limits
 from schemac.diagnostics import Diagnostic, SourceLocation
-from schemac.limits import MAX_YAML_FILE_BYTES
+from schemac.limits import MAX_NESTING
+
+# Re-exported: the later stages import the containers from the loader.
+from schemac.located import LocatedDict as LocatedDict
+from schemac.located import LocatedList as LocatedList
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same result
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
-
-
-# SourceLocation(...) runs a Python-level __new__; tuple.__new__ builds the same named tuple in C.
-_new_location = tuple.__new__
-
-
-_MAPPING_POSITIONS = frozenset({"location", "key_locations", "value_locations"})
-_SEQUENCE_POSITIONS = frozenset({"location", "item_locations"})
-
-
-class LocatedDict(dict[str, Any]):
-    """A mapping that knows where it, its keys and its values are in the source.
-
-    Most positions are never asked for (only objects and errors need one), so the loader
-    leaves the YAML node behind (or the file cache its flat list of positions) and the
-    positions are worked out on first use.
-    """
-
-    location: SourceLocation
-    key_locations: dict[str, SourceLocation]
-    value_locations: dict[str, SourceLocation]
-    _source: tuple[Path, yaml.MappingNode, dict[int, str] | None]
-    _positions: tuple[Path, tuple[int, ...]]
-
-    def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
-        attributes = self.__dict__
-        if name not in _MAPPING_POSITIONS:  # copy, pickle and friends probe for hooks
-            raise AttributeError(name)
-        if "_source" in attributes:
-            self._locate_from_node(*attributes.pop("_source"))
-        elif "_positions" in attributes:
-            self._locate_from_positions(*attributes.pop("_positions"))
-        else:
-            raise AttributeError(name)
-        return attributes[name]
-
-    def _locate_from_node(
-        self, path: Path, node: yaml.MappingNode, odd_keys: dict[int, str] | None
-    ) -> None:
-        mark = node.start_mark
-        self.location = _new_location(SourceLocation, (path, mark.line + 1, mark.column + 1))
-        key_locations: dict[str, SourceLocation] = {}
-        value_locations: dict[str, SourceLocation] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if odd_keys is None else odd_keys.get(id(key_node), key_node.value)
-            if key not in key_locations:  # of two equal keys the first is kept
-                mark = key_node.start_mark
-                key_locations[key] = _new_location(
-                    SourceLocation, (path, mark.line + 1, mark.column + 1)
-                )
-                mark = value_node.start_mark
-                value_locations[key] = _new_location(
-                    SourceLocation, (path, mark.line + 1, mark.column + 1)
-                )
-        self.key_locations = key_locations
-        self.value_locations = value_locations
-
-    def _locate_from_positions(self, path: Path, positions: tuple[int, ...]) -> None:
-        self.location = _new_location(SourceLocation, (path, positions[0], positions[1]))
-        key_locations: dict[str, SourceLocation] = {}
-        value_locations: dict[str, SourceLocation] = {}
-        for i, key in enumerate(self):
-            at = 2 + 4 * i
-            key_locations[key] = _new_location(
-                SourceLocation, (path, positions[at], positions[at + 1])
-            )
-            value_locations[key] = _new_location(
-                SourceLocation, (path, positions[at + 2], positions[at + 3])
-            )
-        self.key_locations = key_locations
-        self.value_locations = value_locations
-
-
-class LocatedList(list[Any]):
-    """A sequence that knows where it and each item are in the source (worked out on first use)."""
-
-    location: SourceLocation
-    item_locations: list[SourceLocation]
-    _source: tuple[Path, yaml.SequenceNode]
-    _positions: tuple[Path, tuple[int, ...]]
-
-    def __getattr__(self, name: str) -> Any:  # only called while an attribute is unset
-        attributes = self.__dict__
-        if name not in _SEQUENCE_POSITIONS:
-            raise AttributeError(name)
-        if "_source" in attributes:
-            path, node = attributes.pop("_source")
-            positions = [node.start_mark.line + 1, node.start_mark.column + 1]
-            for child in node.value:
-                positions += (child.start_mark.line + 1, child.start_mark.column + 1)
-        elif "_positions" in attributes:
-            path, positions = attributes.pop("_positions")
-        else:
-            raise AttributeError(name)
-        self.location = _new_location(SourceLocation, (path, positions[0], positions[1]))
-        self.item_locations = [
-            _new_location(SourceLocation, (path, positions[at], positions[at + 1]))
-            for at in range(2, len(positions), 2)
-        ]
-        return attributes[name]
 
 
 @dataclass
@@ -144,9 +47,17 @@ def _location(path: Path, mark: Any) -> SourceLocation:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ScalarNode = yaml.ScalarNode
+
+
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too deep")
+        self.node = node
 
 
 class _Converter:
@@ -164,6 +75,7 @@ class _Converter:
         self.diagnostics = diagnostics
         self.has_merges = has_merges  # `<<` appears in the text: look for merge keys
         self.converted: dict[int, Any] = {}
+        self.depth = 0
 
     def convert(self, node: yaml.Node) -> Any:
         if node.__class__ is _ScalarNode:
@@ -186,7 +98,24 @@ class _Converter:
             node, deep=True
         )  # pragma: no cover - unknown node kinds
 
+    def _enter(self, node: yaml.Node, plain_tag: str) -> None:
+        """Depth and tag checks of a mapping or sequence (cheap: once per container)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep(node)
+        if node.tag != plain_tag:  # `!!python/object {}`, `!!set`, `!custom [...]`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {node.tag} is not allowed here", node.start_mark
+            )
+
     def mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        self._enter(node, _MAP_TAG)
+        try:
+            return self._mapping(node)
+        finally:
+            self.depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode) -> LocatedDict:
         if self.has_merges and any(key.tag == _MERGE_TAG for key, _ in node.value):
             return self.merged_mapping(node)
         convert = self.convert
@@ -264,7 +193,9 @@ class _Converter:
         return result
 
     def sequence(self, node: yaml.SequenceNode) -> LocatedList:
-        result = LocatedList(self.convert(child) for child in node.value)
+        self._enter(node, _SEQ_TAG)
+        result = LocatedList([self.convert(child) for child in node.value])
+        self.depth -= 1
         result._source = (self.path, node)
         return result
 
@@ -281,31 +212,8 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     """Load one YAML file (its bytes, when the caller has read them already); syntax errors,
     duplicate keys and inputs beyond the documented limits become diagnostics."""
     result = LoadResult()
-    try:
-        data_bytes = _read_capped(path, MAX_YAML_FILE_BYTES) if raw is None else raw
-        if len(data_bytes) > MAX_YAML_FILE_BYTES:
-            result.diagnostics.append(_too_large(path, "a YAML file", MAX_YAML_FILE_BYTES))
-            return result
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"file is not valid UTF-8 ({exc.reason})",
-                _offset_location(path, data_bytes, exc.start),
-                hint="save the file as UTF-8",
-            )
-        )
-        return result
-    except OSError as exc:
-        result.diagnostics.append(
-            Diagnostic(
-                "E100",
-                f"cannot read file: {exc.strerror or exc}",
-                SourceLocation(path, 1, 1),
-                hint="check that the file exists and is readable",
-            )
-        )
+    text = limits.read_yaml_text(path, raw, result.diagnostics)
+    if text is None:
         return result
     loader = _Loader(text)
     try:
@@ -322,45 +230,14 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
                 return result
         converter = _Converter(path, loader, result.diagnostics, has_merges="<<" in text)
         data = None if node is None else converter.convert(node)
+    except _TooDeep as exc:
+        result.diagnostics.append(limits.too_deep(_location(path, exc.node.start_mark)))
+        return result
     except RecursionError:
         result.diagnostics.append(limits.locate_alias_problem(path, text, "deep"))
         return result
-    except yaml.reader.ReaderError as exc:
-        # libyaml's reader errors carry a character offset, not a line and column.
-        where = _character_location(path, text, exc.position)
-        what = (
-            "a NUL byte"
-            if exc.character in (0, "\x00")
-            else f"character #x{_code(exc.character):04x}"
-        )
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                f"YAML syntax error: {what} is not allowed in YAML text",
-                where,
-                hint="remove it; control characters cannot appear in a YAML file",
-            )
-        )
-        return result
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        if exc.context and exc.problem:
-            message += f" ({exc.context})"
-        result.diagnostics.append(
-            Diagnostic(
-                "E101",
-                message,
-                loc,
-                hint="check the indentation and quoting on this line and the one above",
-            )
-        )
-        return result
     except yaml.YAMLError as exc:
-        result.diagnostics.append(
-            Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
-        )
+        result.diagnostics.append(_syntax_error(path, text, exc))
         return result
     finally:
         loader.dispose()
@@ -368,137 +245,32 @@ def load_file(path: Path, raw: bytes | None = None) -> LoadResult:
     return result
 
 
-def _code(character: Any) -> int:
-    return ord(character) if isinstance(character, str) else int(character)
-
-
-def _read_capped(path: Path, cap: int) -> bytes:
-    """At most cap + 1 bytes of a file: enough to tell that it is too large, never all of it."""
-    with path.open("rb") as handle:
-        return handle.read(cap + 1)
-
-
-def _too_large(path: Path, what: str, cap: int) -> Diagnostic:
+def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    """A YAML error as E101 at the most useful position PyYAML gives."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml's reader errors carry a character offset, not a line and column.
+        character = exc.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        what = "a NUL byte" if code == 0 else f"character #x{code:04x}"
+        return Diagnostic(
+            "E101",
+            f"YAML syntax error: {what} is not allowed in YAML text",
+            limits.character_location(path, text, exc.position),
+            hint="remove it; control characters cannot appear in a YAML file",
+        )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Diagnostic("E101", f"YAML error: {exc}", SourceLocation(path, 1, 1))
+    mark = exc.problem_mark or exc.context_mark
+    at_end = mark is not None and mark.index >= len(text.rstrip())
+    if exc.context_mark is not None and (at_end or "end of stream" in str(exc.problem)):
+        mark = exc.context_mark  # an unclosed quote or bracket: where it was opened
+    loc = _location(path, mark) if mark is not None else SourceLocation(path, 1, 1)
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context})"
     return Diagnostic(
-        "E110",
-        f"{what} may hold at most {cap:,} bytes; this one holds more",
-        SourceLocation(path, 1, 1),
-        hint="split it into several files (see docs/yaml-format.md, Limits)",
+        "E101",
+        message,
+        loc,
+        hint="check the indentation and quoting on this line and the one above",
     )
-
-
-def _character_location(path: Path, text: str, position: int) -> SourceLocation:
-    before = text[:position]
-    line = before.count("\n") + 1
-    return SourceLocation(path, line, position - (before.rfind("\n") + 1) + 1)
-
-
-def _offset_location(path: Path, raw: bytes, offset: int) -> SourceLocation:
-    """The line and column (in characters) of a byte offset of a file that is UTF-8 up to it."""
-    return _character_location(
-        path, raw[:offset].decode("utf-8", "replace"), len(raw[:offset].decode("utf-8", "replace"))
-    )
-
-
-# The packed form of a loaded document, which the file cache (filecache.py) stores: marshal of
-# nested tuples. A mapping is ("m", {key: value}, positions), a sequence ("l", [items],
-# positions); scalars stay as they are (YAML never gives a tuple). Positions are flat ints: the
-# container's line and column, then per key its line, column and its value's line, column (per
-# item: line, column). A container reached twice through a YAML alias is packed once.
-_PACKED_FORMAT = 1
-_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-class _Unpackable(Exception):
-    """A value only YAML's rarer tags produce (binary, sets)."""
-
-
-def pack(data: Any) -> bytes | None:
-    """A loaded document's data and positions as bytes (None: a value the format cannot hold)."""
-    try:
-        return marshal.dumps((_PACKED_FORMAT, _packed(data, {})))
-    except _Unpackable:
-        return None
-
-
-def unpack(payload: bytes, path: Path) -> Any:
-    """What `pack` packed, as LocatedDict/LocatedList again (positions worked out on first use).
-    Raises ValueError (or what marshal raises) on bytes `pack` did not make."""
-    version, packed = marshal.loads(payload)
-    if version != _PACKED_FORMAT:
-        raise ValueError(f"packed format {version}, not {_PACKED_FORMAT}")
-    return _unpacked(packed, path, {})
-
-
-def _packed(value: Any, memo: dict[int, Any]) -> Any:
-    if type(value) in _PLAIN_SCALARS:
-        return value
-    done = memo.get(id(value))
-    if done is None:
-        if isinstance(value, LocatedDict):
-            body: Any = {key: _packed(item, memo) for key, item in value.items()}
-            done = ("m", body, _mapping_positions(value))
-        elif isinstance(value, LocatedList):
-            done = ("l", [_packed(item, memo) for item in value], _sequence_positions(value))
-        else:
-            raise _Unpackable(type(value).__name__)
-        memo[id(value)] = done
-    return done
-
-
-def _mapping_positions(value: LocatedDict) -> tuple[int, ...]:
-    attributes = value.__dict__
-    if "_positions" in attributes:  # unpacked and never asked for a position since
-        return tuple(attributes["_positions"][1])
-    source = attributes.get("_source")
-    if source is not None and source[2] is None and len(source[1].value) == len(value):
-        # Still in the YAML node: its marks, in the order of the keys (no odd or equal keys).
-        node = source[1]
-        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
-        for key_node, value_node in node.value:
-            k, v = key_node.start_mark, value_node.start_mark
-            positions += (k.line + 1, k.column + 1, v.line + 1, v.column + 1)
-        return tuple(positions)
-    keys, values = value.key_locations, value.value_locations
-    positions = [value.location.line, value.location.column]
-    for key in value:
-        positions += (keys[key].line, keys[key].column, values[key].line, values[key].column)
-    return tuple(positions)
-
-
-def _sequence_positions(value: LocatedList) -> tuple[int, ...]:
-    attributes = value.__dict__
-    if "_positions" in attributes:
-        return tuple(attributes["_positions"][1])
-    if "_source" in attributes:
-        node = attributes["_source"][1]
-        positions = [node.start_mark.line + 1, node.start_mark.column + 1]
-        for child in node.value:
-            positions += (child.start_mark.line + 1, child.start_mark.column + 1)
-        return tuple(positions)
-    positions = [value.location.line, value.location.column]
-    for item in value.item_locations:
-        positions += (item.line, item.column)
-    return tuple(positions)
-
-
-def _unpacked(packed: Any, path: Path, memo: dict[int, Any]) -> Any:
-    if type(packed) is not tuple:
-        return packed
-    done = memo.get(id(packed))
-    if done is not None:
-        return done
-    kind, body, positions = packed
-    if kind not in ("m", "l") or len(positions) != 2 + (4 if kind == "m" else 2) * len(body):
-        raise ValueError("packed data of the wrong shape")  # the file cache then parses the file
-    if kind == "m":
-        mapping = memo[id(packed)] = LocatedDict()
-        for key, item in body.items():
-            mapping[key] = _unpacked(item, path, memo) if type(item) is tuple else item
-        mapping._positions = (path, positions)
-        return mapping
-    sequence = memo[id(packed)] = LocatedList(
-        _unpacked(item, path, memo) if type(item) is tuple else item for item in body
-    )
-    sequence._positions = (path, positions)
-    return sequence

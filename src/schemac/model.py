@@ -44,6 +44,7 @@ class QName:
 class Grant:
     role: str
     privileges: tuple[str, ...]
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)  # the role's key
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,10 @@ class SeedRows:
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]  # values in `columns` order; MISSING means DEFAULT
     loc: SourceLocation = field(compare=False, repr=False)
+    # where each key and column is first named, for errors about one column
+    column_locs: tuple[tuple[str, SourceLocation], ...] = field(
+        default=(), compare=False, repr=False
+    )
 
 
 MISSING = object()

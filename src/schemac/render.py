@@ -279,7 +279,42 @@ def check_placeholders(sql: str, loc: SourceLocation | None, what: str) -> list[
         Diagnostic(
             "E501",
             f"{what} would contain '${{', which Flyway treats as a placeholder",
-            loc,
+            _placeholder_value(loc),
             hint="write it another way, e.g. '$' || '{' in SQL",
         )
     ]
+
+
+def _placeholder_value(loc: SourceLocation | None) -> SourceLocation | None:
+    """The YAML value holding the `${` inside the object at `loc` (the file is read again:
+    this is the error path), else the object itself."""
+    if loc is None:
+        return None
+    from schemac.loader import LocatedDict, LocatedList, load_file
+
+    loaded = load_file(loc.path)
+    if not loaded.documents:
+        return loc
+
+    def search(value: Any, inside: bool) -> SourceLocation | None:
+        if isinstance(value, LocatedDict):
+            for key, item in value.items():
+                here = inside or loc[1:] in (
+                    value.key_locations[key][1:],
+                    value.value_locations[key][1:],
+                )
+                if here and isinstance(item, str) and "${" in item:
+                    return value.value_locations[key]
+                found = search(item, here)
+                if found is not None:
+                    return found
+        elif isinstance(value, LocatedList):
+            for index, item in enumerate(value):
+                if inside and isinstance(item, str) and "${" in item:
+                    return value.item_locations[index]
+                found = search(item, inside)
+                if found is not None:
+                    return found
+        return None
+
+    return search(loaded.documents[0].data, False) or loc

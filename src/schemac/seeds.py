@@ -107,3 +107,19 @@ def _value_problems(
                 )
             )
     return problems
+
+
+def seed_column_locations(seed: LocatedDict) -> tuple[tuple[str, SourceLocation], ...]:
+    """Where each key column and row column is first named (errors about one column go there)."""
+    found: dict[str, SourceLocation] = {}
+    key = seed.get("key")
+    if isinstance(key, LocatedList):
+        for index, column in enumerate(key):
+            if isinstance(column, str):
+                found.setdefault(column, key.item_locations[index])
+    rows = seed.get("rows")
+    for row in rows if isinstance(rows, list) else ():
+        if isinstance(row, LocatedDict):
+            for column in row:
+                found.setdefault(column, row.key_locations[column])
+    return tuple(found.items())

@@ -97,21 +97,32 @@ def _holder(descriptor: int) -> str:
     return text or "a process that has not said who it is yet"
 
 
-def _staging(root: Path) -> Path:
-    return _state_dir(root) / STAGING_DIR
+def _fallback_staging(generated: Path) -> Path:
+    return generated.parent / f".{generated.name}.staging"
+
+
+def _staging(root: Path, generated: Path) -> Path:
+    """.schemac/staging, or beside generated/ where .schemac/ cannot be a folder (the same
+    file system either way, so the swap is a rename)."""
+    try:
+        return _state_dir(root) / STAGING_DIR
+    except OSError:
+        return _fallback_staging(generated)
 
 
 def recover(root: Path, generated: Path) -> str | None:
     """Finish or undo a swap a killed run left behind; a note of what was done, if anything."""
-    staging = root / STATE_DIR / STAGING_DIR
-    if not staging.is_dir():
-        return None
     note = None
-    if (staging / _MOVED_ASIDE).exists() and not generated.exists():
-        # Killed between the two renames of the fallback: the next generated/ is complete.
-        os.rename(staging / _NEXT, generated)
-        note = f"finished an interrupted write of {generated.name}/"
-    shutil.rmtree(staging, ignore_errors=True)
+    if generated.is_symlink():
+        generated = generated.resolve()
+    for staging in (root / STATE_DIR / STAGING_DIR, _fallback_staging(generated)):
+        if not staging.is_dir():
+            continue
+        if (staging / _MOVED_ASIDE).exists() and not generated.exists():
+            # Killed between the two renames of the fallback: the next generated/ is complete.
+            os.rename(staging / _NEXT, generated)
+            note = f"finished an interrupted write of {generated.name}/"
+        shutil.rmtree(staging, ignore_errors=True)
     return note
 
 
@@ -176,21 +187,29 @@ def commit(
     no longer hold `removed`, in one step. OSError when the disk or permissions refuse."""
     if not files and not removed:
         return
-    staging = _staging(root)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    next_dir = staging / _NEXT
-    if generated.is_dir():
-        _mirror(generated, next_dir)
+    if generated.is_symlink():  # swap the folder it points at, not the link
+        generated = generated.resolve()
+        staging = _fallback_staging(generated)
     else:
-        next_dir.mkdir()
-    for relative in removed:
-        with contextlib.suppress(FileNotFoundError):
-            (next_dir / relative).unlink()
-    ordered = sorted(files, key=lambda name: name == "integrity.json")
-    for relative in ordered:
-        _write_new(next_dir / relative, files[relative], mode)
-    _fsync_tree(next_dir)
+        staging = _staging(root, generated)
+    shutil.rmtree(staging, ignore_errors=True)
+    next_dir = staging / _NEXT
+    try:
+        staging.mkdir()
+        if generated.is_dir():
+            _mirror(generated, next_dir)
+        else:
+            next_dir.mkdir()
+        for relative in removed:
+            with contextlib.suppress(FileNotFoundError):
+                (next_dir / relative).unlink()
+        ordered = sorted(files, key=lambda name: name == "integrity.json")
+        for relative in ordered:
+            _write_new(next_dir / relative, files[relative], mode)
+        _fsync_tree(next_dir)
+    except BaseException:  # a full disk, a kill signal turned exception: generated/ untouched
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if not generated.exists():
         os.rename(next_dir, generated)
     elif not _exchange(next_dir, generated):

@@ -147,7 +147,9 @@ def _to_diagnostics(document: Document, error: ValidationError) -> Iterator[Diag
                 or (f"allowed keys: {', '.join(sorted(allowed))}" if allowed else None),
             )
         return
-    if error.validator == "propertyNames":
+    if error.validator == "propertyNames" or (
+        error.validator == "pattern" and "propertyNames" in error.schema_path
+    ):  # jsonschema reports a bad key as the pattern its propertyNames failed: E104 at the key
         bad = error.instance
         yield Diagnostic(
             "E104",

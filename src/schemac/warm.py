@@ -54,6 +54,10 @@ _STATE_FILE = "server.json"
 _LOCK_TIMEOUT_SECONDS = 120
 
 
+class WarmUnavailable(EnvironmentFailure):
+    """The project folder cannot hold a warm server (read only): a throwaway one must do."""
+
+
 @dataclass(frozen=True)
 class ServerState:
     """What server.json records about the project's warm server."""
@@ -286,7 +290,7 @@ def _prepare(folder: Path) -> None:
         if not ignore.exists():
             ignore.write_text("# schemac's warm shadow server: never committed\n*\n")
     except OSError as error:
-        raise EnvironmentFailure(f"cannot create {folder} for the shadow server: {error}") from None
+        raise WarmUnavailable(f"cannot create {folder} for the shadow server: {error}") from None
 
 
 def _read_state(folder: Path) -> ServerState | None:

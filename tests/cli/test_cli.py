@@ -166,7 +166,10 @@ def test_a_baseline_an_older_compile_left_half_written_is_completed(project: Pat
     (generated / "integrity.json").unlink()
     for later in migrations[1:]:
         later.unlink()
-    assert schemac("compile", "--check", cwd=project).returncode == 1
+    checked = schemac("compile", "--check", cwd=project)
+    assert checked.returncode == 2
+    assert "an earlier compile was interrupted" in checked.stderr
+    assert "run `schemac compile` to complete it" in checked.stderr
     result = schemac("compile", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "interrupted" in result.stdout

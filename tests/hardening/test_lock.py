@@ -78,4 +78,14 @@ def test_the_lock_is_released_when_its_holder_is_killed(project: Path) -> None:
     assert schemac(project, "compile", wait="0.2").returncode == 3
     holder.kill()
     holder.wait()
-    assert schemac(project, "compile", wait="0.2").returncode == 0
+    assert schemac(project, "compile", "--offline", wait="0.2").returncode == 0
+
+
+def test_diff_takes_the_same_lock(project: Path) -> None:
+    assert schemac(project, "compile", "--offline", wait="0").returncode == 0
+    with project_lock(project, "schemac compile"):
+        result = schemac(project, "diff", "-m", "second writer", wait="0.2")
+        dry = schemac(project, "diff", "-m", "only a plan", "--dry-run", wait="0.2")
+    assert result.returncode == 3
+    assert f"pid {os.getpid()}, command `schemac compile`" in result.stderr
+    assert "another schemac is writing" not in dry.stderr  # a dry run writes nothing: no lock
