@@ -20,6 +20,7 @@ from schemac.compiler import Compiled, compile_project
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.drift import (
     Comparison,
+    ObjectRef,
     Progress,
     Steps,
     build_shadows,
@@ -216,16 +217,16 @@ def _shadow_findings(
     result: CheckResult,
 ) -> None:
     hint = 'run `schemac diff -m "<what changed>"` to write a migration for it'
-    for name, details in _by_object(comparison).items():
+    for name, (details, ref) in _by_object(comparison).items():
         result.findings.append(
             Finding(
                 DRIFT,
                 f"the migrations do not build what the YAML declares: {name}: {details}",
                 hint=hint,
-                **_at(compiled, locate(compiled, name)),
+                **_at(compiled, locate(compiled, ref)),
             )
         )
-    _warnings(compiled, comparison.warnings, result)
+    _warnings(compiled, comparison, result)
     declared = {role.name: role for role in declared_roles(compiled)}
     for name, details in _grouped(role_differences(roles.roles, declared.values())).items():
         result.findings.append(
@@ -246,24 +247,27 @@ def _grouped(differences: list[ModelDifference]) -> dict[str, str]:
     return {name: " | ".join(details) for name, details in grouped.items()}
 
 
-def _warnings(compiled: Compiled, warnings: list[ModelDifference], result: CheckResult) -> None:
-    for warning in warnings:
+def _warnings(compiled: Compiled, comparison: Comparison, result: CheckResult) -> None:
+    for warning in comparison.warnings:
         result.findings.append(
             Finding(
                 DRIFT,
                 f"{warning.object}: {warning.detail()}",
                 severity="warning",
-                **_at(compiled, locate(compiled, warning.object)),
+                **_at(compiled, locate(compiled, comparison.model_ref(warning))),
             )
         )
 
 
-def _by_object(comparison: Comparison) -> dict[str, str]:
-    """Differences grouped by the object they concern, in the order found."""
+def _by_object(comparison: Comparison) -> dict[str, tuple[str, ObjectRef | None]]:
+    """Differences grouped by the object they concern, in the order found, with the object."""
     grouped: dict[str, list[str]] = {}
+    refs: dict[str, ObjectRef | None] = {}
     for difference in comparison.differences:
         grouped.setdefault(difference.object, []).append(_short(difference.detail))
-    return {name: " | ".join(details) for name, details in grouped.items()}
+        if refs.get(difference.object) is None:
+            refs[difference.object] = difference.ref
+    return {name: (" | ".join(details), refs[name]) for name, details in grouped.items()}
 
 
 def _short(text: str) -> str:

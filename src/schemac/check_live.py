@@ -67,15 +67,15 @@ def check_live(
         ignore_model=ignore_model,
         steps=steps,
     )
-    for name, details in _by_object(comparison).items():
+    for name, (details, ref) in _by_object(comparison).items():
         result.findings.append(
             Finding(
                 DRIFT,
                 f"{shown} differs from the YAML: {name}: {details}",
-                **_at(compiled, locate(compiled, name)),
+                **_at(compiled, locate(compiled, ref)),
             )
         )
-    _warnings(compiled, comparison.warnings, result)
+    _warnings(compiled, comparison, result)
     _check_live_roles(compiled, db_url, result)
     _check_history(compiled, migrations, db_url, result)
     result.checked.append(f"database {shown}")

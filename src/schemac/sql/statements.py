@@ -115,3 +115,26 @@ def public_grantees(text: str) -> str:
         return text
     node.grantees = tuple(grantees)
     return str(RawStream()(node))
+
+
+def setting(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """``SET name = value[, ...]`` as the setting's name and its values as written (an
+    identifier or literal each); None for any other statement, ``SET ... TO DEFAULT`` included."""
+    node: Any = _single(text)
+    if (
+        not isinstance(node, ast.VariableSetStmt)
+        or node.kind != enums.VariableSetKind.VAR_SET_VALUE
+    ):
+        return None
+    values = []
+    for arg in node.args or ():
+        value = arg.val if isinstance(arg, ast.A_Const) else None
+        if isinstance(value, ast.String):
+            values.append(str(value.sval))
+        elif isinstance(value, ast.Integer):
+            values.append(str(value.ival))
+        elif isinstance(value, ast.Float):
+            values.append(str(value.fval))
+        else:
+            return None
+    return str(node.name), tuple(values)

@@ -1,0 +1,252 @@
+"""Shadow databases, the machinery `diff` and `check` share, and the connections to them.
+
+Shadow A is what Flyway would build: generated/migrations replayed in version order
+(:mod:`schemac.migrations`). Shadow B is what the YAML says: the desired state applied object
+by object, so PostgreSQL's error points at the YAML that produced the object. Both are kept as
+template databases on the shadow server, named by a digest of what built them, and cloned when
+a step changes one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from schemac.catalog import read_roles
+from schemac.compiler import Compiled, RenderedObject
+from schemac.diagnostics import Diagnostic
+from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError
+from schemac.migrations import (
+    SHADOW_FORMAT,
+    MigrationScript,
+    error_text,
+    migrations_digest,
+    run_script,
+)
+from schemac.project import Settings
+from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
+from schemac.shadow import (
+    DEV_URL_ENV,
+    TEMPLATE_PREFIX,
+    PostgresServer,
+    ensure_template,
+    open_shadow,
+    prune_templates,
+    redact,
+)
+from schemac.warm import WarmUnavailable, idle_timeout, open_warm
+
+# Template databases of each kind a warm server keeps (a branch switch back finds its own).
+TEMPLATES_KEPT = 3
+
+Progress = Callable[[str, float | None], None]
+"""Told ``(step, None)`` when a slow step starts and ``(step, seconds)`` when it ends."""
+
+
+class Steps:
+    """Times the slow steps and tells a progress callback about them (the library never prints)."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str, timing_key: str | None = None) -> Iterator[None]:
+        if self.progress:
+            self.progress(name, None)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            if timing_key:
+                self.timings[timing_key] = self.timings.get(timing_key, 0.0) + elapsed
+            if self.progress:
+                self.progress(name, elapsed)
+
+
+def desired_state_digest(compiled: Compiled) -> str:
+    digest = hashlib.sha256(f"desired/{SHADOW_FORMAT}".encode())
+    for obj in compiled.objects:
+        digest.update(b"\0" + obj.sql.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def replay_migrations(url: str, migrations: list[MigrationScript]) -> None:
+    with _connect(url) as conn:
+        before = read_roles(conn)
+        for script in migrations:
+            run_script(conn, script.name, script.text, script.transactional)
+        # Roles belong to the server: what the migrations made of them is kept with shadow A
+        # now, before the desired state runs on the same server.
+        record_roles(conn, before)
+
+
+# -- the desired state (shadow B) -----------------------------------------------------------------
+
+
+def _object_label(obj: RenderedObject) -> str:
+    kind = obj.node.kind
+    if kind == "view" and obj.node.obj.materialized:
+        kind = "materialized view"
+    return f"{kind} {obj.node.key.split(':', 1)[1]}"
+
+
+def apply_desired_state(url: str, compiled: Compiled) -> None:
+    """Create every object of the YAML; PostgreSQL's error becomes a diagnostic at the object's YAML."""
+    with _connect(url) as conn:
+        for obj in compiled.objects:
+            try:
+                conn.execute(obj.sql)
+            except psycopg.Error as error:
+                hint = error.diag.message_hint
+                message = f"PostgreSQL rejected {_object_label(obj)}: {error_text(error)}"
+                raise InvalidInput([Diagnostic("E601", message, obj.node.loc, hint=hint)]) from None
+
+
+@contextlib.contextmanager
+def _connect(url: str, *, autocommit: bool = True) -> Iterator[psycopg.Connection[Any]]:
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise EnvironmentFailure(f"cannot connect to {redact(url)}: {str(error).strip()}") from None
+    with conn:
+        yield conn
+
+
+def connect(
+    url: str, *, autocommit: bool = True
+) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+    """A connection to ``url``; an unreachable server is an EnvironmentFailure (exit 3)."""
+    return _connect(url, autocommit=autocommit)
+
+
+@dataclass(frozen=True)
+class Shadows:
+    """Template databases on the shadow server: A = the migrations replayed, B = the YAML."""
+
+    server: PostgresServer
+    migrations: str
+    desired: str
+    roles: RoleSnapshot = field(default_factory=RoleSnapshot)  # as the migrations left them
+
+
+def build_shadows(
+    server: PostgresServer, compiled: Compiled, migrations: list[MigrationScript], steps: Steps
+) -> Shadows:
+    """Shadow A and shadow B as template databases (kept between runs on a warm server).
+
+    A is replayed before B runs: roles belong to the whole server, and A's record of the roles
+    its migrations left (role_drift) must be taken before the desired state changes them. On a
+    warm server with an unchanged history A is a kept template and only B is built.
+    """
+    import importlib
+    import threading
+
+    count = len(migrations)
+    a_key = "a_" + migrations_digest(migrations)[:40]
+    a_was_kept = server.database_exists(TEMPLATE_PREFIX + a_key)
+    with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
+        a = ensure_template(
+            server,
+            a_key,
+            lambda url: replay_migrations(url, migrations),
+        )
+    if a_was_kept:
+        # A new desired state on an old history: migra will diff them, and its import (about
+        # 0.5 s of CPU) fits in the time the server spends building B.
+        threading.Thread(target=importlib.import_module, args=("migra",), daemon=True).start()
+    with steps.step(
+        f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
+    ):
+        b = ensure_template(
+            server,
+            "b_" + desired_state_digest(compiled)[:40],
+            lambda url: apply_desired_state(url, compiled),
+        )
+    with server.connect() as conn:
+        roles = recorded_roles(conn, a)
+    shadows = Shadows(server, a, b, roles)
+    if server.keeps_templates:
+        prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
+        prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
+    return shadows
+
+
+@contextlib.contextmanager
+def shadow_server(
+    dev_url: str | None, steps: Steps, settings: Settings | None = None
+) -> Iterator[PostgresServer]:
+    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else the project's
+    warm server (a throwaway one without ``settings`` or with $SCHEMAC_SHADOW_IDLE_SECONDS=0),
+    of the project's target PostgreSQL version when its binaries are installed."""
+    url = dev_url or os.environ.get(DEV_URL_ENV)
+    target = settings.postgres_version if settings else None
+    step = (
+        f"connecting to the shadow server {redact(url)}"
+        if url
+        else "starting the shadow PostgreSQL server"
+    )
+    with contextlib.ExitStack() as stack:
+        with steps.step(step, "server"):
+            try:
+                if url or settings is None or not idle_timeout():
+                    raise WarmUnavailable("a URL names the server, or warm servers are off")
+                server = stack.enter_context(open_warm(settings.root, target))
+            except WarmUnavailable:
+                server = stack.enter_context(open_shadow(url, target))
+        if steps.progress:
+            steps.progress(
+                f"shadow server: {server.describe()}{_target_note(server, target)}", None
+            )
+        yield server
+
+
+def _target_note(server: PostgresServer, target: int | None) -> str:
+    if target is None or server.version // 10000 <= target:
+        return ""
+    return (
+        f"; the migrations target PostgreSQL {target}: what it lacks is rewritten or refused "
+        f"(apt-get install postgresql-{target} to diff on {target} itself)"
+    )
+
+
+@contextlib.contextmanager
+def clone(server: PostgresServer, template: str) -> Iterator[str]:
+    """A scratch copy of a template database; yields its URL and drops it afterwards."""
+    name = server.create_database(template=template)
+    try:
+        yield server.url(name)
+    finally:
+        with contextlib.suppress(EnvironmentFailure):
+            server.drop_database(name)
+
+
+@contextlib.contextmanager
+def postgres_errors(action: str) -> Iterator[None]:
+    """psycopg errors as schemac's: a lost connection is the environment (exit 3), the rest exit 2."""
+    try:
+        yield
+    except psycopg.OperationalError as error:
+        raise EnvironmentFailure(
+            f"{action}: the PostgreSQL connection failed: {first_line(error)}"
+        ) from None
+    except psycopg.Error as error:
+        if type(error) is psycopg.ProgrammingError:
+            # A connection string libpq cannot parse: its message may quote the password.
+            raise EnvironmentFailure(
+                f"{action}: not a valid PostgreSQL connection URL "
+                "(percent-encode special characters in the user name and password)"
+            ) from None
+        raise SchemacError(f"{action}: unexpected PostgreSQL error: {first_line(error)}") from None
+
+
+def first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

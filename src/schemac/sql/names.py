@@ -1,0 +1,79 @@
+"""Names as PostgreSQL's lexer reads them: quoted identifiers unquoted, dotted names split.
+
+For texts that are names, not statements: a qualified name from a statement, an identity
+pg_identify_object printed, an object label schemac wrote (`trigger touch on core.users`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pglast import parser
+
+
+def _tokens(text: str) -> list[str] | None:
+    """Each token of `text` as written ('.' included), quoted identifiers unquoted; None when
+    PostgreSQL's lexer rejects the text (an unterminated quote)."""
+    try:
+        scanned = parser.scan(text)
+    except parser.ParseError:
+        return None
+    out = []
+    for token in scanned:
+        written = text[token.start : token.end + 1]
+        if written.startswith('"') and written.endswith('"') and len(written) > 1:
+            written = written[1:-1].replace('""', '"')
+        out.append(written)
+    return out
+
+
+def unquote(name: str) -> str:
+    """``"core"."users"`` or ``core.users`` as ``core.users``: each part unquoted, joined by dots.
+
+    Words separated by spaces are parts too (``table core.users`` is ``table.core.users``), so
+    two labels compare equal exactly when their names do, however they were quoted.
+    """
+    tokens = _tokens(name)
+    if tokens is None:
+        return name.strip()
+    return ".".join(t for t in tokens if t != ".")
+
+
+@dataclass(frozen=True)
+class LabelNames:
+    """The names in an object label: `trigger touch on core.users` has member `touch` of the
+    table `core.users`; `index core.users_email` has the qualified name `core.users_email`."""
+
+    words: tuple[str, ...]  # the label's leading words before the first name: ("trigger",)
+    qualified: tuple[str, ...]  # every dotted name, unquoted: ("core.users",)
+    member: str | None = None  # the name before ` on <qualified>`
+    table: str | None = None  # the qualified name after ` on `
+
+
+def label_names(label: str) -> LabelNames:
+    """The words and names of a label such as ``comment on view core.v`` or ``touch on core.t``."""
+    tokens = _tokens(label) or label.split()
+    # Group dotted names: a token followed by '.' and another token is one qualified name.
+    names: list[list[str]] = []
+    joined = False
+    for token in tokens:
+        if token == ".":
+            joined = bool(names)
+            continue
+        if joined:
+            names[-1].append(token)
+        else:
+            names.append([token])
+        joined = False
+    qualified = tuple(".".join(parts) for parts in names if len(parts) > 1)
+    words = []
+    for parts in names:
+        if len(parts) > 1:
+            break
+        words.append(parts[0])
+    member = table = None
+    for before, on, after in zip(names, names[1:], names[2:], strict=False):
+        if len(before) == 1 and on == ["on"] and len(after) > 1:
+            member, table = before[0], ".".join(after[:2])
+            break
+    return LabelNames(tuple(words), qualified, member, table)
