@@ -57,16 +57,22 @@ from schemac.migration_files import (
 )
 from schemac.planner import (
     column_order_warnings,
+    constraints_without_their_index,
     generated_statements,
+    impossible_changes,
     index_statements,
     partition_statements,
     read_cloned_triggers,
     read_column_order,
+    read_constraint_definitions,
     read_generated,
     read_indexes,
     read_partition_bounds,
+    read_routine_results,
     read_routines,
+    read_table_kinds,
     routine_differences,
+    routine_drops,
     routine_statements,
     without_cloned_triggers,
 )
@@ -222,6 +228,11 @@ def plan_migration(
         plan.enum_values = enum_additions(read_enums(work), read_enums(desired))
         for statement in plan.enum_values:
             work.execute(statement)
+        impossible = impossible_changes(read_table_kinds(work), read_table_kinds(desired))
+        if impossible:
+            raise DiffFailed(
+                "these changes cannot be migrated:\n" + "\n".join(f"  {i}" for i in impossible)
+            )
         types_before = column_types(work)
         roles, notes = role_statements(compiled, migrations)
         outcome.notes += notes
@@ -231,6 +242,13 @@ def plan_migration(
         from_migra = without_cloned_triggers(
             from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
         )
+        from_migra = constraints_without_their_index(
+            from_migra, read_constraint_definitions(desired)
+        )
+        from_migra = [
+            *routine_drops(read_routine_results(work), read_routine_results(desired)),
+            *from_migra,
+        ]
         views = plan_views(
             from_migra, read_views(work), read_views(desired), read_view_dependencies(work)
         )

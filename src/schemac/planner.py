@@ -47,7 +47,8 @@ class Shape:
 
     action: str  # drop_view | create_view | create_index | drop_index | column_type | create_trigger | drop_trigger | other
     relation: tuple[str, str] | None = None  # the view, index, table or trigger's table
-    member: str | None = None  # the column or trigger name
+    member: str | None = None  # the column, trigger, index or constraint name
+    index: str | None = None  # ADD CONSTRAINT ... USING INDEX: the index
 
 
 def _range(var: ast.RangeVar | None) -> tuple[str, str] | None:
@@ -87,6 +88,20 @@ def shape(statement: str) -> Shape:
             return Shape("column_type", _range(node.relation), command.name)
         if command.subtype == AlterTableType.AT_ColumnDefault:
             return Shape("column_default", _range(node.relation), command.name)
+        if command.subtype == AlterTableType.AT_DropConstraint:
+            return Shape("drop_constraint", _range(node.relation), command.name)
+        constraint = command.def_
+        if (
+            command.subtype == AlterTableType.AT_AddConstraint
+            and isinstance(constraint, ast.Constraint)
+            and constraint.indexname
+        ):
+            return Shape(
+                "constraint_using_index",
+                _range(node.relation),
+                constraint.conname,
+                constraint.indexname,
+            )
     return Shape("other")
 
 
@@ -346,3 +361,116 @@ def without_cloned_triggers(
                 continue
         kept.append(statement)
     return kept
+
+
+# -- routines whose result type changes -----------------------------------------------------------
+
+_ROUTINE_RESULTS = f"""
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+               || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+           p.prokind::text, coalesce(pg_catalog.pg_get_function_result(p.oid), '')
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p') AND {_USER_SCHEMAS}
+"""
+
+
+def read_routine_results(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, str]]:
+    """Each routine's kind (f or p) and result type (pg_get_function_result)."""
+    return {str(i): (str(k), str(r)) for i, k, r in conn.execute(_ROUTINE_RESULTS)}
+
+
+def routine_drops(
+    current: dict[str, tuple[str, str]], desired: dict[str, tuple[str, str]]
+) -> list[str]:
+    """PostgreSQL refuses CREATE OR REPLACE with another result type (or OUT arguments), which
+    is what migra writes: such a routine is dropped first, then migra's statement creates it
+    (grants and comment come back with the supplements; a dependent object makes the DROP fail
+    and the diff names it)."""
+    return [
+        f"DROP {'PROCEDURE' if kind == 'p' else 'FUNCTION'} {identity};"
+        for identity, (kind, result) in sorted(current.items())
+        if identity in desired and desired[identity] != (kind, result)
+    ]
+
+
+# -- constraints re-added USING an index that is gone ---------------------------------------------
+
+
+def read_constraint_definitions(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, str], str]:
+    rows = conn.execute(
+        f"""
+        SELECT n.nspname, c.relname, k.conname, pg_catalog.pg_get_constraintdef(k.oid)
+        FROM pg_catalog.pg_constraint k
+        JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE {_USER_SCHEMAS}
+        """
+    ).fetchall()
+    return {(str(s), str(t), str(k)): str(d) for s, t, k, d in rows}
+
+
+def constraints_without_their_index(
+    statements: list[str], desired: dict[tuple[str, str, str], str]
+) -> list[str]:
+    """migra re-adds a changed key `USING INDEX` its own name, but the old constraint took that
+    index with it when it was dropped, and nothing creates it again: such a constraint is added
+    from its full definition instead."""
+    shapes = [shape(statement) for statement in statements]
+    created = {
+        (f.relation[0], f.member) for f in shapes if f.action == "create_index" and f.relation
+    }
+    dropped = {
+        (*f.relation, f.member) for f in shapes if f.action == "drop_constraint" and f.relation
+    }
+    planned = []
+    for statement, found in zip(statements, shapes, strict=True):
+        if found.action == "constraint_using_index" and found.relation and found.member:
+            key = (*found.relation, found.member)
+            if (
+                key in dropped
+                and (found.relation[0], found.index) not in created
+                and key in desired
+            ):
+                table = quote_qualified(*found.relation)
+                planned.append(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {quote_ident(found.member)} "
+                    f"{desired[key]};"
+                )
+                continue
+        planned.append(statement)
+    return planned
+
+
+# -- what PostgreSQL cannot change in place -------------------------------------------------------
+
+_RELATION_KINDS = f"""
+    SELECT n.nspname, c.relname, c.relkind::text
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND {_USER_SCHEMAS}
+"""
+
+
+def read_table_kinds(conn: psycopg.Connection[Any]) -> dict[Name, str]:
+    return {(str(s), str(t)): str(k) for s, t, k in conn.execute(_RELATION_KINDS)}
+
+
+def impossible_changes(current: dict[Name, str], desired: dict[Name, str]) -> list[str]:
+    """Changes PostgreSQL has no statement for, each named with what to do instead."""
+    found = []
+    for name, kind in sorted(desired.items()):
+        before = current.get(name)
+        if before is None or before == kind:
+            continue
+        table = f"{name[0]}.{name[1]}"
+        if kind == "p":
+            found.append(
+                f"table {table}: PostgreSQL cannot turn an existing table into a partitioned "
+                "one; declare a new partitioned table and move the rows in a migration "
+                "written by hand, or drop partition_by"
+            )
+        else:
+            found.append(
+                f"table {table}: PostgreSQL cannot turn a partitioned table into a plain one; "
+                "declare a new table and move the rows in a migration written by hand"
+            )
+    return found
