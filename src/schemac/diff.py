@@ -25,7 +25,6 @@ import psycopg
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange, column_types, destructive_changes, is_widening
 from schemac.drift import (
-    NAME,
     MigrationScript,
     Progress,
     Shadows,
@@ -42,12 +41,10 @@ from schemac.drift import (
     role_statements,
     run_script,
     shadow_server,
-    unquote,
 )
 from schemac.emit import INTEGRITY_FILE, desired_state, emit, read_integrity, sha256, write_atomic
 from schemac.errors import SchemacError, UsageError
 from schemac.migration_files import (
-    CREATE_INDEX,
     DiffFailed,
     Plan,
     PlannedFile,
@@ -56,6 +53,25 @@ from schemac.migration_files import (
     write_migration,
 )
 from schemac.planner import (
+    extension_statements,
+    read_extensions,
+    read_routine_results,
+    read_routines,
+    routine_differences,
+    routine_drops,
+    routine_statements,
+)
+from schemac.project import Settings
+from schemac.renames import apply_renames
+from schemac.shadow import PostgresServer
+from schemac.supplements import (
+    compare_facts,
+    enum_additions,
+    read_enums,
+    read_facts,
+    supplement_statements,
+)
+from schemac.table_plan import (
     column_order_warnings,
     constraints_without_their_index,
     generated_statements,
@@ -68,23 +84,9 @@ from schemac.planner import (
     read_generated,
     read_indexes,
     read_partition_bounds,
-    read_routine_results,
-    read_routines,
     read_table_kinds,
-    routine_differences,
-    routine_drops,
-    routine_statements,
+    repair_partitioned,
     without_cloned_triggers,
-)
-from schemac.project import Settings
-from schemac.renames import apply_renames
-from schemac.shadow import PostgresServer
-from schemac.supplements import (
-    compare_facts,
-    enum_additions,
-    read_enums,
-    read_facts,
-    supplement_statements,
 )
 from schemac.view_plan import plan_views, read_view_dependencies, read_views
 
@@ -237,7 +239,7 @@ def plan_migration(
         roles, notes = role_statements(compiled, migrations)
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
-            from_migra = _repair_partitioned(desired, migra_statements(work_url, desired_url))
+            from_migra = repair_partitioned(desired, migra_statements(work_url, desired_url))
         from_migra = generated_statements(from_migra, read_generated(desired), server.version)
         from_migra = without_cloned_triggers(
             from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
@@ -247,7 +249,7 @@ def plan_migration(
         )
         from_migra = [
             *routine_drops(read_routine_results(work), read_routine_results(desired)),
-            *from_migra,
+            *extension_statements(from_migra, read_extensions(work), read_extensions(desired)),
         ]
         views = plan_views(
             from_migra, read_views(work), read_views(desired), read_view_dependencies(work)
@@ -323,76 +325,6 @@ def _apply_in_working_order(conn: psycopg.Connection[Any], statements: list[str]
 def _one_line(statement: str) -> str:
     text = " ".join(statement.split())
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-# -- partitioned tables ---------------------------------------------------------------------------
-
-_KEY_USING_INDEX = re.compile(
-    rf"^alter table (?P<schema>{NAME})\.(?P<table>{NAME}) add constraint "
-    rf"(?P<name>{NAME}) .* using index {NAME};?$",
-    re.I | re.S,
-)
-
-
-def _repair_partitioned(desired: psycopg.Connection[Any], statements: list[str]) -> list[str]:
-    """migra writes a partitioned table's indexes as PostgreSQL reports them: `ON ONLY` the
-    parent (an index that stays invalid until every partition's index is attached, which migra
-    never does), one index per partition, and keys added `USING INDEX` (which PostgreSQL
-    refuses on a partitioned table). PostgreSQL builds all of that itself from the parent's
-    definition, so: indexes and key constraints a partition inherits are left out, an index
-    on the parent is created without ONLY (it cascades to the partitions), and a key of the
-    parent is added from its definition."""
-    inherited_indexes = {
-        (str(schema), str(name))
-        for schema, name in desired.execute(
-            "SELECT n.nspname, c.relname FROM pg_catalog.pg_inherits i "
-            "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('i', 'I')"
-        ).fetchall()
-    }
-    inherited_constraints = {
-        (str(schema), str(name))
-        for schema, name in desired.execute(
-            "SELECT n.nspname, k.conname FROM pg_catalog.pg_constraint k "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace WHERE k.conparentid <> 0"
-        ).fetchall()
-    }
-    parent_keys = {
-        (str(schema), str(name)): str(definition)
-        for schema, name, definition in desired.execute(
-            "SELECT n.nspname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) "
-            "FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class t ON t.oid = k.conrelid "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace "
-            "WHERE t.relkind = 'p' AND k.contype IN ('p', 'u', 'x')"
-        ).fetchall()
-    }
-    if not (inherited_indexes or parent_keys):
-        return statements
-    repaired: list[str] = []
-    for statement in statements:
-        index = CREATE_INDEX.match(statement)
-        if index:
-            name = (unquote(index["schema"]), unquote(index["name"]))
-            if name in inherited_indexes or name in parent_keys:
-                continue  # built by the partition's parent, or by the key added below
-            if index["only"]:
-                statement = statement[: index.start("only")] + statement[index.end("only") :]
-            repaired.append(statement)
-            continue
-        key = _KEY_USING_INDEX.match(statement)
-        if key:
-            name = (unquote(key["schema"]), unquote(key["name"]))
-            if name in inherited_constraints:
-                continue
-            if name in parent_keys:
-                repaired.append(
-                    f"alter table {key['schema']}.{key['table']} add constraint {key['name']} "
-                    f"{parent_keys[name]};"
-                )
-                continue
-        repaired.append(statement)
-    return repaired
 
 
 # -- verification ---------------------------------------------------------------------------------

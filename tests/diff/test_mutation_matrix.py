@@ -51,10 +51,7 @@ REFUSED: dict[str, str] = {
 
 # (kind, property) -> why the case fails today (strict: a fix makes the test fail until the
 # entry is removed).
-KNOWN_FAILURES: dict[str, str] = {
-    "extension.schema": "an extension moved to another schema still differs after replay "
-    "(migra asks for ALTER EXTENSION ... UPDATE): refused by verification, not yet migrated",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 ALL_CASES, UNMUTATED = cases()
 _RUNTIMES: dict[str, float] = {}

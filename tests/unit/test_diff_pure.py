@@ -8,15 +8,17 @@ from schemac.destructive import destructive_changes, is_widening
 from schemac.diff import slugify
 from schemac.errors import UsageError
 from schemac.planner import (
-    GeneratedColumn,
     Shape,
+    routine_differences,
+    routine_statements,
+    shape,
+)
+from schemac.table_plan import (
+    GeneratedColumn,
     column_order_warnings,
     generated_statements,
     index_statements,
     partition_statements,
-    routine_differences,
-    routine_statements,
-    shape,
 )
 from schemac.view_plan import ViewDefinition, plan_views
 
