@@ -36,7 +36,7 @@ Name = tuple[str, str]  # schema, relation
 class Shape:
     """What the planner needs to know about one statement of migra's."""
 
-    action: str  # drop_view | create_view | create_index | drop_index | column_type | create_trigger | drop_trigger | other
+    action: str  # drop_view, create_view, drop_table, column_type, create_trigger, ... or other
     relation: tuple[str, str] | None = None  # the view, index, table or trigger's table
     member: str | None = None  # the column, trigger, index or constraint name
     index: str | None = None  # ADD CONSTRAINT ... USING INDEX: the index
@@ -60,6 +60,8 @@ def shape(statement: str) -> Shape:
         names = tuple(getattr(part, "sval", "") for part in node.objects[0])
         if node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
             return Shape("drop_view", _qualified(names))
+        if node.removeType == ObjectType.OBJECT_TABLE:
+            return Shape("drop_table", _qualified(names))
         if node.removeType == ObjectType.OBJECT_INDEX:
             return Shape("drop_index", _qualified(names))
         if node.removeType == ObjectType.OBJECT_TRIGGER and len(names) >= 2:

@@ -123,7 +123,7 @@ def plan_views(
 
     A view is re-created when its definition, options or (materialized) data or indexes differ,
     or when it reads a column whose type changes (PostgreSQL refuses the type change while the
-    view exists), and so is every view reading a re-created one. Views only in the desired
+    view exists) or a table that is dropped, and so is every view reading a re-created one. Views only in the desired
     database are created here too, so a materialized view declared `with_data: false` is
     created WITH NO DATA.
     """
@@ -135,6 +135,9 @@ def plan_views(
         if name in current and current[name].rebuild_key != desired[name].rebuild_key
     }
     for found in shapes:
+        if found.action == "drop_table" and found.relation is not None:
+            # A table dropped (and perhaps created again) takes the views reading it along.
+            changed |= {view for view, _ in readers.get(found.relation, set())}
         if found.action == "column_type" and found.relation is not None:
             changed |= {
                 view

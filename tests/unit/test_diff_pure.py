@@ -83,6 +83,7 @@ def test_slugify_needs_a_letter_or_digit() -> None:
         ),
         ("create index i on s.t (c);", Shape("create_index", ("s", "t"), "i")),
         ('drop index if exists "s"."i";', Shape("drop_index", ("s", "i"))),
+        ('drop table "s"."t";', Shape("drop_table", ("s", "t"))),
         (
             'alter table "s"."t" alter column "c" set data type bigint using "c"::bigint;',
             Shape("column_type", ("s", "t"), "c"),
@@ -195,6 +196,15 @@ def test_type_change_rebuilds_only_the_views_reading_the_column() -> None:
         'CREATE VIEW "s"."reads_c" AS\nSELECT 1;',
         'CREATE VIEW "s"."on_reads_c" AS\nSELECT 1;',
     ]
+    assert plan.statements == statements
+
+
+def test_a_dropped_table_rebuilds_the_views_reading_it() -> None:
+    statements = ['drop table "s"."t";', 'create table "s"."t" (id bigint);']
+    views = {("s", "v"): V, ("s", "other"): V}
+    plan = plan_views(statements, views, views, {("s", "t"): {(("s", "v"), "id")}})
+    assert plan.rebuilt == [("s", "v")]
+    assert plan.drops == ['DROP VIEW "s"."v";']
     assert plan.statements == statements
 
 
