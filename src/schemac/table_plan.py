@@ -57,7 +57,7 @@ def column_order_warnings(
                 where = f"after column {after}" if after else "first"
                 warnings.append(
                     f"column {column} of {name[0]}.{name[1]} is declared {where} in the YAML, "
-                    f"but PostgreSQL appends new columns: the migrated table has the columns "
+                    f"but PostgreSQL adds columns at the end of a table: the migrated one has the columns "
                     f"in the order {', '.join(found)}. Move {found[-1]} to the end of the "
                     "table's columns in the YAML to make them agree (a fresh build follows the "
                     "YAML), or accept the order"

@@ -513,7 +513,7 @@ def test_column_declared_mid_table_is_warned_about(project: Project) -> None:
     assert "warning: column summary of school.lessons is declared after column title" in (
         project.last_stderr
     )
-    assert "PostgreSQL appends new columns" in project.last_stderr
+    assert "PostgreSQL adds columns at the end of a table" in project.last_stderr
 
 
 def test_function_settings_and_argument_defaults(project: Project) -> None:

@@ -108,7 +108,10 @@ def run_cases(
     )
     if result.returncode == 0:
         _ok(run_schemac("check", "--dev-url", dev_url, cwd=root))
-        assert_migrations_build_desired_state(server, root)
+        # A column PostgreSQL could only add at the end (a generated column re-created before
+        # 17) is named in a warning; the rest of the dump must still agree.
+        warned = "PostgreSQL adds columns at the end of a table" in result.stderr
+        assert_migrations_build_desired_state(server, root, ignore_column_order=warned)
     return result
 
 

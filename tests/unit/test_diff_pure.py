@@ -292,7 +292,7 @@ def test_column_order_warning_names_the_column_and_what_to_do() -> None:
         {("s", "t"): ("id", "b", "a")}, {("s", "t"): ("id", "a", "b")}
     )
     assert "column a of s.t is declared after column id in the YAML" in warning
-    assert "PostgreSQL appends new columns" in warning
+    assert "PostgreSQL adds columns at the end of a table" in warning
     assert "Move a to the end" in warning
 
 
