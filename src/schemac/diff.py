@@ -3,7 +3,9 @@
     shadow A  <- generated/migrations replayed            (what Flyway builds)
     shadow B  <- the YAML's desired state                 (what the YAML says)
     work      <- a clone of A: renames (renamed_from:) and added enum values first,
-                 then migra(work -> B) and roles, then the supplements for what migra
+                 then migra(work -> B) and roles, rewritten by the planners where migra
+                 loses a change or PostgreSQL would refuse its statement (planner.py,
+                 table_plan.py, view_plan.py), then the supplements for what migra
                  does not diff (comments, privileges, view options, domains, ...)
     verify    <- a fresh clone of A runs the files exactly as Flyway will; it must then
                  equal B, or nothing is written.

@@ -18,10 +18,10 @@ from pglast.enums import AlterTableType, ObjectType
 
 from schemac.naming import quote_ident
 
-_USER_SCHEMAS = (
+USER_SCHEMAS = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'"
 )
-_NOT_EXTENSION_MEMBER = (
+NOT_EXTENSION_MEMBER = (
     "NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid = {classid}::regclass "
     "AND e.objid = {objid} AND e.deptype = 'e')"
 )
@@ -116,8 +116,8 @@ _ROUTINES = f"""
                || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
            pg_catalog.pg_get_functiondef(p.oid), p.pronargdefaults
     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    WHERE p.prokind IN ('f', 'p') AND {_USER_SCHEMAS}
-      AND {_NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_proc'", objid="p.oid")}
+    WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMAS}
+      AND {NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_proc'", objid="p.oid")}
 """
 
 
@@ -162,7 +162,7 @@ _ROUTINE_RESULTS = f"""
                || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
            p.prokind::text, coalesce(pg_catalog.pg_get_function_result(p.oid), '')
     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    WHERE p.prokind IN ('f', 'p') AND {_USER_SCHEMAS}
+    WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMAS}
 """
 
 

@@ -19,7 +19,7 @@ import psycopg
 from schemac.drift import NAME, unquote
 from schemac.migration_files import CREATE_INDEX
 from schemac.naming import quote_ident, quote_qualified
-from schemac.planner import _NOT_EXTENSION_MEMBER, _USER_SCHEMAS, Name, shape
+from schemac.planner import NOT_EXTENSION_MEMBER, USER_SCHEMAS, Name, shape
 
 # -- column order ---------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ _COLUMN_ORDER = f"""
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {_USER_SCHEMAS}
+    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {USER_SCHEMAS}
     GROUP BY n.nspname, c.relname
 """
 
@@ -76,10 +76,10 @@ _INDEXES = f"""
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE {_USER_SCHEMAS}
+    WHERE {USER_SCHEMAS}
       AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
       AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
-      AND {_NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_class'", objid="c.oid")}
+      AND {NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_class'", objid="c.oid")}
 """
 
 
@@ -105,7 +105,7 @@ _PARTITION_BOUNDS = f"""
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_class p ON p.oid = h.inhparent
     JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
-    WHERE {_USER_SCHEMAS}
+    WHERE {USER_SCHEMAS}
 """
 
 
@@ -141,7 +141,7 @@ _GENERATED = f"""
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE a.attgenerated <> '' AND NOT a.attisdropped AND {_USER_SCHEMAS}
+    WHERE a.attgenerated <> '' AND NOT a.attisdropped AND {USER_SCHEMAS}
 """
 
 
@@ -199,7 +199,7 @@ _CLONED_TRIGGERS = f"""
     FROM pg_catalog.pg_trigger t
     JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE t.tgparentid <> 0 AND {_USER_SCHEMAS}
+    WHERE t.tgparentid <> 0 AND {USER_SCHEMAS}
 """
 
 
@@ -239,7 +239,7 @@ def read_constraint_definitions(conn: psycopg.Connection[Any]) -> dict[tuple[str
         FROM pg_catalog.pg_constraint k
         JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE {_USER_SCHEMAS}
+        WHERE {USER_SCHEMAS}
         """
     ).fetchall()
     return {(str(s), str(t), str(k)): str(d) for s, t, k, d in rows}
@@ -282,7 +282,7 @@ def constraints_without_their_index(
 _RELATION_KINDS = f"""
     SELECT n.nspname, c.relname, c.relkind::text
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND {_USER_SCHEMAS}
+    WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
 """
 
 

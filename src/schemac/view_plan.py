@@ -12,7 +12,7 @@ import psycopg
 from pglast import ast, parse_sql
 
 from schemac.naming import quote_qualified
-from schemac.planner import _NOT_EXTENSION_MEMBER, _USER_SCHEMAS, Name, Shape, shape
+from schemac.planner import NOT_EXTENSION_MEMBER, USER_SCHEMAS, Name, Shape, shape
 
 # -- views and materialized views ----------------------------------------------------------------
 
@@ -53,8 +53,8 @@ _VIEWS = f"""
            ARRAY(SELECT ARRAY[i.indexrelid::regclass::text, pg_catalog.pg_get_indexdef(i.indexrelid)]
                  FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid ORDER BY 1)
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('v', 'm') AND {_USER_SCHEMAS}
-      AND {_NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_class'", objid="c.oid")}
+    WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS}
+      AND {NOT_EXTENSION_MEMBER.format(classid="'pg_catalog.pg_class'", objid="c.oid")}
 """
 
 # (dependent view) -> (relation it reads, column number); column 0 when the whole relation.
@@ -67,7 +67,7 @@ _VIEW_DEPENDENCIES = f"""
     JOIN pg_catalog.pg_class t ON t.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_class'::regclass
     JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-    WHERE v.relkind IN ('v', 'm') AND t.oid <> v.oid AND {_USER_SCHEMAS.replace("n.", "vn.")}
+    WHERE v.relkind IN ('v', 'm') AND t.oid <> v.oid AND {USER_SCHEMAS.replace("n.", "vn.")}
 """
 
 
