@@ -76,6 +76,7 @@ from schemac.supplements import (
 from schemac.table_plan import (
     column_order_warnings,
     constraints_without_their_index,
+    drops_only_derived_values,
     generated_statements,
     impossible_changes,
     index_statements,
@@ -242,7 +243,8 @@ def plan_migration(
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
             from_migra = repair_partitioned(desired, migra_statements(work_url, desired_url))
-        from_migra = generated_statements(from_migra, read_generated(desired), server.version)
+        generated = read_generated(desired)
+        from_migra = generated_statements(from_migra, generated, server.version)
         from_migra = without_cloned_triggers(
             from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
         )
@@ -287,9 +289,11 @@ def plan_migration(
         outcome.warnings += column_order_warnings(
             read_column_order(work), read_column_order(desired)
         )
-        outcome.destructive = destructive_changes(
-            plan.statements, types_before, column_types(desired)
-        )
+        outcome.destructive = [
+            change
+            for change in destructive_changes(plan.statements, types_before, column_types(desired))
+            if not drops_only_derived_values(change.statement, generated)
+        ]
         outcome.destructive += [
             DestructiveChange(s, why) for s, why in domains.destructive + supplement.destructive
         ]

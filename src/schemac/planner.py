@@ -88,6 +88,8 @@ def shape(statement: str) -> Shape:
             return Shape("column_type", _range(node.relation), command.name)
         if command.subtype == AlterTableType.AT_ColumnDefault:
             return Shape("column_default", _range(node.relation), command.name)
+        if command.subtype == AlterTableType.AT_DropColumn:
+            return Shape("drop_column", _range(node.relation), command.name)
         if command.subtype == AlterTableType.AT_DropConstraint:
             return Shape("drop_constraint", _range(node.relation), command.name)
         constraint = command.def_

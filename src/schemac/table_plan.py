@@ -192,6 +192,19 @@ def generated_statements(
     return planned
 
 
+def drops_only_derived_values(
+    statement: str, desired: dict[tuple[str, str, str], GeneratedColumn]
+) -> bool:
+    """Whether the statement drops a column the desired state generates again (before 17):
+    it holds nothing but values PostgreSQL computes, so no data is lost."""
+    found = shape(statement)
+    return (
+        found.action == "drop_column"
+        and found.relation is not None
+        and (*found.relation, found.member or "") in desired
+    )
+
+
 # -- triggers on partitioned tables ---------------------------------------------------------------
 
 _CLONED_TRIGGERS = f"""

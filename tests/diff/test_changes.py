@@ -538,3 +538,24 @@ def test_trigger_added_to_a_partitioned_table(project: Project) -> None:
     )
     sql = diff_and_prove(project, "touch events")
     assert sql.count("create trigger") == 1
+
+
+def test_generated_expression_changed(project: Project) -> None:
+    project.edit(
+        '      position: {type: integer, not_null: true, default: "0"}\n',
+        '      position: {type: integer, not_null: true, default: "0"}\n'
+        '      next_position: {type: integer, generated: "position + 1"}\n',
+    )
+    diff_and_prove(project, "next position")
+    project.edit('generated: "position + 1"', 'generated: "position + 10"')
+    assert project.server is not None
+    # Before 17 the column is dropped and added again, at the end: it already is the last one.
+    sql = diff_and_prove(project, "next position further")
+    if project.server.version >= 170000:
+        assert sql == (
+            'alter table "school"."lessons" alter column "next_position" '
+            'set expression as (("position" + 10));'
+        )
+    else:
+        assert 'alter table "school"."lessons" drop column "next_position";' in sql
+        assert 'generated always as (("position" + 10)) stored' in sql

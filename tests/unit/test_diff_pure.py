@@ -16,6 +16,7 @@ from schemac.planner import (
 from schemac.table_plan import (
     GeneratedColumn,
     column_order_warnings,
+    drops_only_derived_values,
     generated_statements,
     index_statements,
     partition_statements,
@@ -285,6 +286,13 @@ def test_generated_expression_changes(version: int, expected: list[str]) -> None
         'alter table "s"."t" alter column "d" set default 1;',
     ]
     assert generated_statements(statements, desired, version) == [*expected, statements[1]]
+
+
+def test_a_generated_column_dropped_to_be_added_again_loses_no_data() -> None:
+    desired = {("s", "t", "g"): GeneratedColumn("(id * 3)", "bigint", False, True)}
+    assert drops_only_derived_values('ALTER TABLE "s"."t" DROP COLUMN "g";', desired)
+    assert not drops_only_derived_values('ALTER TABLE "s"."t" DROP COLUMN "h";', desired)
+    assert not drops_only_derived_values('DROP TABLE "s"."t";', desired)
 
 
 def test_column_order_warning_names_the_column_and_what_to_do() -> None:
