@@ -330,6 +330,8 @@ def diff(
     outcome = _run(action)
     for note in outcome.notes:
         _err(f"note: {note}")
+    for warning in outcome.warnings:
+        _err(f"warning: {warning}")
     _err(_timings_line(outcome.timings, time.perf_counter() - started))
     if outcome.refused:
         _err("refused: the migration would lose data:")

@@ -76,8 +76,8 @@ def test_a_column_declared_mid_table_is_a_warning_in_diff_and_check(project: Pro
     )
     result = ok(project.diff("subtitle"))
     said = result.stdout + result.stderr
-    assert "table school.courses: columns are in the order" in said
-    assert "so subtitle stays where it is" in said
+    assert "column subtitle of school.courses is declared after column" in said
+    assert "PostgreSQL adds columns at the end of a table" in said
     result = ok(project.check())
     assert "warning: table school.courses: columns are in the order" in result.stdout
     assert "(1 warning)" in result.stdout

@@ -99,6 +99,8 @@ class Project:
 
     root: Path
     dev_url: str
+    server: PostgresServer | None = None  # the session's server, for the pg_dump oracle
+    last_stderr: str = ""  # what the last diff_and_prove's diff said on stderr
 
     @property
     def generated(self) -> Path:
@@ -255,11 +257,25 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(baseline: Path, tmp_path: Path, dev_url: str) -> Project:
+def project(baseline: Path, tmp_path: Path, dev_url: str, pg_server: PostgresServer) -> Project:
     """A fresh copy of the compiled school project."""
     root = tmp_path / "project"
     shutil.copytree(baseline, root)
-    return Project(root, dev_url)
+    return Project(root, dev_url, pg_server)
+
+
+@pytest.fixture(autouse=True)
+def roles_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Roles outlive databases: what a test's migrations did to them is undone afterwards."""
+    if "pg_server" not in request.fixturenames:
+        yield
+        return
+    from diff.oracle import restore_roles, snapshot_roles
+
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    before = snapshot_roles(server)
+    yield
+    restore_roles(server, before)
 
 
 @pytest.fixture

@@ -7,19 +7,28 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from diff.oracle import assert_migrations_build_desired_state
 from diff.support import Project, flyway_migrate, new_migration_sql, ok
 
 
-def diff_and_prove(project: Project, message: str, *options: str) -> str:
-    """Run `schemac diff`, then `schemac check`; return the new migration's SQL, lower case."""
+def diff_and_prove(
+    project: Project, message: str, *options: str, ignore_column_order: bool = False
+) -> str:
+    """Run `schemac diff`, then `schemac check`, then the pg_dump oracle; return the new
+    migration's SQL, lower case."""
     before = project.migrations()
     result = ok(project.diff(message, *options))
+    project.last_stderr = result.stderr
     added = [name for name in project.migrations() if name not in before]
     assert added, f"no migration written:\n{result.stdout}\n{result.stderr}"
     for name in added:
         assert name in result.stdout  # the migration is printed
     check = ok(project.check())
     assert "schemac check: ok" in check.stdout
+    assert project.server is not None
+    assert_migrations_build_desired_state(
+        project.server, project.root, ignore_column_order=ignore_column_order
+    )
     return new_migration_sql(result).lower()
 
 
@@ -214,8 +223,9 @@ def test_materialized_view_changed(project: Project) -> None:
         "SELECT course_id, count(*) AS lessons, max(position) AS last FROM school.lessons GROUP BY course_id",
     )
     sql = diff_and_prove(project, "last lesson")
-    assert 'drop materialized view if exists "school"."lesson_totals";' in sql
-    assert 'create materialized view "school"."lesson_totals"' in sql
+    assert 'drop materialized view "school"."lesson_totals";' in sql
+    assert 'create materialized view "school"."lesson_totals" as' in sql
+    assert "with data;" in sql
 
 
 def test_function_body_changed(project: Project) -> None:
@@ -455,3 +465,97 @@ def test_domain_added_then_its_rules_changed(project: Project) -> None:
     assert "drop constraint title_length" in sql
     assert "add constraint title_length check" in sql
     assert "<= 300" in sql
+
+
+# -- what migra alone loses or gets refused (issue 9) ---------------------------------------------
+
+
+def test_column_type_change_rebuilds_only_the_views_that_read_it(project: Project) -> None:
+    project.edit(
+        "query: SELECT id, title, level FROM school.courses",
+        "query: SELECT id, title, level, price FROM school.courses",
+    )
+    diff_and_prove(project, "price in titles")
+    project.edit('price: {type: "numeric(8,2)"}', 'price: {type: "numeric(10,2)"}')
+    project.edit(
+        "    query: SELECT id, title, level, price FROM school.courses\n",
+        "    query: SELECT id, title, level, price FROM school.courses\n"
+        "    comment: Titles and prices.\n",
+    )
+    sql = diff_and_prove(project, "dearer courses")
+    assert 'drop view "school"."advanced_titles";' in sql  # reads course_titles
+    assert 'drop view "school"."course_titles";' in sql
+    assert 'alter column "price" set data type numeric(10,2)' in sql
+    assert sql.index('drop view "school"."course_titles"') < sql.index("set data type numeric")
+    assert sql.index("set data type numeric") < sql.index('create view "school"."course_titles"')
+    assert "lesson_totals" not in sql  # does not read the column: left alone
+    assert "grant select on table school.course_titles to school_app;" in sql  # grants kept
+
+
+def test_materialized_view_without_data_stays_without_data(project: Project) -> None:
+    project.edit(
+        "SELECT course_id, count(*) AS lessons FROM school.lessons GROUP BY course_id\n",
+        "SELECT course_id, count(*) AS lessons FROM school.lessons GROUP BY course_id\n"
+        "    with_data: false\n",
+    )
+    diff_and_prove(project, "totals without data")
+    project.edit("count(*) AS lessons FROM", "count(*) AS lessons, max(position) AS last FROM")
+    sql = diff_and_prove(project, "last lesson")
+    assert sql.count("with no data") == 1 and "with data;" not in sql
+
+
+def test_column_declared_mid_table_is_warned_about(project: Project) -> None:
+    project.edit(
+        "      title: {type: text, not_null: true}\n      position:",
+        "      title: {type: text, not_null: true}\n      summary: {type: text}\n      position:",
+    )
+    diff_and_prove(project, "lesson summary", ignore_column_order=True)
+    assert "warning: column summary of school.lessons is declared after column title" in (
+        project.last_stderr
+    )
+    assert "PostgreSQL adds columns at the end of a table" in project.last_stderr
+
+
+def test_function_settings_and_argument_defaults(project: Project) -> None:
+    project.edit(
+        "    arguments: [{name: p_course, type: bigint}]\n    volatility: stable\n",
+        '    arguments: [{name: p_course, type: bigint, default: "0"}]\n    volatility: stable\n'
+        '    set: {search_path: "pg_catalog, pg_temp"}\n',
+    )
+    sql = diff_and_prove(project, "pinned search path")
+    assert "p_course bigint default 0" in sql
+    assert "set search_path to 'pg_catalog', 'pg_temp'" in sql
+
+
+def test_trigger_added_to_a_partitioned_table(project: Project) -> None:
+    project.edit("tables:\n", "tables:\n" + EVENTS_TABLE)
+    diff_and_prove(project, "events")
+    project.edit(
+        "    partition_by: {strategy: range, key: [occurred_at]}\n",
+        "    partition_by: {strategy: range, key: [occurred_at]}\n"
+        "    triggers:\n"
+        "      touch_event: {timing: before, events: [update], for_each: row, function: touch}\n",
+    )
+    sql = diff_and_prove(project, "touch events")
+    assert sql.count("create trigger") == 1
+
+
+def test_generated_expression_changed(project: Project) -> None:
+    project.edit(
+        '      position: {type: integer, not_null: true, default: "0"}\n',
+        '      position: {type: integer, not_null: true, default: "0"}\n'
+        '      next_position: {type: integer, generated: "position + 1"}\n',
+    )
+    diff_and_prove(project, "next position")
+    project.edit('generated: "position + 1"', 'generated: "position + 10"')
+    assert project.server is not None
+    # Before 17 the column is dropped and added again, at the end: it already is the last one.
+    sql = diff_and_prove(project, "next position further")
+    if project.server.version >= 170000:
+        assert sql == (
+            'alter table "school"."lessons" alter column "next_position" '
+            'set expression as (("position" + 10));'
+        )
+    else:
+        assert 'alter table "school"."lessons" drop column "next_position";' in sql
+        assert 'generated always as (("position" + 10)) stored' in sql

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from diff.oracle import assert_migrations_build_desired_state
 from diff.support import Project, ok, run_schemac
 
 
@@ -54,6 +55,9 @@ def test_no_difference_says_so_and_refreshes_a_stale_state_sum(project: Project)
     assert "no difference" in result.stdout and "updated it" in result.stdout
     assert project.migrations() == ["V001__create_school_schema.sql"]
     ok(project.check("--offline"))
+    # "No difference" is only right if the migrations really build the desired state.
+    assert project.server is not None
+    assert_migrations_build_desired_state(project.server, project.root)
 
 
 def test_diff_refuses_when_a_recorded_migration_was_edited(project: Project) -> None:
