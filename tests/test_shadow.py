@@ -148,6 +148,8 @@ def test_ctrl_c_propagates_and_the_block_cleans_up() -> None:
         import os, signal, time
         import psutil
         from schemac.shadow import PostgresServer
+        # A test run started in the background of a shell inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with PostgresServer.embedded() as server:
                 pid, directory = server.postmaster_pid, server.data_directory

@@ -104,11 +104,22 @@ def test_a_killed_server_is_replaced_even_when_its_port_is_taken(
     os.kill(pid, signal.SIGKILL)
     assert wait_for(lambda: not process_alive(pid))
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", port))
+        # The killed server's connections linger in TIME_WAIT, and its children may hold the
+        # port a moment longer: take it as soon as it is free.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        assert wait_for(lambda: _bound(squatter, port)), f"port {port} never came free"
         squatter.listen()
         new_pid, new_port, _ = server_of(root)
     assert new_pid != pid and new_port != port
     assert warm_status(root) is not None and warm_status(root).running  # type: ignore[union-attr]
+
+
+def _bound(sock: socket.socket, port: int) -> bool:
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    return True
 
 
 def test_a_server_without_its_password_file_is_replaced(projects: Callable[[str], Path]) -> None:

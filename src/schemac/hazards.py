@@ -218,7 +218,8 @@ def acknowledge(
 class LintSettings:
     """The `lint:` block of schemac.yaml."""
 
-    pg_version: str = "15"  # the oldest PostgreSQL the migrations must be safe on
+    # The oldest PostgreSQL the migrations must be safe on; None: the project's postgres_version.
+    pg_version: str | None = None
     acknowledge: tuple[Acknowledgement, ...] = ()
     # code -> severity: a team's own policy, e.g. missing timeouts as errors
     severity: tuple[tuple[str, Severity], ...] = ()
@@ -243,11 +244,11 @@ def parse_lint_settings(
             Diagnostic("E201", "'lint' must be a mapping (pg_version, acknowledge)", where)
         ]
     problems = _unknown(data, _LINT_KEYS)
-    version = data.get("pg_version", 15)
-    if isinstance(version, bool) or not isinstance(version, int | float | str):
-        version = None
-    text = str(version) if version is not None else ""
-    parts = text.split(".")
+    version = data.get("pg_version")
+    if isinstance(version, bool) or not isinstance(version, int | float | str | None):
+        version = ""
+    text = str(version) if version is not None else None
+    parts = (text or "15").split(".")
     if not (1 <= len(parts) <= 2 and all(p.isdigit() for p in parts) and int(parts[0]) >= 10):
         problems.append(
             Diagnostic(

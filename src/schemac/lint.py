@@ -56,7 +56,7 @@ def lint_project(
     if base is not None:
         findings += compare_states(_model_at(settings, base), project, settings.tenancy)
     migrations = _migration_inputs(settings, files)
-    findings += run_squawk(migrations, settings.lint.pg_version)
+    findings += run_squawk(migrations, settings.lint.pg_version or str(settings.postgres_version))
     findings = settings.lint.apply_severity(findings)
     findings = acknowledge(findings, settings.lint.acknowledge, settings.root)
     if db_url is not None:
@@ -86,7 +86,7 @@ def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -
             replace(f, location=f.location._replace(path=real[f.location.path]))
             if f.location is not None and f.location.path in real
             else f
-            for f in run_squawk(inputs, settings.lint.pg_version)
+            for f in run_squawk(inputs, settings.lint.pg_version or str(settings.postgres_version))
         ]
     found = [
         f
