@@ -3,13 +3,14 @@ enum values removed, and column types that are not widened."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from schemac.drift import NAME, QUALIFIED_NAME, unquote
+from schemac.sql.classify import Classified, classify
+from schemac.sql.parse import SqlSyntaxError, parse_type_name
+from schemac.sql.statements import split
 
 
 @dataclass(frozen=True)
@@ -30,27 +31,6 @@ def column_types(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, str], st
     return {(str(s), str(t), str(c)): str(ty) for s, t, c, ty in rows}
 
 
-_DESTRUCTIVE = [
-    (
-        re.compile(rf"^drop table (?:if exists )?{QUALIFIED_NAME}", re.I),
-        "drops table {0} and every row in it",
-    ),
-    (
-        re.compile(
-            rf"^alter table (?:only )?{QUALIFIED_NAME} drop column (?:if exists )?({NAME})", re.I
-        ),
-        "drops column {1} of {0} and its data",
-    ),
-    (re.compile(rf"^drop schema (?:if exists )?({NAME})", re.I), "drops schema {0}"),
-    (
-        re.compile(rf"^drop sequence (?:if exists )?{QUALIFIED_NAME}", re.I),
-        "drops sequence {0} and its current value",
-    ),
-]
-_DROP_TYPE = re.compile(rf"^drop type (?:if exists )?{QUALIFIED_NAME}", re.I)
-_SET_TYPE = re.compile(
-    rf"^alter table (?:only )?{QUALIFIED_NAME} alter column ({NAME}) set data type ", re.I
-)
 _OLD_ENUM_SUFFIX = "__old_version_to_be_dropped"
 
 
@@ -59,79 +39,87 @@ def destructive_changes(
     before: dict[tuple[str, str, str], str],
     after: dict[tuple[str, str, str], str],
 ) -> list[DestructiveChange]:
+    """The planned statements that lose data, each with the reason, read from parse trees."""
     found: list[DestructiveChange] = []
     for statement in statements:
-        for pattern, reason in _DESTRUCTIVE:
-            match = pattern.match(statement)
-            if match:
-                found.append(
-                    DestructiveChange(
-                        statement, reason.format(*(unquote(g) for g in match.groups()))
-                    )
-                )
-        match = _DROP_TYPE.match(statement)
-        if match:
-            name = unquote(match.group(1))
-            if name.endswith(_OLD_ENUM_SUFFIX):
-                found.append(
-                    DestructiveChange(
-                        statement,
-                        f"enum {name.removesuffix(_OLD_ENUM_SUFFIX)} loses or "
-                        "reorders values; rows holding a removed value make "
-                        "the migration fail",
-                    )
-                )
-            else:
-                found.append(DestructiveChange(statement, f"drops type {name}"))
-        match = _SET_TYPE.match(statement)
-        if match:
-            schema, table = unquote(match.group(1)).split(".", 1)
-            column = unquote(match.group(2))
-            old, new = before.get((schema, table, column)), after.get((schema, table, column))
-            if old is None or new is None or not is_widening(old, new):
-                found.append(
-                    DestructiveChange(
-                        statement,
-                        f"changes the type of {schema}.{table}.{column} from "
-                        f"{old} to {new}, which may lose or reject data",
-                    )
-                )
+        # A planned entry may hold several statements (a role's DO block and its GRANTs).
+        for piece in split(statement):
+            found += _losses(statement, classify(piece.text), before, after)
     return found
 
 
-_INTEGERS = ("smallint", "integer", "bigint")
-_VARCHAR = re.compile(r"character varying(?:\((\d+)\))?")
-_NUMERIC = re.compile(r"numeric(?:\((\d+),(\d+)\))?")
+def _losses(
+    statement: str,
+    info: Classified,
+    before: dict[tuple[str, str, str], str],
+    after: dict[tuple[str, str, str], str],
+) -> list[DestructiveChange]:
+    found: list[DestructiveChange] = []
+    if info.kind != "drop materialized view":  # its rows are derived: the planner rebuilds it
+        found += [DestructiveChange(statement, reason) for reason in info.destructive]
+    if info.kind == "drop type" and info.name:
+        name = f"{info.schema}.{info.name}" if info.schema else info.name
+        if name.endswith(_OLD_ENUM_SUFFIX):
+            reason = (
+                f"enum {name.removesuffix(_OLD_ENUM_SUFFIX)} loses or reorders values; "
+                "rows holding a removed value make the migration fail"
+            )
+        else:
+            reason = f"drops type {name}"
+        found.append(DestructiveChange(statement, reason))
+    for command in info.subcommands:
+        if command.action != "set data type" or not (info.schema and info.name):
+            continue
+        key = (info.schema, info.name, str(command.column))
+        old, new = before.get(key), after.get(key)
+        if old is None or new is None or not is_widening(old, new):
+            found.append(
+                DestructiveChange(
+                    statement,
+                    f"changes the type of {'.'.join(key)} from {old} to {new}, "
+                    "which may lose or reject data",
+                )
+            )
+    return found
+
+
+_INTEGER_WIDTHS = ("int2", "int4", "int8")  # PostgreSQL's own names, narrowest first
 
 
 def is_widening(old: str, new: str) -> bool:
     """Whether every value of type ``old`` converts to ``new`` unchanged (format_type spelling)."""
     if old == new:
         return True
-    if old in _INTEGERS:
-        return (
-            new in _INTEGERS and _INTEGERS.index(new) >= _INTEGERS.index(old)
-        ) or new == "numeric"
-    if old == "real":
-        return new == "double precision"
-    varchar_old = _VARCHAR.fullmatch(old)
-    if varchar_old:
-        if new == "text":
-            return True
-        varchar_new = _VARCHAR.fullmatch(new)
-        if varchar_new:
-            return varchar_new.group(1) is None or (
-                varchar_old.group(1) is not None
-                and int(varchar_new.group(1)) >= int(varchar_old.group(1))
-            )
+    try:
+        before, after = parse_type_name(old), parse_type_name(new)
+    except SqlSyntaxError:
         return False
-    numeric_old, numeric_new = _NUMERIC.fullmatch(old), _NUMERIC.fullmatch(new)
-    if numeric_old and numeric_new:
-        if numeric_new.group(1) is None:
+    if before.array_bounds or after.array_bounds or before.schema or after.schema:
+        return False
+    if before.name in _INTEGER_WIDTHS:
+        if after.name in _INTEGER_WIDTHS:
+            return _INTEGER_WIDTHS.index(after.name) >= _INTEGER_WIDTHS.index(before.name)
+        return after.name == "numeric" and not after.modifiers
+    if before.name == "float4":
+        return after.name == "float8"
+    if before.name == "varchar":
+        if after.name == "text":
             return True
-        if numeric_old.group(1) is None:
+        if after.name != "varchar":
             return False
-        old_precision, old_scale = int(numeric_old.group(1)), int(numeric_old.group(2))
-        new_precision, new_scale = int(numeric_new.group(1)), int(numeric_new.group(2))
+        return not after.modifiers or (
+            bool(before.modifiers) and int(after.modifiers[0]) >= int(before.modifiers[0])
+        )
+    if before.name == "numeric" and after.name == "numeric":
+        if not after.modifiers:
+            return True
+        if not before.modifiers:
+            return False
+        old_precision, old_scale = _precision_and_scale(before.modifiers)
+        new_precision, new_scale = _precision_and_scale(after.modifiers)
         return new_scale >= old_scale and new_precision - new_scale >= old_precision - old_scale
     return False
+
+
+def _precision_and_scale(modifiers: tuple[str, ...]) -> tuple[int, int]:
+    return int(modifiers[0]), int(modifiers[1]) if len(modifiers) > 1 else 0

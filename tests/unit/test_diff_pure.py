@@ -47,6 +47,9 @@ from schemac.view_plan import ViewDefinition, plan_views
         ("numeric(8,2)", "numeric", True),
         ("numeric", "numeric(8,2)", False),
         ("text", "integer", False),
+        ("integer", "numeric(10,2)", False),
+        ("integer[]", "bigint[]", False),
+        ("app.money", "numeric", False),
     ],
 )
 def test_is_widening(old: str, new: str, widening: bool) -> None:
@@ -116,6 +119,9 @@ def test_destructive_statements_are_named() -> None:
             'alter table "s"."t" alter column "n" set data type integer using "n"::integer;',
             'alter table "s"."t" alter column "w" set data type bigint using "w"::bigint;',
             'alter table "s"."t" add column "x" integer;',
+            'drop materialized view "s"."m";',  # derived rows: the planner rebuilds it
+            'drop type "s"."mood__old_version_to_be_dropped";',
+            'drop schema "old";',
         ],
         {("s", "t", "n"): "bigint", ("s", "t", "w"): "integer"},
         {("s", "t", "n"): "integer", ("s", "t", "w"): "bigint"},
@@ -124,6 +130,8 @@ def test_destructive_statements_are_named() -> None:
         "drops table s.t and every row in it",
         "drops column c of s.t and its data",
         "changes the type of s.t.n from bigint to integer, which may lose or reject data",
+        "enum s.mood loses or reorders values; rows holding a removed value make the migration fail",
+        "drops schema old",
     ]
 
 
