@@ -5179,7 +5179,6 @@ SELECT d.organization_id,
  GROUP BY d.organization_id, d.activity_date
 WITH DATA;
 COMMENT ON MATERIALIZED VIEW "analytics"."organization_activity_daily" IS 'Dashboard: per organization and UTC day of the last 90 days, active learners and what they did. Refreshed by analytics.refresh_dashboards (after refresh_daily_activity). Holds every organization: read it through the organization_activity view.';
-GRANT SELECT ON TABLE "analytics"."organization_activity_daily" TO "app_reporting";
 
 -- view analytics.organization_activity
 CREATE VIEW "analytics"."organization_activity" WITH (security_barrier = true) AS
@@ -5204,7 +5203,6 @@ SELECT cp.organization_id,
  GROUP BY cp.organization_id, cp.course_id
 WITH DATA;
 COMMENT ON MATERIALIZED VIEW "analytics"."course_dashboard_snapshot" IS 'Dashboard: per course, enrollments, completions and average progress, as of the last analytics.refresh_dashboards. Holds every organization: read it through the course_dashboard view.';
-GRANT SELECT ON TABLE "analytics"."course_dashboard_snapshot" TO "app_reporting";
 
 -- view analytics.course_dashboard
 CREATE VIEW "analytics"."course_dashboard" WITH (security_barrier = true) AS
