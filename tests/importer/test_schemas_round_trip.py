@@ -5,7 +5,12 @@ serial columns, keys and checks of every form, indexes of every method, comments
 YAML would misread. events.sql: range, list and hash partitions, functions in SQL and
 PL/pgSQL of every shape, a procedure, triggers, views and a materialized view. tenants.sql:
 row-level security as `tenant:` generates it and as written by hand, the public schema,
-extension types and operator classes.
+extension types and operator classes. library.sql: three schemas that reference one another
+(composite and MATCH FULL foreign keys, an exclusion constraint, cross-schema views and
+defaults, a trigger with a column list). ledger.sql: routines of every signature (OUT, INOUT,
+VARIADIC, defaults, RETURNS TABLE), a definer with its search_path, a statement trigger with a
+transition table, function privileges. metrics.sql: range, default and hash partitions,
+partitioned, BRIN and GIN indexes, a materialized view left unpopulated.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from schemac.shadow import PostgresServer, scratch_database
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
-@pytest.mark.parametrize("name", ["shop", "events", "tenants"])
+@pytest.mark.parametrize("name", ["shop", "events", "tenants", "library", "ledger", "metrics"])
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
     name: str, pg_server: PostgresServer, empty_db: str, tmp_path: Path
 ) -> None:
