@@ -274,7 +274,7 @@ def summary(result: LintResult) -> str:
     )
     blocking = sum(1 for f in result.findings if f.blocking)
     parts = [
-        f"{counts[key]} {key}{'s' if counts[key] != 1 and key != 'info' else ''}"
+        f"{counts[key]} {key}{'s' if counts[key] != 1 and key in ('error', 'warning') else ''}"
         for key in ("error", "warning", "info", "acknowledged")
         if counts[key]
     ]
