@@ -5,7 +5,8 @@ Maven plugin) into one database; then the YAML changes step by step, as a team w
 it, and after each step ``schemac diff`` writes a migration and Flyway migrates that same
 database. After every step pg_dump of the migrated database (Flyway's history table left
 out) equals pg_dump of the desired state; at the end ``schemac check --db`` is clean and the
-rows written before the first change are still there.
+rows written before the first change are still there. The platform's own generated/ is
+migrated by Flyway on PostgreSQL 15 the same way and compared with its desired state.
 
 The server is PostgreSQL 15 for the shadows, the migrated database and the desired state
 alike: the session's when the test run targets one (CI's second pass, $SCHEMAC_TEST_PG_URL),
@@ -28,7 +29,7 @@ from schemac.cluster import bin_major, server_bin_dir
 from schemac.flyway import DEFAULT_HISTORY_TABLE
 from schemac.shadow import PostgresServer, scratch_database
 
-from .conftest import FlywayRunner
+from .conftest import REPO_ROOT, FlywayRunner
 from .test_flyway_toml import flyway_properties
 
 TARGET_MAJOR = 15
@@ -166,19 +167,18 @@ def _flyway_options(generated: Path) -> tuple[str, ...]:
     return tuple(f"-D{k}={v}" for k, v in properties.items() if k != "flyway.locations")
 
 
-def _migrate(flyway: FlywayRunner, project: Project, url: str) -> None:
-    generated = project.generated
+def _migrate(flyway: FlywayRunner, generated: Path, url: str) -> None:
     result = flyway("migrate", generated / "migrations", url, *_flyway_options(generated))
     assert result.exit_code == 0, result.output
 
 
 def _assert_migrated_as_declared(
-    server: PostgresServer, project: Project, url: str, step: str
+    server: PostgresServer, generated: Path, url: str, step: str
 ) -> None:
     """pg_dump of the Flyway-migrated database equals pg_dump of the desired state."""
     migrated = schema_dump(url, exclude_tables=(HISTORY,))
     with scratch_database(server) as desired_url:
-        apply_desired_state(desired_url, project.generated)
+        apply_desired_state(desired_url, generated)
         desired = schema_dump(desired_url)
     assert migrated == desired, (
         f"after {step!r}, pg_dump of the database Flyway migrated differs from the desired state:\n"
@@ -196,8 +196,8 @@ def test_a_sequence_of_diffs_migrated_by_flyway_on_postgres_15(
     project.write(APP_FILE, APP_YAML)
     ok(project.run("compile"))
     with scratch_database(server) as url:
-        _migrate(flyway, project, url)
-        _assert_migrated_as_declared(server, project, url, "compile")
+        _migrate(flyway, project.generated, url)
+        _assert_migrated_as_declared(server, project.generated, url, "compile")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("INSERT INTO app.items (name, note) VALUES ('bolt', 'kept')")
 
@@ -210,8 +210,8 @@ def test_a_sequence_of_diffs_migrated_by_flyway_on_postgres_15(
             assert len(written) == 1, f"{step!r}: diff wrote {written}"
             text = project.read(f"generated/migrations/{written[0]}")
             assert WRITTEN[step] in text, f"{step!r}: {WRITTEN[step]!r} not in\n{text}"
-            _migrate(flyway, project, url)
-            _assert_migrated_as_declared(server, project, url, step)
+            _migrate(flyway, project.generated, url)
+            _assert_migrated_as_declared(server, project.generated, url, step)
 
         with psycopg.connect(url) as conn:
             rows = conn.execute("SELECT name, remark, qty FROM app.items").fetchall()
@@ -222,3 +222,13 @@ def test_a_sequence_of_diffs_migrated_by_flyway_on_postgres_15(
         assert applied == (1 + len(STEPS),)
         ok(project.run("check", "--db", url, "--dev-url", project.dev_url))
         ok(project.check())
+
+
+def test_the_platform_migrated_by_flyway_on_postgres_15(
+    pg15_server: PostgresServer, flyway: FlywayRunner
+) -> None:
+    """The platform's committed generated/ (read, never written), as its README runs it."""
+    generated = REPO_ROOT / "generated"
+    with scratch_database(pg15_server) as url:
+        _migrate(flyway, generated, url)
+        _assert_migrated_as_declared(pg15_server, generated, url, "the platform's migrations")
