@@ -46,8 +46,9 @@ from schemac.shadows import (
 )
 from schemac.sql.names import unquote
 
-# diff.py still matches migra's statements with these patterns (helper "planner" is moving it
-# to schemac.sql.classify); nothing else may use them. Remove them with diff.py's last use.
+# migration_files.py still matches migra's statements with these patterns; its replacements
+# exist (sql.statements.index_info and concurrently, sql.classify.classify for COMMENT ON
+# INDEX). Nothing else may use them: remove them with migration_files.py's last use.
 NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 QUALIFIED_NAME = rf"({NAME}\s*\.\s*{NAME})"
 

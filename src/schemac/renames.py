@@ -3,13 +3,13 @@ migra sees no drop and add and the data stays."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import psycopg
 
 from schemac.compiler import Compiled
 from schemac.naming import quote_ident, quote_qualified
+from schemac.sql.statements import unnamed_index
 
 
 def _relation_oid(conn: psycopg.Connection[Any], schema: str, name: str) -> int | None:
@@ -77,9 +77,6 @@ def apply_renames(
     return statements
 
 
-_INDEX_NAME = re.compile(r'^(CREATE (?:UNIQUE )?INDEX )("(?:[^"]|"")+"|\S+)( ON )')
-
-
 def _rename_dependents(
     work: psycopg.Connection[Any], desired: psycopg.Connection[Any], schema: str, table: str
 ) -> list[str]:
@@ -114,12 +111,10 @@ def _rename_dependents(
     )
     # Constraint renames above also rename their indexes; the rest are plain indexes.
     current_indexes = {
-        n: _INDEX_NAME.sub(r"\1?\3", d)
-        for n, d in work.execute(index_query, (work_oid,)).fetchall()
+        n: unnamed_index(d) for n, d in work.execute(index_query, (work_oid,)).fetchall()
     }
     wanted_indexes = {
-        n: _INDEX_NAME.sub(r"\1?\3", d)
-        for n, d in desired.execute(index_query, (desired_oid,)).fetchall()
+        n: unnamed_index(d) for n, d in desired.execute(index_query, (desired_oid,)).fetchall()
     }
     statements += [
         f"ALTER INDEX {quote_qualified(schema, old)} RENAME TO {quote_ident(new)};"

@@ -10,16 +10,16 @@ table in YAML is appended. Each function reads both catalogs or filters migra's 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from schemac.drift import NAME, unquote
-from schemac.migration_files import CREATE_INDEX
 from schemac.naming import quote_ident, quote_qualified
 from schemac.planner import NOT_EXTENSION_MEMBER, USER_SCHEMAS, Name, shape
+from schemac.sql.classify import Classified, classify
+from schemac.sql.parse import SqlSyntaxError
+from schemac.sql.statements import index_info, without_only
 
 # -- column order ---------------------------------------------------------------------------------
 
@@ -327,12 +327,6 @@ def impossible_changes(current: dict[Name, str], desired: dict[Name, str]) -> li
 
 # -- partitioned tables: indexes and keys --------------------------------------------------------
 
-_KEY_USING_INDEX = re.compile(
-    rf"^alter table (?P<schema>{NAME})\.(?P<table>{NAME}) add constraint "
-    rf"(?P<name>{NAME}) .* using index {NAME};?$",
-    re.I | re.S,
-)
-
 
 def repair_partitioned(desired: psycopg.Connection[Any], statements: list[str]) -> list[str]:
     """migra writes a partitioned table's indexes as PostgreSQL reports them: `ON ONLY` the
@@ -371,25 +365,38 @@ def repair_partitioned(desired: psycopg.Connection[Any], statements: list[str]) 
         return statements
     repaired: list[str] = []
     for statement in statements:
-        index = CREATE_INDEX.match(statement)
-        if index:
-            name = (unquote(index["schema"]), unquote(index["name"]))
+        try:
+            index = index_info(statement)
+            found = classify(statement)
+        except SqlSyntaxError:
+            repaired.append(statement)  # not schemac's to read; verification will judge it
+            continue
+        if index is not None and index.schema is not None and index.name is not None:
+            name = (index.schema, index.name)
             if name in inherited_indexes or name in parent_keys:
                 continue  # built by the partition's parent, or by the key added below
-            if index["only"]:
-                statement = statement[: index.start("only")] + statement[index.end("only") :]
-            repaired.append(statement)
+            repaired.append(without_only(statement))
             continue
-        key = _KEY_USING_INDEX.match(statement)
-        if key:
-            name = (unquote(key["schema"]), unquote(key["name"]))
-            if name in inherited_constraints:
+        key = key_using_index(found)
+        if key is not None:
+            if key in inherited_constraints:
                 continue
-            if name in parent_keys:
+            if key in parent_keys:
                 repaired.append(
-                    f"alter table {key['schema']}.{key['table']} add constraint {key['name']} "
-                    f"{parent_keys[name]};"
+                    f"alter table {quote_qualified(key[0], str(found.name))} add constraint "
+                    f"{quote_ident(key[1])} {parent_keys[key]};"
                 )
                 continue
         repaired.append(statement)
     return repaired
+
+
+def key_using_index(found: Classified) -> tuple[str, str] | None:
+    """(schema, constraint) of an ``ALTER TABLE ... ADD CONSTRAINT k ... USING INDEX i`` that
+    does nothing else; None for any other statement."""
+    if found.kind != "alter table" or found.schema is None or len(found.subcommands) != 1:
+        return None
+    command = found.subcommands[0]
+    if command.action != "add constraint" or not command.using_index or not command.constraint:
+        return None
+    return found.schema, command.constraint

@@ -36,10 +36,12 @@ def pg_dump_binary() -> Path:
     return embedded_bin_dir() / "pg_dump"
 
 
-def schema_dump(url: str) -> str:
-    """`pg_dump --schema-only` of ``url``, without what is not schema (see normalise)."""
+def schema_dump(url: str, *, exclude_tables: tuple[str, ...] = ()) -> str:
+    """`pg_dump --schema-only` of ``url``, without what is not schema (see normalise) and
+    without ``exclude_tables`` (such as the Flyway history table of a migrated database)."""
+    excluded = [f"--exclude-table={table}" for table in exclude_tables]
     result = subprocess.run(
-        [str(pg_dump_binary()), "--schema-only", "--no-password", "--dbname", url],
+        [str(pg_dump_binary()), "--schema-only", "--no-password", *excluded, "--dbname", url],
         capture_output=True,
         text=True,
         check=False,

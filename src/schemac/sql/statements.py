@@ -138,3 +138,25 @@ def setting(text: str) -> tuple[str, tuple[str, ...]] | None:
         else:
             return None
     return str(node.name), tuple(values)
+
+
+def without_only(text: str) -> str:
+    """A CREATE INDEX ``ON ONLY`` a table as the same text without ONLY (so it cascades to the
+    partitions); any other statement, or one without ONLY, comes back unchanged.
+
+    The ONLY keyword is found by PostgreSQL's lexer and cut out with the blank after it, so the
+    rest of the text stays as written."""
+    info = index_info(text)
+    if info is None or not info.only:
+        return text
+    # ONLY is a reserved keyword: the first such token is the one after ON (a name spelled
+    # "only" is a quoted identifier, another token kind).
+    token = next(t for t in parser.scan(text) if t.name == "ONLY")
+    rest = text[token.end + 1 :]
+    return text[: token.start] + rest.lstrip()
+
+
+def unnamed_index(text: str) -> str:
+    """A CREATE INDEX definition with its name left out, printed from the tree: two indexes
+    that differ only by name read the same."""
+    return rename_index(text, "?")
