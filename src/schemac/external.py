@@ -22,6 +22,7 @@ from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import _Checker
+from schemac.types import EXTENSION_TYPES
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,12 @@ def _policy(table: m.QName, name: str, p: LocatedDict, loc: SourceLocation) -> m
 def know_external(analyser: Any, externals: ExternalObjects | None) -> None:
     """Make analyse's name tables know the external objects (never as nodes: nothing creates
     them), so references to them validate and a reference to an undeclared one still fails."""
+    # A declared extension's types are known qualified too (`extensions.vector(3)`), and
+    # depend on that extension.
+    for _, extension in analyser.p.extensions:
+        for name in EXTENSION_TYPES.get(extension.name, ()):
+            qname = m.QName(extension.schema or "public", name)
+            analyser.type_keys.setdefault(qname, f"extension:{extension.name}")
     if externals is None:
         return
     analyser.schemas.update(externals.schemas, externals.shared_schemas)

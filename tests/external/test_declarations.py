@@ -88,3 +88,40 @@ def test_shadow_setup_creates_what_stubs_cannot(tmp_path: Path, dev_url: str) ->
     ok(run_schemac("check", "--dev-url", dev_url, cwd=tmp_path))
     baseline = (tmp_path / "generated" / "migrations" / "V001__create_app_schema.sql").read_text()
     assert '"taste" "extensions"."embedding"' in baseline and "CREATE DOMAIN" not in baseline
+
+
+def test_an_extension_in_an_external_schema_and_its_qualified_type(
+    tmp_path: Path, dev_url: str
+) -> None:
+    """Supabase keeps extensions in an `extensions` schema it manages; `extensions.citext`
+    validates as the declared extension's type and the baseline applies on the stubs."""
+    write_project(tmp_path)
+    (tmp_path / "schema" / "00_platform.yaml").write_text(
+        "extensions:\n  citext: {schema: extensions}\n" + EXTERNAL_YAML + "    extensions: {}\n",
+        encoding="utf-8",
+    )
+    app = tmp_path / "schema" / "01_app.yaml"
+    app.write_text(
+        APP_YAML.replace(
+            "      display_name: {type: text}\n",
+            "      display_name: {type: text}\n      handle: {type: extensions.citext}\n",
+        ),
+        encoding="utf-8",
+    )
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=tmp_path))
+    baseline = (tmp_path / "generated" / "migrations" / "V001__create_app_schema.sql").read_text()
+    assert 'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "extensions"' in baseline
+    assert 'CREATE SCHEMA "extensions"' not in baseline
+    app.write_text(APP_YAML.replace("{type: text}", "{type: extensions.citxt}"), encoding="utf-8")
+    code, said = _validate(tmp_path)
+    assert code == 2 and "unknown type extensions.citxt" in said
+
+
+def test_a_schema_owned_by_an_external_role(tmp_path: Path, dev_url: str) -> None:
+    write_project(tmp_path)
+    app = tmp_path / "schema" / "01_app.yaml"
+    app.write_text("owner: authenticated\n" + APP_YAML, encoding="utf-8")
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=tmp_path))
+    baseline = (tmp_path / "generated" / "migrations" / "V001__create_app_schema.sql").read_text()
+    assert 'AUTHORIZATION "authenticated"' in baseline and "CREATE ROLE" not in baseline
+    ok(run_schemac("check", "--dev-url", dev_url, cwd=tmp_path))

@@ -86,3 +86,26 @@ def test_drift_of_a_managed_trigger_on_an_external_table_is_found(
     result = run_schemac("check", "--dev-url", dev_url, "--db", database, cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "on_auth_user_created" in result.stdout + result.stderr
+
+
+def test_diff_db_on_the_platform_says_nothing_about_auth(
+    tmp_path: Path, dev_url: str, database: str
+) -> None:
+    root = tmp_path / "project"
+    write_project(root)
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=root))
+    install_platform(database)
+    flyway_migrate(database, root / "generated")
+    clean = ok(run_schemac("diff", "--db", database, "--dev-url", dev_url, cwd=root))
+    assert clean.stdout == "" and "no difference" in clean.stderr
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("ALTER TABLE app.profiles ALTER COLUMN display_name SET DEFAULT 'anon'")
+        conn.execute("ALTER TABLE auth.users ADD COLUMN phone text")  # the platform's business
+    repair = ok(run_schemac("diff", "--db", database, "--dev-url", dev_url, cwd=root))
+    statements = _statements(repair.stdout)
+    assert [s for s in statements if "display_name" in s]
+    assert not [s for s in statements if "auth" in s], repair.stdout
+    (root / "repair.sql").write_text(repair.stdout, encoding="utf-8")
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute((root / "repair.sql").read_bytes())
+    ok(run_schemac("check", "--dev-url", dev_url, "--db", database, cwd=root))
