@@ -15,6 +15,7 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
+from schemac.external import know_external
 from schemac.naming import too_long
 from schemac.sql.parse import SqlSyntaxError, parse_type_name, partition_columns
 from schemac.sql.references import Reference, expression_references, statement_references
@@ -88,6 +89,7 @@ class _Analyser:
         self.fks_by_table: dict[m.QName, list[m.ForeignKey]] = {}
         for _, fk in project.foreign_keys:
             self.fks_by_table.setdefault(fk.table, []).append(fk)
+        know_external(self, project.external)  # names of external objects (schemac.external)
 
     def error(
         self, code: str, message: str, loc: SourceLocation | None, hint: str | None = None
@@ -688,7 +690,7 @@ class _Analyser:
         """Column sets PostgreSQL accepts as a referenced key or an ON CONFLICT target."""
         if self._unique_keys is None:
             keys: dict[m.QName, set[frozenset[str]]] = {}
-            for _, t in self.p.tables:
+            for t in self.tables.values():  # external tables' keys too
                 keys[t.qname] = {
                     frozenset(c.columns)
                     for c in t.constraints

@@ -13,6 +13,7 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.external import build_external
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident, quote_literal
@@ -138,8 +139,15 @@ class _Builder:
         for unit in self.units:
             self.build_unit(unit)
         self.resolve_foreign_keys()
+        # external objects (schemac.external): their triggers and policies join self.out
+        external, problems = build_external(
+            self.settings.root, [(u.index, u.documents) for u in self.units], self.out
+        )
+        self.diagnostics += problems
         project = m.Project(
-            units=tuple(self.unit_models), **{k: tuple(v) for k, v in self.out.items()}
+            units=tuple(self.unit_models),
+            **{k: tuple(v) for k, v in self.out.items()},
+            external=external,
         )
         return BuildResult(project, self.diagnostics)
 

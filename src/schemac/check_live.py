@@ -26,6 +26,7 @@ from schemac.check import (
 from schemac.compiler import Compiled
 from schemac.drift import MigrationScript, Steps, compare_databases, connect, locate, unquote
 from schemac.emit import SEED_DIR
+from schemac.external_shadow import without_external
 from schemac.role_drift import declared_roles, role_differences
 from schemac.shadow import redact
 from schemac.supplements import FactKey
@@ -67,6 +68,7 @@ def check_live(
         ignore_model=ignore_model,
         steps=steps,
     )
+    comparison = without_external(comparison, compiled.project)  # not ours: schemac.external
     for name, (details, ref) in _by_object(comparison).items():
         result.findings.append(
             Finding(

@@ -291,8 +291,9 @@ def _timings_line(timings: dict[str, float], total: float) -> str:
 @app.command()
 def diff(
     message: Annotated[
-        str, typer.Option("--message", "-m", help="What changed; names the migration file.")
-    ],
+        str | None,
+        typer.Option("--message", "-m", help="What changed; names the migration file."),
+    ] = None,
     project: ProjectOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the migration; write nothing.")
@@ -306,6 +307,17 @@ def diff(
         ),
     ] = False,
     dev_url: DevUrlOption = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Instead: print the statements that bring this live database (read only) "
+            "to the YAML, a repair script, never a migration.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --db: write the script here.")
+    ] = None,
 ) -> None:
     """Write the next migration: the difference between generated/migrations and the YAML."""
     import time
@@ -313,6 +325,14 @@ def diff(
     from schemac.compiler import open_project
     from schemac.diff import DiffOutcome, diff_project
 
+    if db is not None:  # schemac.live_diff: the command's body lives there
+        from schemac.live_diff import live_diff_command
+
+        _run(lambda: live_diff_command(project, db, output, allow_destructive, dev_url, _progress))
+        return
+    if message is None or output is not None:
+        _err("error: diff needs --message (-m); --output goes with --db")
+        raise typer.Exit(2)
     started = time.perf_counter()
 
     def action() -> DiffOutcome:

@@ -7,10 +7,13 @@ later, even one PostgreSQL raises while running the SQL rendered from it, points
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemac.diagnostics import SourceLocation
 from schemac.naming import quote_qualified
+
+if TYPE_CHECKING:
+    from schemac.external import ExternalObjects
 
 # The privilege names GRANT takes, in the order schemac lists them; a table takes the first nine.
 TABLE_PRIVILEGES = (
@@ -377,3 +380,5 @@ class Project:
     triggers: tuple[tuple[int, Trigger], ...]
     policies: tuple[tuple[int, Policy], ...]
     seeds: tuple[tuple[int, SeedRows], ...]
+    # what the project references but does not manage (schemac.external); never rendered
+    external: ExternalObjects | None = field(default=None, compare=False)

@@ -23,6 +23,7 @@ def prove_baseline(
     """Apply the desired state, then every seed, to a fresh shadow database; InvalidInput
     (E601 an object, E602 a seed) at the YAML when PostgreSQL refuses one."""
     from schemac.drift import apply_desired_state, connect, postgres_errors
+    from schemac.external_shadow import prepare_shadow
     from schemac.shadow import open_shadow, scratch_database
 
     if progress is not None:
@@ -32,6 +33,7 @@ def prove_baseline(
         open_shadow(dev_url or compiled.settings.dev_url) as server,
         scratch_database(server) as url,
     ):
+        prepare_shadow(url, compiled.project)  # external objects first (schemac.external_shadow)
         apply_desired_state(url, compiled)
         with connect(url) as conn:
             for (_, _, sql), (_, seed) in zip(compiled.seeds, compiled.project.seeds, strict=True):

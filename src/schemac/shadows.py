@@ -23,6 +23,7 @@ from schemac.catalog import read_roles
 from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError
+from schemac.external_shadow import after_externals, shadow_key
 from schemac.migrations import (
     SHADOW_FORMAT,
     MigrationScript,
@@ -151,13 +152,14 @@ def build_shadows(
     import threading
 
     count = len(migrations)
-    a_key = "a_" + migrations_digest(migrations)[:40]
+    a_key = "a_" + shadow_key(migrations_digest(migrations), compiled.project)[:40]
     a_was_kept = server.database_exists(TEMPLATE_PREFIX + a_key)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
         a = ensure_template(
             server,
             a_key,
-            lambda url: replay_migrations(url, migrations),
+            # external objects first (schemac.external_shadow), as every real database has them
+            after_externals(compiled.project, lambda url: replay_migrations(url, migrations)),
         )
     if a_was_kept:
         # A new desired state on an old history: migra will diff them, and its import (about
@@ -168,8 +170,9 @@ def build_shadows(
     ):
         b = ensure_template(
             server,
-            "b_" + desired_state_digest(compiled)[:40],
-            lambda url: apply_desired_state(url, compiled),
+            # external objects first here too (schemac.external_shadow)
+            "b_" + shadow_key(desired_state_digest(compiled), compiled.project)[:40],
+            after_externals(compiled.project, lambda url: apply_desired_state(url, compiled)),
         )
     with server.connect() as conn:
         roles = recorded_roles(conn, a)
