@@ -87,7 +87,7 @@ functions:
     language: plpgsql
     returns: trigger
     security: definer
-    set: {search_path: ""}
+    set: {search_path: pg_catalog}
     body: |
       BEGIN
         INSERT INTO app.profiles (id, display_name)
