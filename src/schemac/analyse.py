@@ -15,7 +15,7 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
-from schemac.external import know_external
+from schemac.external_names import know_external
 from schemac.naming import too_long
 from schemac.sql.parse import SqlSyntaxError, parse_type_name, partition_columns
 from schemac.sql.references import Reference, expression_references, statement_references
@@ -89,7 +89,7 @@ class _Analyser:
         self.fks_by_table: dict[m.QName, list[m.ForeignKey]] = {}
         for _, fk in project.foreign_keys:
             self.fks_by_table.setdefault(fk.table, []).append(fk)
-        know_external(self, project.external)  # names of external objects (schemac.external)
+        know_external(self, project.external)  # external objects: schemac.external_names
 
     def error(
         self, code: str, message: str, loc: SourceLocation | None, hint: str | None = None

@@ -4,9 +4,9 @@ A document's top-level `external:` section names roles, schemas and, per schema,
 their columns, functions with their signature, and types that exist in every real database
 already (a platform's `auth` schema, `anon`, an extension's types). They are model objects of
 their own (`ExternalObjects`, `Project.external`), never among the project's managed objects,
-so nothing renders, diffs or checks them; analyse knows their names (`know_external`), so a
-foreign key to `auth.users(id)`, `auth.uid()` or a grant to `anon` validates; the shadow
-databases get them first (`schemac.external_shadow`). Triggers and policies listed under an
+so nothing renders, diffs or checks them; analyse knows their names
+(`external_names.know_external`), so a foreign key to `auth.users(id)`, `auth.uid()` or a
+grant to `anon` validates; the shadow databases get them first (`schemac.external_shadow`). Triggers and policies listed under an
 external table are the project's own and join its managed triggers and policies.
 """
 
@@ -22,7 +22,6 @@ from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import _Checker
-from schemac.types import EXTENSION_TYPES
 
 
 @dataclass(frozen=True)
@@ -386,25 +385,3 @@ def _policy(table: m.QName, name: str, p: LocatedDict, loc: SourceLocation) -> m
         p.get("comment"),
         loc,
     )
-
-
-def know_external(analyser: Any, externals: ExternalObjects | None) -> None:
-    """Make analyse's name tables know the external objects (never as nodes: nothing creates
-    them), so references to them validate and a reference to an undeclared one still fails."""
-    # A declared extension's types are known qualified too (`extensions.vector(3)`), and
-    # depend on that extension.
-    for _, extension in analyser.p.extensions:
-        for name in EXTENSION_TYPES.get(extension.name, ()):
-            qname = m.QName(extension.schema or "public", name)
-            analyser.type_keys.setdefault(qname, f"extension:{extension.name}")
-    if externals is None:
-        return
-    analyser.schemas.update(externals.schemas, externals.shared_schemas)
-    analyser.roles.update(externals.roles)
-    for table in externals.tables:
-        analyser.tables[table.qname] = table
-        analyser.type_keys[table.qname] = f"external:{table.qname}"
-    for function in externals.functions:
-        analyser.functions[function.qname] = function
-    for ty in externals.types:
-        analyser.type_keys[ty.qname] = f"external:{ty.qname}"

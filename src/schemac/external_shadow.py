@@ -146,7 +146,13 @@ def is_external(ref: ObjectRef | None, project: m.Project) -> bool:
     if ref is None or externals is None:
         return False
     if ref.table is not None and ref.kind in _MANAGED_MEMBERS:
-        return False
+        # on an external table, only the triggers and policies the YAML declares are ours
+        schema, _, table = ref.table.partition(".")
+        if not externals.owns(schema, table):
+            return False
+        declared = {(t.table, t.name) for _, t in project.triggers}
+        declared |= {(p.table, p.name) for _, p in project.policies}
+        return (m.QName(schema, table), ref.name) not in declared
     if ref.kind == "schema":
         return ref.name in externals.schemas
     if ref.kind == "role":

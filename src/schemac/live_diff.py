@@ -262,7 +262,14 @@ def _copy_template(server: PostgresServer, dump: str, populated: list[tuple[str,
                     "DO $schemac$ BEGIN CREATE ROLE " + _ident(role) + " NOLOGIN; "
                     "EXCEPTION WHEN duplicate_object THEN NULL; END $schemac$"
                 )
-            conn.execute(dump.encode())
+            try:
+                conn.execute(dump.encode())
+            except psycopg.Error as error:
+                first = (str(error).strip().splitlines() or ["error"])[0]
+                raise EnvironmentFailure(
+                    f"the live schema does not restore on the shadow server ({first}); an "
+                    "extension it uses may be missing there: point --dev-url at a server that has it"
+                ) from None
             conn.execute("SELECT pg_catalog.set_config('search_path', 'public', false)")
             _refresh(conn, populated)
             tables = conn.execute(

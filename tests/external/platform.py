@@ -31,6 +31,10 @@ CREATE TABLE auth.sessions (
     aal auth.aal_level
 );
 CREATE INDEX users_email_idx ON auth.users (email);
+CREATE FUNCTION auth.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.created_at := coalesce(NEW.created_at, now()); RETURN NEW; END $$;
+-- the platform's own trigger on the table the project also has a trigger on
+CREATE TRIGGER platform_touch BEFORE UPDATE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.touch();
 CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
   SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid
 $$;
@@ -87,7 +91,7 @@ functions:
     language: plpgsql
     returns: trigger
     security: definer
-    set: {search_path: ""}
+    set: {search_path: pg_catalog}
     body: |
       BEGIN
         INSERT INTO app.profiles (id, display_name)

@@ -125,3 +125,13 @@ def test_a_schema_owned_by_an_external_role(tmp_path: Path, dev_url: str) -> Non
     baseline = (tmp_path / "generated" / "migrations" / "V001__create_app_schema.sql").read_text()
     assert 'AUTHORIZATION "authenticated"' in baseline and "CREATE ROLE" not in baseline
     ok(run_schemac("check", "--dev-url", dev_url, cwd=tmp_path))
+
+
+def test_an_object_cannot_be_both_external_and_managed(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    (tmp_path / "schema" / "00_platform.yaml").write_text(
+        EXTERNAL_YAML + "    app:\n      functions:\n        handle_new_user: {returns: trigger}\n",
+        encoding="utf-8",
+    )
+    code, said = _validate(tmp_path)
+    assert code == 2 and "E390" in said and "app.handle_new_user is declared external" in said

@@ -18,6 +18,7 @@ from pathlib import Path
 from schemac.errors import UsageError
 from schemac.importer.context import Context
 from schemac.importer.database import read_source
+from schemac.importer.external import external_section
 from schemac.importer.names import TypeNames
 from schemac.importer.notes import Loss
 from schemac.importer.units import imported_counts, project_document, schema_units
@@ -69,6 +70,10 @@ def render_import(
     started = time.perf_counter()
     units = schema_units(ctx, wanted)
     project = project_document(ctx, units)
+    # what the imported schemas reference in those left out (importer/external.py)
+    external = external_section(ctx, {u.schema for u in units}, wanted is not None)
+    if external:
+        project["external"] = external
     for kind in ("publication", "other"):
         for name in sorted(catalog.of(kind)):
             ctx.notes.lost(kind, name, "the whole object", "the YAML format has no such kind yet")

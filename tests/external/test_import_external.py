@@ -1,0 +1,46 @@
+"""`schemac import --schema app` on a database with a platform's `auth` schema: what app
+references there is declared external, and the adopted project checks clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from command_line import run_schemac
+from diff.support import flyway_migrate, ok
+from external.platform import install_platform, write_project
+
+
+def test_import_declares_what_the_app_references_as_external(
+    tmp_path: Path, dev_url: str, database: str
+) -> None:
+    source = tmp_path / "source"
+    write_project(source)
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=source))
+    install_platform(database)
+    flyway_migrate(database, source / "generated")
+
+    adopted = tmp_path / "adopted"
+    adopted.mkdir()
+    ok(run_schemac("init", cwd=adopted))
+    ok(run_schemac("import", "--db", database, "--schema", "app", cwd=adopted))
+    project = yaml.safe_load((adopted / "schema" / "00_project.yaml").read_text(encoding="utf-8"))
+    auth = project["external"]["schemas"]["auth"]
+    assert auth["tables"]["users"]["columns"] == {"id": {"type": "uuid", "primary_key": True}}
+    assert auth["tables"]["users"]["triggers"]["on_auth_user_created"]["function"] == (
+        "app.handle_new_user"
+    )
+    assert auth["functions"] == {"uid": {"returns": "uuid", "volatility": "stable"}}
+    assert auth["types"] == {"aal_level": {"enum": ["aal1", "aal2", "aal3"]}}
+    assert not list((adopted / "schema").glob("*auth*"))
+
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=adopted))
+    baseline = "".join(
+        p.read_text(encoding="utf-8") for p in (adopted / "generated" / "migrations").glob("*.sql")
+    )
+    assert 'CREATE SCHEMA "auth"' not in baseline and 'CREATE TABLE "auth"' not in baseline
+    # The database is the baseline: check --db finds nothing but the unapplied history.
+    result = run_schemac("check", "--dev-url", dev_url, "--db", database, cwd=adopted)
+    said = result.stdout + result.stderr
+    assert "differs from the YAML" not in said, said
