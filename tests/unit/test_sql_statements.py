@@ -6,7 +6,7 @@ import pytest
 
 from schemac.sql.classify import classify
 from schemac.sql.statements import index_info, rename_index, unnamed_index, without_only
-from schemac.table_plan import key_using_index
+from schemac.table_plan import drops_inherited, key_using_index
 
 INDEX_INFO = [
     # statement, (schema, name, table, unique, concurrent, only)
@@ -119,3 +119,25 @@ def test_key_using_index(text: str, expected: tuple[str, str] | None) -> None:
     assert key_using_index(classify(text)) == expected
     if expected is not None:
         assert classify(text).subcommands[0].using_index
+
+
+INHERITED_INDEXES = {("m", "t_p0_pkey"), ("m", "t_p0_v_idx")}
+INHERITED_CONSTRAINTS = {("m", "t_p0_pkey")}
+DROPS_INHERITED = [
+    # what migra writes when a partition goes: PostgreSQL drops these with it
+    ('alter table "m"."t_p0" drop constraint "t_p0_pkey";', True),
+    ('drop index if exists "m"."t_p0_pkey";', True),
+    ('drop index "m"."t_p0_v_idx";', True),
+    # not inherited, another schema, other actions, the partition itself: kept
+    ('alter table "m"."t" drop constraint "t_pkey";', False),
+    ('drop index "other"."t_p0_v_idx";', False),
+    ('alter table "m"."t_p0" drop constraint "t_p0_pkey", add column c int;', False),
+    ('alter table "m"."t_p0" add column c int;', False),
+    ('drop table "m"."t_p0";', False),
+    ("drop index t_p0_v_idx;", False),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DROPS_INHERITED)
+def test_drops_inherited(text: str, expected: bool) -> None:
+    assert drops_inherited(classify(text), INHERITED_INDEXES, INHERITED_CONSTRAINTS) is expected
