@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from schemac.sql.classify import classify
-from schemac.sql.statements import index_info, rename_index, unnamed_index, without_only
+from schemac.sql.statements import (
+    concurrently_as_written,
+    index_info,
+    rename_index,
+    unnamed_index,
+    without_only,
+)
 from schemac.table_plan import drops_inherited, key_using_index
 
 INDEX_INFO = [
@@ -141,3 +147,33 @@ DROPS_INHERITED = [
 @pytest.mark.parametrize(("text", "expected"), DROPS_INHERITED)
 def test_drops_inherited(text: str, expected: bool) -> None:
     assert drops_inherited(classify(text), INHERITED_INDEXES, INHERITED_CONSTRAINTS) is expected
+
+
+CONCURRENTLY_AS_WRITTEN = [
+    (
+        'create unique index "i" on "a"."t" using btree (c);',
+        'create unique index CONCURRENTLY "i" on "a"."t" using btree (c);',
+    ),
+    (
+        "CREATE INDEX i ON a.t (c)\n  WHERE c > 0",
+        "CREATE INDEX CONCURRENTLY i ON a.t (c)\n  WHERE c > 0",
+    ),
+    ('drop index "a"."i";', 'drop index CONCURRENTLY "a"."i";'),
+    ('create index "index" on a.t (c)', 'create index CONCURRENTLY "index" on a.t (c)'),
+    ("create index concurrently i on a.t (c)", "create index concurrently i on a.t (c)"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CONCURRENTLY_AS_WRITTEN)
+def test_concurrently_as_written(text: str, expected: str) -> None:
+    result = concurrently_as_written(text)
+    assert result == expected
+    assert classify(result).kind in ("create index", "drop index")
+    info = index_info(result)
+    assert info is None or info.concurrent
+
+
+@pytest.mark.parametrize("text", ["create table t (c int)", "drop table a.t"])
+def test_concurrently_as_written_refuses_other_statements(text: str) -> None:
+    with pytest.raises(ValueError):
+        concurrently_as_written(text)
