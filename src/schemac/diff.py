@@ -245,7 +245,7 @@ def plan_migration(
         roles, notes = role_statements(compiled, shadows.roles)
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
-            from_migra = repair_partitioned(desired, migra_statements(work_url, desired_url))
+            from_migra = repair_partitioned(desired, migra_statements(work_url, desired_url), work)
         generated = read_generated(desired)
         # The statements must run on the target version, not only on the shadow's.
         target = min(server.version, compiled.settings.postgres_version * 10000)

@@ -5,7 +5,8 @@ partition bounds are not compared by migra; a changed generation expression come
 DEFAULT; the triggers PostgreSQL clones onto partitions look like triggers of their own; a key
 re-added USING its own index finds the index gone; and a column added to the middle of a
 table in YAML is appended. Each function reads both catalogs or filters migra's statements
-(read with pglast through `planner.shape`).
+(read with pglast through `planner.shape`). Partitioned tables' indexes and keys are
+`partition_plan`'s (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import psycopg
 
 from schemac.naming import quote_ident, quote_qualified
+from schemac.partition_plan import drops_inherited as drops_inherited
+from schemac.partition_plan import key_using_index as key_using_index
+from schemac.partition_plan import repair_partitioned as repair_partitioned
 from schemac.planner import NOT_EXTENSION_MEMBER, USER_SCHEMAS, Name, shape
-from schemac.sql.classify import Classified, classify
-from schemac.sql.parse import SqlSyntaxError
-from schemac.sql.statements import index_info, without_only
 
 # -- column order ---------------------------------------------------------------------------------
 
@@ -323,80 +324,3 @@ def impossible_changes(current: dict[Name, str], desired: dict[Name, str]) -> li
                 "declare a new table and move the rows in a migration written by hand"
             )
     return found
-
-
-# -- partitioned tables: indexes and keys --------------------------------------------------------
-
-
-def repair_partitioned(desired: psycopg.Connection[Any], statements: list[str]) -> list[str]:
-    """migra writes a partitioned table's indexes as PostgreSQL reports them: `ON ONLY` the
-    parent (an index that stays invalid until every partition's index is attached, which migra
-    never does), one index per partition, and keys added `USING INDEX` (which PostgreSQL
-    refuses on a partitioned table). PostgreSQL builds all of that itself from the parent's
-    definition, so: indexes and key constraints a partition inherits are left out, an index
-    on the parent is created without ONLY (it cascades to the partitions), and a key of the
-    parent is added from its definition."""
-    inherited_indexes = {
-        (str(schema), str(name))
-        for schema, name in desired.execute(
-            "SELECT n.nspname, c.relname FROM pg_catalog.pg_inherits i "
-            "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('i', 'I')"
-        ).fetchall()
-    }
-    inherited_constraints = {
-        (str(schema), str(name))
-        for schema, name in desired.execute(
-            "SELECT n.nspname, k.conname FROM pg_catalog.pg_constraint k "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace WHERE k.conparentid <> 0"
-        ).fetchall()
-    }
-    parent_keys = {
-        (str(schema), str(name)): str(definition)
-        for schema, name, definition in desired.execute(
-            "SELECT n.nspname, k.conname, pg_catalog.pg_get_constraintdef(k.oid) "
-            "FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class t ON t.oid = k.conrelid "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace "
-            "WHERE t.relkind = 'p' AND k.contype IN ('p', 'u', 'x')"
-        ).fetchall()
-    }
-    if not (inherited_indexes or parent_keys):
-        return statements
-    repaired: list[str] = []
-    for statement in statements:
-        try:
-            index = index_info(statement)
-            found = classify(statement)
-        except SqlSyntaxError:
-            repaired.append(statement)  # not schemac's to read; verification will judge it
-            continue
-        if index is not None and index.schema is not None and index.name is not None:
-            name = (index.schema, index.name)
-            if name in inherited_indexes or name in parent_keys:
-                continue  # built by the partition's parent, or by the key added below
-            repaired.append(without_only(statement))
-            continue
-        key = key_using_index(found)
-        if key is not None:
-            if key in inherited_constraints:
-                continue
-            if key in parent_keys:
-                repaired.append(
-                    f"alter table {quote_qualified(key[0], str(found.name))} add constraint "
-                    f"{quote_ident(key[1])} {parent_keys[key]};"
-                )
-                continue
-        repaired.append(statement)
-    return repaired
-
-
-def key_using_index(found: Classified) -> tuple[str, str] | None:
-    """(schema, constraint) of an ``ALTER TABLE ... ADD CONSTRAINT k ... USING INDEX i`` that
-    does nothing else; None for any other statement."""
-    if found.kind != "alter table" or found.schema is None or len(found.subcommands) != 1:
-        return None
-    command = found.subcommands[0]
-    if command.action != "add constraint" or not command.using_index or not command.constraint:
-        return None
-    return found.schema, command.constraint

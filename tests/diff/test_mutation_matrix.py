@@ -14,6 +14,7 @@ are expected to be refused, or known to fail, run alone so that they cannot hide
 from __future__ import annotations
 
 import copy
+import dataclasses
 import shutil
 import subprocess
 import time
@@ -36,6 +37,7 @@ from diff.matrix import (
     format_schema,
     properties,
 )
+from diff.matrix_kinds import EXTENSION_FOR
 from diff.oracle import assert_migrations_build_desired_state
 from schemac.shadow import PostgresServer
 
@@ -49,11 +51,29 @@ REFUSED: dict[str, str] = {
     "table.partition_by": "PostgreSQL cannot turn an existing table into a partitioned one",
 }
 
+# The same for a change taken back (REVERSED below).
+REVERSED_REFUSED: dict[str, str] = {
+    "domain.type": REFUSED["domain.type"],
+    "domain.collation": REFUSED["domain.collation"],
+    # No statement turns a partitioned table back into a plain one either.
+    "table.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
+    # An extension's scripts only go forward: hstore ships no script from 1.8 back to 1.7.
+    "extension.version": 'extension "hstore" has no update path from version "1.8" to version',
+}
+
 # (kind, property) -> why the case fails today (strict: a fix makes the test fail until the
 # entry is removed).
 KNOWN_FAILURES: dict[str, str] = {}
 
 ALL_CASES, UNMUTATED = cases()
+# The same changes undone: the property as changed becomes the baseline, and the change takes
+# it back (a value removed, a flag cleared, an option reset). A declared rename and a body moved
+# into a file have no meaningful way back.
+REVERSED = [
+    dataclasses.replace(c, before=c.after, after=c.before)
+    for c in ALL_CASES
+    if c.prop not in ("renamed_from", "body_file")
+]
 _RUNTIMES: dict[str, float] = {}
 
 
@@ -164,6 +184,10 @@ GROUPS = {
 }
 
 
+def test_reversed_refusals_are_cases() -> None:
+    assert set(REVERSED_REFUSED) <= {c.id for c in REVERSED}
+
+
 def test_groups_hold_every_kind_once() -> None:
     grouped = [kind for kinds in GROUPS.values() for kind in kinds]
     assert sorted(grouped) == sorted(k.name for k in [*KINDS, SCHEMA_KIND])
@@ -177,6 +201,20 @@ def test_group(group: str, tmp_path: Path, dev_url: str, pg_server: PostgresServ
     started = time.monotonic()
     result = run_cases(selected, tmp_path / "project", dev_url, pg_server)
     _RUNTIMES[group] = time.monotonic() - started
+    _ok(result)
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_group_reversed(
+    group: str, tmp_path: Path, dev_url: str, pg_server: PostgresServer
+) -> None:
+    """Every change of the group taken back at once: migrated exactly as well."""
+    selected = [
+        c for c in REVERSED if c.kind.name in GROUPS[group] and c.id not in REVERSED_REFUSED
+    ]
+    started = time.monotonic()
+    result = run_cases(selected, tmp_path / "project", dev_url, pg_server)
+    _RUNTIMES[f"{group} reversed"] = time.monotonic() - started
     _ok(result)
 
 
@@ -213,3 +251,17 @@ def test_no_generic_mutation_is_an_error() -> None:
 
     with pytest.raises(NoGenericMutation):
         generic_mutation(KINDS[0], {"type": "string"}, "x")
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.id) for c in REVERSED if c.id in REVERSED_REFUSED]
+)
+def test_alone_reversed(
+    case: Case, tmp_path: Path, dev_url: str, pg_server: PostgresServer
+) -> None:
+    """A change taken back that PostgreSQL cannot make: refused naming object and reason."""
+    result = run_cases([case], tmp_path / "project", dev_url, pg_server)
+    _ok(result, 2)
+    # An extension's copy is the extension its name stands for (EXTENSION_FOR).
+    assert EXTENSION_FOR.get(case.name, case.name) in result.stderr, result.stderr
+    assert REVERSED_REFUSED[case.id] in result.stderr, result.stderr

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from schemac.sql.classify import classify
-from schemac.sql.statements import index_info, rename_index, unnamed_index, without_only
-from schemac.table_plan import key_using_index
+from schemac.sql.statements import (
+    concurrently_as_written,
+    index_info,
+    rename_index,
+    unnamed_index,
+    without_only,
+)
+from schemac.table_plan import drops_inherited, key_using_index
 
 INDEX_INFO = [
     # statement, (schema, name, table, unique, concurrent, only)
@@ -119,3 +125,55 @@ def test_key_using_index(text: str, expected: tuple[str, str] | None) -> None:
     assert key_using_index(classify(text)) == expected
     if expected is not None:
         assert classify(text).subcommands[0].using_index
+
+
+INHERITED_INDEXES = {("m", "t_p0_pkey"), ("m", "t_p0_v_idx")}
+INHERITED_CONSTRAINTS = {("m", "t_p0_pkey")}
+DROPS_INHERITED = [
+    # what migra writes when a partition goes: PostgreSQL drops these with it
+    ('alter table "m"."t_p0" drop constraint "t_p0_pkey";', True),
+    ('drop index if exists "m"."t_p0_pkey";', True),
+    ('drop index "m"."t_p0_v_idx";', True),
+    # not inherited, another schema, other actions, the partition itself: kept
+    ('alter table "m"."t" drop constraint "t_pkey";', False),
+    ('drop index "other"."t_p0_v_idx";', False),
+    ('alter table "m"."t_p0" drop constraint "t_p0_pkey", add column c int;', False),
+    ('alter table "m"."t_p0" add column c int;', False),
+    ('drop table "m"."t_p0";', False),
+    ("drop index t_p0_v_idx;", False),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DROPS_INHERITED)
+def test_drops_inherited(text: str, expected: bool) -> None:
+    assert drops_inherited(classify(text), INHERITED_INDEXES, INHERITED_CONSTRAINTS) is expected
+
+
+CONCURRENTLY_AS_WRITTEN = [
+    (
+        'create unique index "i" on "a"."t" using btree (c);',
+        'create unique index CONCURRENTLY "i" on "a"."t" using btree (c);',
+    ),
+    (
+        "CREATE INDEX i ON a.t (c)\n  WHERE c > 0",
+        "CREATE INDEX CONCURRENTLY i ON a.t (c)\n  WHERE c > 0",
+    ),
+    ('drop index "a"."i";', 'drop index CONCURRENTLY "a"."i";'),
+    ('create index "index" on a.t (c)', 'create index CONCURRENTLY "index" on a.t (c)'),
+    ("create index concurrently i on a.t (c)", "create index concurrently i on a.t (c)"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CONCURRENTLY_AS_WRITTEN)
+def test_concurrently_as_written(text: str, expected: str) -> None:
+    result = concurrently_as_written(text)
+    assert result == expected
+    assert classify(result).kind in ("create index", "drop index")
+    info = index_info(result)
+    assert info is None or info.concurrent
+
+
+@pytest.mark.parametrize("text", ["create table t (c int)", "drop table a.t"])
+def test_concurrently_as_written_refuses_other_statements(text: str) -> None:
+    with pytest.raises(ValueError):
+        concurrently_as_written(text)

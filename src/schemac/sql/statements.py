@@ -160,3 +160,20 @@ def unnamed_index(text: str) -> str:
     """A CREATE INDEX definition with its name left out, printed from the tree: two indexes
     that differ only by name read the same."""
     return rename_index(text, "?")
+
+
+def concurrently_as_written(text: str) -> str:
+    """CREATE INDEX (or DROP INDEX) with CONCURRENTLY put after INDEX, the rest of the text as
+    written (where `concurrently` prints the statement again from the tree); a statement that
+    already says CONCURRENTLY comes back unchanged."""
+    node: Any = _single(text)
+    if not (
+        isinstance(node, ast.IndexStmt)
+        or (isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_INDEX)
+    ):
+        raise ValueError(f"not a CREATE INDEX or DROP INDEX statement: {text[:60]}")
+    if node.concurrent:
+        return text
+    # The first INDEX keyword token is the statement's (CREATE [UNIQUE] INDEX, DROP INDEX).
+    token = next(t for t in parser.scan(text) if t.name == "INDEX")
+    return text[: token.end + 1] + " CONCURRENTLY" + text[token.end + 1 :]
