@@ -153,6 +153,7 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         if common:
             doc[key] = common
     for key, section in (
+        *_declared_sections(ctx, content),
         ("enums", enums),
         ("domains", domains),
         ("sequences", sequences),
@@ -165,6 +166,24 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         if section:
             doc[key] = section
     return unit
+
+
+def _declared_sections(
+    ctx: Context, content: dict[str, dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The sections of the kinds that say how they are imported (`Kind.import_yaml`)."""
+    found = []
+    for kind in kinds.KINDS:
+        if kind.import_yaml is None:
+            continue
+        objects = [o for c in kind.comparison.catalog_kinds for o in content.get(c, {}).values()]
+        section = {o.qname.name: kind.import_yaml(ctx, o) for o in sorted(objects, key=_by_name)}
+        found.append((kind.sections[0], section))
+    return found
+
+
+def _by_name(obj: Any) -> str:
+    return str(obj.qname.name)
 
 
 def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:

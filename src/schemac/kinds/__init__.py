@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemac.kinds.catalog_only import OTHER, PUBLICATION
+from schemac.kinds.composites import COMPOSITE_TYPE
 from schemac.kinds.extensions import EXTENSION
 from schemac.kinds.foreign_keys import FOREIGN_KEY
 from schemac.kinds.indexes import INDEX
@@ -35,6 +36,7 @@ KINDS: tuple[Kind, ...] = (
     SCHEMA,
     ENUM,
     DOMAIN,
+    COMPOSITE_TYPE,
     SEQUENCE,
     FUNCTION,
     TABLE,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from schemac.catalog.contents import CatalogModel
     from schemac.catalog.relations import Relations
     from schemac.diagnostics import SourceLocation
+    from schemac.importer.context import Context
     from schemac.loader import Document
 
 # (builder, unit index, schema of the document or None, document): appends the kind's objects.
@@ -85,4 +86,10 @@ class Kind:
     # GRANT on it: (the kind's word in GRANT's error, privileges it takes)
     privileges: tuple[str, frozenset[str]] | None = None
     reader: ReadStep | None = None
+    # pg_identify_object's type of the objects `reader` reads: the `other` kind leaves out
+    # "<type> <name>" for each of them.
+    other_type: str | None = None
     comparison: Comparison = dataclass_field(default_factory=Comparison)
+    # The object as `schemac import` writes it under the kind's first section (objects of a
+    # kind with no such hook and no code of its own in importer/ are reported as lost).
+    import_yaml: Callable[[Context, Any], Any] | None = None
