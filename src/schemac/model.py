@@ -6,6 +6,7 @@ later, even one PostgreSQL raises while running the SQL rendered from it, points
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -362,7 +363,9 @@ class UnitModel:
 
 @dataclass(frozen=True)
 class Project:
-    """Everything the YAML declares."""
+    """Everything the YAML declares: each kind's (unit, object) pairs in declaration order,
+    under the kind's project field (schemac.kinds). The typed fields are those code reads by
+    name; a kind without one keeps its objects in `more`, and `of` reads either."""
 
     units: tuple[UnitModel, ...]
     extensions: tuple[tuple[int, Extension], ...]
@@ -382,3 +385,9 @@ class Project:
     seeds: tuple[tuple[int, SeedRows], ...]
     # what the project references but does not manage (schemac.external); never rendered
     external: ExternalObjects | None = field(default=None, compare=False)
+    more: Mapping[str, tuple[tuple[int, Any], ...]] = field(default_factory=dict)
+
+    def of(self, kind_field: str) -> tuple[tuple[int, Any], ...]:
+        if kind_field in self.more:
+            return self.more[kind_field]
+        return getattr(self, kind_field)  # type: ignore[no-any-return]

@@ -1,7 +1,7 @@
 """Stage 5, render: each node of the ordered graph through its Jinja template into SQL text.
 
-Layout lives in the templates (one per object kind, overridable per project); quoting and
-literal rules live here as filters, so no template ever splices a name raw.
+Layout lives in the templates (the one each kind names in schemac.kinds, overridable per
+project); quoting and literal rules live here as filters, so no template ever splices a name raw.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 
+from schemac import kinds
 from schemac import model as m
 from schemac.analyse import Node
 from schemac.diagnostics import Diagnostic, SourceLocation
@@ -158,16 +159,6 @@ class RenderedNode:
     sql: str
 
 
-def dollar_tag(body: str) -> str:
-    """A dollar quote that does not occur in the body."""
-    tag = "$body$"
-    n = 0
-    while tag in body:
-        n += 1
-        tag = f"$body{n}$"
-    return tag
-
-
 # Every value a template substitutes has its newlines replaced by this mark while the template
 # output is tidied, so the tidy sees only the template's own lines and can drop every blank one
 # without knowing SQL's quoting rules: a comment, default, query or body keeps its text byte for
@@ -246,26 +237,28 @@ class Renderer:
         return self._cache[kind]
 
     def render_object(self, kind: str, obj: Any, *, concurrently: bool = False) -> str:
-        dollar = ""
-        if kind == "function":
-            dollar = dollar_tag(obj.body)
-        elif kind == "role":
-            dollar = "$role$"
-        text = self.template(kind).render(obj=obj, dollar=dollar or "$$", concurrently=concurrently)
+        declared = kinds.BY_NAME[kind]
+        assert declared.template is not None, f"{kind} is not rendered"
+        dollar = declared.dollar(obj) if declared.dollar is not None else ""
+        text = self.template(declared.template).render(
+            obj=obj, dollar=dollar or "$$", concurrently=concurrently
+        )
         return _tidy(text, dollar or None)
 
     def render_forms(self, kind: str, obj: Any) -> tuple[str, str | None]:
         """The object's SQL, and the CONCURRENTLY form of an index built that way."""
-        concurrent = kind == "index" and obj.concurrently
+        concurrent = kinds.BY_NAME[kind].concurrent
         return (
             self.render_object(kind, obj),
-            self.render_object(kind, obj, concurrently=True) if concurrent else None,
+            self.render_object(kind, obj, concurrently=True)
+            if concurrent is not None and concurrent(obj)
+            else None,
         )
 
     def render_seed(self, seed: m.SeedRows, identity_always: bool) -> str:
         rows = [[sql_literal(v) for v in row] for row in seed.rows]
         updates = [c for c in seed.columns if c not in seed.key]
-        text = self.template("seed").render(
+        text = self.template(kinds.BY_NAME["seed"].template or "seed").render(
             obj=seed, rows=rows, updates=updates, overriding=identity_always
         )
         return _tidy(text, None)

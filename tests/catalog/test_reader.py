@@ -205,7 +205,8 @@ CHANGES = [
         "composite type attribute added",
         "CREATE TYPE public.probe_pair AS (a integer)",
         "ALTER TYPE public.probe_pair ADD ATTRIBUTE b text",
-        ("other", "type public.probe_pair", "definition"),
+        # A kind of its own since kinds/composites.py: named by attribute, not "other".
+        ("composite type", "public.probe_pair", "attribute b present"),
     ),
     (
         "rule made by hand",

@@ -169,6 +169,13 @@ KINDS: list[Kind] = [
         _in_schema("domains"),
     ),
     Kind(
+        "composite_type",
+        "ct",
+        "",
+        lambda name: {"attributes": {"a": "integer"}},
+        _in_schema("composite_types"),
+    ),
+    Kind(
         "sequence",
         "sq",
         "usage",

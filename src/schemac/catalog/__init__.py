@@ -6,12 +6,11 @@ of them attribute by attribute. diff's verification, ``check``'s shadow comparis
 """
 
 from schemac.catalog.compare import ModelDifference, compare_models
-from schemac.catalog.contents import KINDS, CatalogModel
+from schemac.catalog.contents import CatalogModel
 from schemac.catalog.reader import read_catalog
 from schemac.catalog.roles import declared_roles_model, read_roles, roles_model
 
 __all__ = [
-    "KINDS",
     "CatalogModel",
     "ModelDifference",
     "compare_models",

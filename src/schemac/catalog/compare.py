@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schemac.catalog.contents import KINDS, CatalogModel
+from schemac.catalog.contents import CatalogModel
 
 ERROR = "error"
 WARNING = "warning"
@@ -21,26 +21,9 @@ WARNING = "warning"
 EXISTS = "exists"
 COLUMN_ORDER = "column order"
 
-# Fields that say how the YAML was written, not what the database holds.
-_NOT_COMPARED = frozenset(
-    {
-        "loc",
-        "renamed_from",
-        "concurrently",
-        "depends_on",
-        "serial_sequences",
-        "sequence_grants",
-        # the full ACL (an extra) holds every grant, with grant options and the owner's
-        "grants",
-    }
-)
-# A tuple of sub-objects with a name is compared name by name; one without, position by position.
-_SINGULAR = {
-    "columns": "column",
-    "constraints": "constraint",
-    "arguments": "argument",
-    "elements": "element",
-}
+# What each kind compares, skips and calls its parts: the kind's `Comparison` (schemac.kinds).
+if TYPE_CHECKING:
+    from schemac.kinds.registry import Comparison
 
 
 @dataclass(frozen=True)
@@ -92,14 +75,17 @@ def compare_models(
     ignore: Callable[[ModelDifference], bool] | None = None,
 ) -> list[ModelDifference]:
     """Every difference between the two models, kind by kind, then by name, then by attribute."""
+    # Imported here: the kinds import this package's readers.
+    from schemac import kinds
+
     found: list[ModelDifference] = []
-    for kind in KINDS:
+    for kind in kinds.CATALOG_KINDS:
         have, want = current.of(kind), desired.of(kind)
         for name in sorted(set(have) | set(want)):
             if name not in want or name not in have:
                 found.append(ModelDifference(kind, name, EXISTS, name in have, name in want))
                 continue
-            out = _Collector(kind, name)
+            out = _Collector(kind, name, kinds.COMPARISON_OF[kind])
             out.compare_object("", have[name], want[name])
             out.compare_extras(
                 current.extras.get((kind, name), {}), desired.extras.get((kind, name), {})
@@ -111,8 +97,9 @@ def compare_models(
 
 
 class _Collector:
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, rules: Comparison) -> None:
         self.kind, self.name = kind, name
+        self.rules = rules
         self.found: list[ModelDifference] = []
 
     def add(self, attribute: str, current: Any, desired: Any, severity: str = ERROR) -> None:
@@ -122,11 +109,12 @@ class _Collector:
 
     def compare_object(self, prefix: str, current: Any, desired: Any) -> None:
         for spec in dataclasses.fields(current):
-            if not spec.compare or spec.name in _NOT_COMPARED:
+            if not spec.compare or spec.name in self.rules.not_compared:
                 continue
             have, want = getattr(current, spec.name), getattr(desired, spec.name)
-            if spec.name in _SINGULAR and _sub_objects(have, want):
-                self.compare_parts(prefix, _SINGULAR[spec.name], have, want)
+            singular = self.rules.parts.get(spec.name)
+            if singular is not None and _sub_objects(have, want):
+                self.compare_parts(prefix, singular, have, want)
             elif have != want:
                 self.add(prefix + spec.name.replace("_", " "), have, want)
 
@@ -134,7 +122,7 @@ class _Collector:
         self, prefix: str, singular: str, current: Sequence[Any], desired: Sequence[Any]
     ) -> None:
         named = all(hasattr(part, "name") for part in (*current, *desired))
-        if singular in ("argument", "element") or not named:
+        if singular in self.rules.positional or not named:
             if len(current) != len(desired):
                 self.add(f"{prefix}{singular}s", tuple(current), tuple(desired))
                 return

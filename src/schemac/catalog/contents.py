@@ -11,28 +11,6 @@ from schemac.diagnostics import SourceLocation
 # Objects read from a catalog come from no YAML file; their location says so.
 CATALOG_LOCATION = SourceLocation(Path("pg_catalog"), 0, 0)
 
-# Every kind the reader produces, in the order differences are reported (dependencies first).
-KINDS = (
-    "role",
-    "extension",
-    "schema",
-    "enum",
-    "domain",
-    "sequence",
-    "table",
-    "partition",
-    "foreign key",
-    "index",
-    "view",
-    "materialized view",
-    "function",
-    "procedure",
-    "trigger",
-    "policy",
-    "publication",
-    "other",  # what the model has no class for: named "<PostgreSQL's type> <identity>"
-)
-
 
 @dataclass
 class CatalogModel:
@@ -45,7 +23,7 @@ class CatalogModel:
     hand-made change of it is found although the YAML cannot declare it.
     """
 
-    objects: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    objects: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in kinds()})
     extras: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, obj: Any, **extras: Any) -> None:
@@ -62,3 +40,12 @@ class CatalogModel:
     def count(self) -> dict[str, int]:
         """Objects per kind, for reports and benchmarks."""
         return {kind: len(found) for kind, found in self.objects.items() if found}
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind the reader produces, in the order differences are reported (dependencies
+    first): the catalog kinds of schemac.kinds' registry."""
+    # Imported here: the kinds import this package's readers.
+    from schemac.kinds import CATALOG_KINDS
+
+    return CATALOG_KINDS

@@ -10,11 +10,6 @@ from typing import Any
 import psycopg
 
 from schemac.catalog.contents import CatalogModel
-from schemac.catalog.others import read_others
-from schemac.catalog.publications import read_publications
-from schemac.catalog.relations import read_relations
-from schemac.catalog.routines import read_policies, read_routines, read_triggers
-from schemac.catalog.types import read_extensions, read_schemas, read_sequences, read_types
 
 
 def read_catalog(
@@ -26,19 +21,15 @@ def read_catalog(
     table); their columns, constraints, indexes, triggers and policies are left out with them.
     Roles belong to the server, not the database: :func:`schemac.catalog.roles.read_roles`.
     """
-    skipped = sorted(set(skip_relations))
+    # Imported here: the kinds import this package's readers.
+    from schemac import kinds
+
+    reading = kinds.Reading(sorted(set(skip_relations)))
     out = CatalogModel()
     with _collector_paused():
-        read_extensions(conn, out)
-        read_schemas(conn, out)
-        read_types(conn, out)
-        read_sequences(conn, out, skipped)
-        relations = read_relations(conn, out, skipped)
-        read_routines(conn, out)
-        read_triggers(conn, out, relations)
-        read_policies(conn, out, relations)
-        read_publications(conn, out)
-        read_others(conn, out)
+        for kind in kinds.KINDS:  # each kind's reader, in creation order
+            if kind.reader is not None:
+                kind.reader(conn, out, reading)
     return out
 
 

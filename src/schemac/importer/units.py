@@ -9,6 +9,7 @@ from typing import Any
 from pglast import ast, parse_sql
 from pglast.visitors import Visitor
 
+from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
@@ -38,17 +39,18 @@ class SchemaUnit:
     depends_on: set[str] = field(default_factory=set)
 
 
-def _owner(kind: str, name: str, obj: Any) -> str:
-    return obj.table.schema if kind in ("foreign key", "index", "trigger", "policy") else name
+# Catalog kinds created on a table (their objects name it: obj.table), from schemac.kinds.
+_TABLE_MEMBERS = tuple(c for c, k in kinds.KIND_OF_CATALOG.items() if k.table_member)
 
 
 def _schema_of(kind: str, name: str, obj: Any) -> str | None:
     """The schema an object of the catalog model belongs to (None: project-wide)."""
-    if kind in ("role", "extension", "publication", "other"):
+    declared = kinds.KIND_OF_CATALOG[kind]
+    if declared.project_wide:
         return None
     if kind == "schema":
         return str(name)
-    if kind in ("foreign key", "index", "trigger", "policy"):
+    if declared.table_member:
         return str(obj.table.schema)
     return str(obj.qname.schema)
 
@@ -105,7 +107,7 @@ def _untouched_public(ctx: Context, content: dict[str, dict[str, Any]]) -> bool:
 
 def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
     out: dict[str, dict[str, list[Any]]] = {}
-    for kind in ("foreign key", "index", "trigger", "policy"):
+    for kind in _TABLE_MEMBERS:
         for obj in content.get(kind, {}).values():
             out.setdefault(str(obj.table), {}).setdefault(kind, []).append(obj)
     for partition in content.get("partition", {}).values():
@@ -151,6 +153,7 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         if common:
             doc[key] = common
     for key, section in (
+        *_declared_sections(ctx, content),
         ("enums", enums),
         ("domains", domains),
         ("sequences", sequences),
@@ -163,6 +166,24 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         if section:
             doc[key] = section
     return unit
+
+
+def _declared_sections(
+    ctx: Context, content: dict[str, dict[str, Any]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The sections of the kinds that say how they are imported (`Kind.import_yaml`)."""
+    found = []
+    for kind in kinds.KINDS:
+        if kind.import_yaml is None:
+            continue
+        objects = [o for c in kind.comparison.catalog_kinds for o in content.get(c, {}).values()]
+        section = {o.qname.name: kind.import_yaml(ctx, o) for o in sorted(objects, key=_by_name)}
+        found.append((kind.sections[0], section))
+    return found
+
+
+def _by_name(obj: Any) -> str:
+    return str(obj.qname.name)
 
 
 def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -1,0 +1,45 @@
+"""Kinds the catalog reads that the YAML cannot declare (yet): publications, and every other
+user object by PostgreSQL's own kind and identity (so a hand-made one is never missed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from schemac.catalog.others import read_others
+from schemac.catalog.publications import read_publications
+from schemac.kinds.registry import Comparison, Kind, Reading
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from schemac.catalog.contents import CatalogModel
+
+PUBLICATION = Kind(
+    "publication",
+    project_wide=True,
+    reader=lambda conn, out, reading: read_publications(conn, out),
+    comparison=Comparison(("publication",)),
+)
+
+
+def _read_others(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:
+    """Every other user object, but those a kind of the registry read with its own class."""
+    from schemac.kinds import KINDS  # imported here: this module is one of theirs
+
+    read_others(conn, out)
+    found = out.of("other")
+    for kind in KINDS:
+        if kind.other_type is None:
+            continue
+        for catalog_kind in kind.comparison.catalog_kinds:
+            for name in out.of(catalog_kind):
+                found.pop(f"{kind.other_type} {name}", None)
+
+
+# Named "<PostgreSQL's type> <identity>": aggregates, operators, casts, rules, foreign tables...
+OTHER = Kind(
+    "other",
+    project_wide=True,
+    reader=_read_others,
+    comparison=Comparison(("other",)),
+)

@@ -1,0 +1,54 @@
+"""Small value rules the kinds' builders share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemac import model as m
+
+
+def expression(text: Any) -> Any:
+    """SQL as written; a trailing -- comment gets a line end so it cannot swallow what follows."""
+    if isinstance(text, str) and "--" in text.rsplit("\n", 1)[-1]:
+        return text + "\n"
+    return text
+
+
+def sql_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def one_node(kind: str, prefix: str) -> Any:
+    """The `nodes` of a kind whose objects are one node each, keyed `prefix:qualified name`."""
+
+    def nodes(obj: Any) -> tuple[tuple[str, str], ...]:
+        return ((kind, f"{prefix}:{obj.qname}"),)
+
+    return nodes
+
+
+def on_table(kind: str, prefix: str) -> Any:
+    """The `nodes` of a kind created on a table, keyed `prefix:schema.table.name`."""
+
+    def nodes(obj: Any) -> tuple[tuple[str, str], ...]:
+        return ((kind, f"{prefix}:{obj.table}.{obj.name}"),)
+
+    return nodes
+
+
+def qname_of(obj: Any) -> m.QName:
+    return obj.qname  # type: ignore[no-any-return]
+
+
+def dollar_tag(body: str) -> str:
+    """A dollar quote that does not occur in the body."""
+    tag = "$body$"
+    n = 0
+    while tag in body:
+        n += 1
+        tag = f"$body{n}$"
+    return tag

@@ -1,0 +1,137 @@
+"""Indexes, declared under a table or a materialized view (`indexes:`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from schemac import model as m
+from schemac.diagnostics import SourceLocation
+from schemac.kinds.common import expression
+from schemac.kinds.registry import Comparison, Kind
+from schemac.naming import default_constraint_name
+from schemac.sql.parse import parse_index_column
+from schemac.sql.typed import storage_value_sql
+
+if TYPE_CHECKING:
+    from schemac.analyse import Analyser, NameClaims
+    from schemac.build import Builder
+    from schemac.loader import LocatedDict
+
+
+def _elements(
+    b: Builder, ix: LocatedDict, loc: SourceLocation
+) -> tuple[list[m.IndexElement], list[str]]:
+    elements: list[m.IndexElement] = []
+    name_parts: list[str] = []
+    for element in ix["columns"]:
+        if isinstance(element, str):
+            column = parse_index_column(element)
+            if column is None:
+                b.error(
+                    "E309",
+                    f"'{element}' is not 'column [asc|desc] [nulls first|last]'",
+                    loc,
+                    hint='write an expression as {expression: "..."}',
+                )
+                continue
+            elements.append(
+                m.IndexElement(column.column, None, column.order, column.nulls, None, None)
+            )
+            name_parts.append(column.column)
+        else:
+            elements.append(
+                m.IndexElement(
+                    element.get("column"),
+                    element.get("expression"),
+                    element.get("order"),
+                    element.get("nulls"),
+                    element.get("opclass"),
+                    element.get("collation"),
+                )
+            )
+            name_parts.append(element.get("column") or "expr")
+    return elements, name_parts
+
+
+def build_index(b: Builder, u: int, table: m.QName, ix: LocatedDict, loc: SourceLocation) -> None:
+    elements, name_parts = _elements(b, ix, loc)
+    # Names and values were checked at their positions (sqlfields, E318).
+    storage = tuple((k, storage_value_sql(v) or str(v)) for k, v in (ix.get("with") or {}).items())
+    b.add(
+        "indexes",
+        u,
+        m.Index(
+            ix.get("name") or default_constraint_name(table.name, name_parts, "idx"),
+            table,
+            tuple(elements),
+            bool(ix.get("unique", False)),
+            bool(ix.get("nulls_not_distinct", False)),
+            ix.get("method"),
+            expression(ix.get("where")),
+            tuple(ix.get("include", ())),
+            storage,
+            bool(ix.get("concurrently", False)),
+            ix.get("comment"),
+            loc,
+        ),
+    )
+
+
+def edges(a: Analyser, ix: m.Index) -> set[str]:
+    deps = a.sql_dependencies(ix.where, *(e.expression for e in ix.elements))
+    target = a.relation_keys.get(ix.table)
+    if target:
+        deps.add(target)
+    return deps
+
+
+def names(a: Analyser, ix: m.Index, claims: NameClaims) -> None:
+    claims.claim("relations", m.QName(ix.table.schema, ix.name), f"index on {ix.table}", ix.loc)
+    claims.name(ix.name, ix.loc)
+
+
+def check(a: Analyser) -> None:
+    for _, ix in a.p.indexes:
+        if ix.table not in a.tables and ix.table in a.views and not a.views[ix.table].materialized:
+            a.error(
+                "E350",
+                f"index '{ix.name}' is on a view; only tables and materialized views have indexes",
+                ix.loc,
+            )
+            continue
+        a.check_columns(
+            ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'"
+        )
+        a.check_columns(ix.table, ix.include, ix.loc, f"index '{ix.name}' include")
+        table = a.tables.get(ix.table)
+        if ix.concurrently and table is not None and table.partition_by:
+            a.error(
+                "E351",
+                f"index '{ix.name}': PostgreSQL cannot build an index on a partitioned table concurrently",
+                ix.loc,
+                hint="drop concurrently: (or index each partition)",
+            )
+
+
+def _nodes(ix: Any) -> tuple[tuple[str, str], ...]:
+    return (("index", f"index:{ix.qname}"),)
+
+
+INDEX = Kind(
+    "index",
+    field="indexes",
+    table_member=True,
+    nodes=_nodes,
+    edges=edges,
+    check=check,
+    names=names,
+    template="index",
+    concurrent=lambda ix: bool(ix.concurrently),
+    # Read with the tables (relations.py).
+    comparison=Comparison(
+        ("index",),
+        frozenset({"loc", "concurrently"}),
+        {"elements": "element"},
+        frozenset({"element"}),
+    ),
+)

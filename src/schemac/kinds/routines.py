@@ -1,0 +1,181 @@
+"""Functions and procedures (one kind: a procedure is a routine without a result)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from schemac import model as m
+from schemac.catalog.routines import read_routines
+from schemac.diagnostics import SourceLocation
+from schemac.kinds.common import dollar_tag, one_node, sql_value
+from schemac.kinds.registry import Comparison, Kind
+from schemac.limits import FileRefused, read_body_file
+from schemac.naming import quote_ident
+from schemac.sql.parse import setof_rest
+from schemac.sqlfields import check_body_file
+from schemac.validate import locate
+
+if TYPE_CHECKING:
+    from schemac.analyse import Analyser, NameClaims
+    from schemac.build import Builder
+    from schemac.loader import Document, LocatedDict
+
+ROUTINE_SECTIONS = (("functions", False), ("procedures", True))
+
+
+def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
+    assert schema is not None
+    for key, is_procedure in ROUTINE_SECTIONS:
+        for name, fn in (doc.data.get(key) or {}).items():
+            _build_routine(b, u, schema, name, fn, is_procedure, doc, key)
+
+
+def _body(
+    b: Builder, f: LocatedDict, is_procedure: bool, doc: Document, key: str, name: str
+) -> str:
+    body = f.get("body")
+    if body is not None:
+        return str(body)
+    body_path = doc.path.parent / f["body_file"]
+    try:  # a regular file inside the project, of bounded size (limits.py)
+        body = read_body_file(doc.path, f["body_file"], b.settings.root)
+    except FileRefused as exc:
+        b.error(exc.code, exc.message, locate(doc, [key, name, "body_file"]), exc.hint)
+        body = ""
+    if f.get("language", "plpgsql" if is_procedure else "sql") == "sql":
+        problem = check_body_file(body, body_path, f"the body of {key[:-1]} '{name}'")
+        if problem is not None:
+            b.diagnostics.append(problem)
+    return body
+
+
+def _returns(
+    b: Builder, returns: object, schema: str
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    if isinstance(returns, dict):
+        columns = tuple((c, b.render_type(t, schema)) for c, t in returns["table"].items())
+        rendered = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
+        return f"TABLE ({rendered})", columns
+    if isinstance(returns, str):
+        text = returns.strip()
+        element = setof_rest(text)
+        if element is not None:
+            return "SETOF " + b.render_type(element, schema), ()
+        return b.render_type(text, schema), ()
+    return None, ()
+
+
+def _build_routine(
+    b: Builder,
+    u: int,
+    schema: str,
+    name: str,
+    f: LocatedDict,
+    is_procedure: bool,
+    doc: Document,
+    key: str,
+) -> None:
+    loc = doc.data[key].key_locations[name]
+    body = _body(b, f, is_procedure, doc, key, name)
+    rendered_returns, returns_columns = _returns(b, f.get("returns"), schema)
+    arguments = tuple(
+        m.Argument(
+            a.get("name"),
+            b.render_type(a["type"], schema),
+            a.get("mode"),
+            sql_value(a.get("default")),
+        )
+        for a in f.get("arguments", ())
+    )
+    b.add(
+        "functions",
+        u,
+        m.Function(
+            m.QName(schema, name),
+            is_procedure,
+            f.get("language", "plpgsql" if is_procedure else "sql"),
+            arguments,
+            rendered_returns,
+            f.get("volatility"),
+            bool(f.get("strict", False)),
+            bool(f.get("leakproof", False)),
+            f.get("security") == "definer",
+            f.get("parallel"),
+            f.get("cost"),
+            f.get("rows"),
+            tuple((k, str(v)) for k, v in (f.get("set") or {}).items()),
+            body.strip("\n") + "\n",
+            tuple(b.qualify(d, schema) for d in f.get("depends_on", ())),
+            b.grants(doc.data.get("function_grants"), f.get("grants")),
+            f.get("comment"),
+            loc,
+            returns_columns,
+        ),
+    )
+
+
+def edges(a: Analyser, fn: m.Function) -> set[str]:
+    deps: set[str] = set()
+    for arg in fn.arguments:
+        deps |= a.type_dependency(arg.type) | a.sql_dependencies(arg.default)
+    if fn.returns and not fn.returns.startswith("TABLE"):
+        deps |= a.type_dependency(fn.returns.removeprefix("SETOF "))
+    for _, column_type in fn.returns_columns:
+        deps |= a.type_dependency(column_type)
+    # SQL bodies are checked when created; PL/pgSQL bodies only when run.
+    if fn.language == "sql":
+        deps |= a.statement_dependencies(fn.body)
+    deps |= {key for d in fn.depends_on if (key := a.any_key(d))}
+    return deps | a.grant_dependencies(fn.grants)
+
+
+def names(a: Analyser, fn: m.Function, claims: NameClaims) -> None:
+    claims.claim("functions", fn.qname, "routine", fn.loc)
+
+
+def types(fn: m.Function) -> Iterator[tuple[str, SourceLocation | None, str]]:
+    schema = fn.qname.schema
+    for arg in fn.arguments:
+        yield arg.type, fn.loc, schema
+    if fn.returns and not fn.returns.startswith("TABLE"):
+        yield fn.returns.removeprefix("SETOF "), fn.loc, schema
+    for _, column_type in fn.returns_columns:
+        yield column_type, fn.loc, schema
+
+
+def check(a: Analyser) -> None:
+    for _, fn in a.p.functions:
+        for dep in fn.depends_on:
+            if a.any_key(dep) is None:
+                a.error("E370", f"routine {fn.qname} depends on unknown object {dep}", fn.loc)
+        if not fn.is_procedure and fn.returns is None:
+            a.error("E371", f"function {fn.qname} needs returns:", fn.loc)
+
+
+def returns_trigger(function: m.Function) -> bool:
+    return (function.returns or "").lower() == "trigger"
+
+
+FUNCTION = Kind(
+    "function",
+    field="functions",
+    sections=(*(key for key, _ in ROUTINE_SECTIONS), "function_grants"),
+    build=build,
+    nodes=one_node("function", "function"),
+    namespaces=("function",),
+    edges=edges,
+    check=check,
+    names=names,
+    types=types,
+    template="function",
+    dollar=lambda fn: dollar_tag(fn.body),
+    privileges=("routine", frozenset({"all", "execute"})),
+    reader=lambda conn, out, reading: read_routines(conn, out),
+    comparison=Comparison(
+        ("function", "procedure"),
+        frozenset({"loc", "depends_on", "grants"}),
+        {"arguments": "argument"},
+        frozenset({"argument"}),
+    ),
+)

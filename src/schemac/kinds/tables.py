@@ -1,0 +1,335 @@
+"""Tables: columns and the constraints written inside them (primary key, unique, check,
+exclusion); what a table declares that PostgreSQL creates on it has a module of its own:
+partitions, foreign_keys, indexes, triggers, policies, seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from schemac import model as m
+from schemac.catalog.relations import read_relations
+from schemac.diagnostics import SourceLocation
+from schemac.kinds import foreign_keys, partitions, policies, triggers
+from schemac.kinds.common import expression, one_node, sql_value
+from schemac.kinds.indexes import build_index
+from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.seeds import build_seed
+from schemac.loader import LocatedDict
+from schemac.naming import default_constraint_name, make_object_name, quote_ident
+from schemac.seeds import check_seed
+from schemac.sql.parse import partition_columns
+from schemac.sql.typed import plain_name_error
+from schemac.types import SERIAL_TYPES, base_type_name
+from schemac.validate import locate
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from schemac.analyse import Analyser, NameClaims
+    from schemac.build import Builder
+    from schemac.catalog.contents import CatalogModel
+    from schemac.loader import Document
+
+TABLE_PRIVILEGES = frozenset(m.TABLE_PRIVILEGES)
+IDENTITY_TYPES = ("smallint", "integer", "int", "bigint", "int2", "int4", "int8")
+
+
+def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
+    assert schema is not None
+    for name, table in (doc.data.get("tables") or {}).items():
+        build_table(b, u, schema, name, table, doc)
+
+
+def _column(
+    b: Builder, schema: str, col_name: str, c: LocatedDict, loc: SourceLocation
+) -> m.Column:
+    identity = c.get("identity")
+    generated = expression(c.get("generated"))
+    default = expression(sql_value(c.get("default")))
+    if identity and (default is not None or generated):
+        b.error(
+            "E305",
+            f"column '{col_name}' cannot have identity together with default or generated",
+            loc,
+        )
+    if generated and default is not None:
+        b.error("E305", f"column '{col_name}' cannot be generated and have a default", loc)
+    return m.Column(
+        col_name,
+        b.render_type(c["type"], schema),
+        bool(c.get("not_null", False)) or bool(c.get("primary_key", False)) or bool(identity),
+        default,
+        identity,
+        generated,
+        c.get("collation"),
+        c.get("renamed_from"),
+        c.get("comment"),
+        loc,
+    )
+
+
+def _columns(
+    b: Builder, u: int, qname: m.QName, t: LocatedDict
+) -> tuple[list[m.Column], list[m.Constraint], list[str]]:
+    """The columns, the constraints written on them, and the primary key columns they mark."""
+    columns: list[m.Column] = []
+    constraints: list[m.Constraint] = []
+    pk_columns: list[str] = []
+    column_map: LocatedDict = t["columns"]
+    name = qname.name
+    for col_name, c in column_map.items():
+        loc = column_map.key_locations[col_name]
+        if c.get("primary_key"):
+            pk_columns.append(col_name)
+        columns.append(_column(b, qname.schema, col_name, c, loc))
+        if c.get("unique"):
+            constraints.append(
+                m.Constraint(
+                    "unique", default_constraint_name(name, [col_name], "key"), (col_name,), loc=loc
+                )
+            )
+        if c.get("check"):
+            constraints.append(
+                m.Constraint(
+                    "check",
+                    default_constraint_name(name, [col_name], "check"),
+                    expression=expression(c["check"]),
+                    loc=loc,
+                )
+            )
+        ref = c.get("references")
+        if ref is not None:
+            foreign_keys.add_column_reference(
+                b, u, qname, col_name, ref, c.value_locations["references"]
+            )
+    return columns, constraints, pk_columns
+
+
+def _primary_key(
+    b: Builder, name: str, t: LocatedDict, pk_columns: list[str], doc: Document, path: list[Any]
+) -> m.Constraint | None:
+    pk = t.get("primary_key")
+    if pk is not None:
+        if pk_columns:
+            b.error(
+                "E306",
+                "the primary key is declared twice (on columns and in primary_key)",
+                locate(doc, [*path, "primary_key"]),
+            )
+        pk_cols = pk if isinstance(pk, list) else pk["columns"]
+        pk_name = pk.get("name") if isinstance(pk, dict) else None
+        return m.Constraint(
+            "primary_key",
+            pk_name or default_constraint_name(name, [], "pkey"),
+            tuple(pk_cols),
+            loc=locate(doc, [*path, "primary_key"]),
+        )
+    if pk_columns:
+        return m.Constraint(
+            "primary_key",
+            default_constraint_name(name, [], "pkey"),
+            tuple(pk_columns),
+            loc=locate(doc, [*path, "columns"]),
+        )
+    return None
+
+
+def _table_constraints(
+    name: str, t: LocatedDict, doc: Document, path: list[Any]
+) -> Iterator[m.Constraint]:
+    """`unique:`, `checks:` and `exclusions:` of the table, in that order."""
+    for i, uq in enumerate(t.get("unique") or []):
+        cols = uq if isinstance(uq, list) else uq["columns"]
+        opts = uq if isinstance(uq, dict) else {}
+        yield m.Constraint(
+            "unique",
+            opts.get("name") or default_constraint_name(name, list(cols), "key"),
+            tuple(cols),
+            nulls_not_distinct=bool(opts.get("nulls_not_distinct", False)),
+            deferrable=bool(opts.get("deferrable", False)),
+            initially_deferred=bool(opts.get("initially_deferred", False)),
+            loc=locate(doc, [*path, "unique", i]),
+        )
+    checks: LocatedDict = t.get("checks") or LocatedDict()
+    for check_name, text in checks.items():
+        yield m.Constraint(
+            "check", check_name, expression=expression(text), loc=checks.key_locations[check_name]
+        )
+    for i, ex in enumerate(t.get("exclusions") or []):
+        elements = []
+        columns_for_name = []
+        for el in ex["elements"]:
+            if "column" in el:
+                elements.append((quote_ident(el["column"]), el["with"]))
+                columns_for_name.append(el["column"])
+            else:
+                elements.append((f"({el['expression']})", el["with"]))
+                columns_for_name.append("expr")
+        yield m.Constraint(
+            "exclusion",
+            ex.get("name") or default_constraint_name(name, columns_for_name, "excl"),
+            tuple(el["column"] for el in ex["elements"] if "column" in el),
+            using=ex.get("using", "gist"),
+            elements=tuple(elements),
+            where=ex.get("where"),
+            deferrable=bool(ex.get("deferrable", False)),
+            initially_deferred=bool(ex.get("initially_deferred", False)),
+            loc=locate(doc, [*path, "exclusions", i]),
+        )
+
+
+def _partition_by(t: LocatedDict) -> str | None:
+    spec = t.get("partition_by")
+    if not spec:
+        return None
+    keys = ", ".join(
+        quote_ident(k) if plain_name_error(k) is None else f"({k})" for k in spec["key"]
+    )
+    return f"{spec['strategy'].upper()} ({keys})"
+
+
+def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc: Document) -> None:
+    qname = m.QName(schema, name)
+    path = ["tables", name]
+    columns, constraints, pk_columns = _columns(b, u, qname, t)
+    pk = _primary_key(b, name, t, pk_columns, doc, path)
+    if pk is not None:
+        constraints.insert(0, pk)
+    constraints += _table_constraints(name, t, doc, path)
+    foreign_keys.build_foreign_keys(b, u, qname, t)
+    # Positions straight from the table's own mapping: the same as locate(doc, path),
+    # without walking down from the top of the file for every index.
+    for i, ix in enumerate(t.get("indexes") or []):
+        build_index(b, u, qname, ix, t["indexes"].item_locations[i])
+    triggers.build_triggers(b, u, qname, t)
+    rls_enable, rls_force = policies.build_policies(b, u, qname, t, doc, path)
+    partition_by = _partition_by(t)
+    partitions.build_partitions(b, u, qname, t, partition_by)
+    document = doc.data
+    b.add(
+        "tables",
+        u,
+        m.Table(
+            qname,
+            tuple(columns),
+            tuple(constraints),
+            bool(t.get("unlogged", False)),
+            partition_by,
+            rls_enable,
+            rls_force,
+            t.get("renamed_from"),
+            b.grants(document.get("table_grants"), t.get("grants")),
+            t.get("comment"),
+            document["tables"].key_locations[name],
+            serial_sequences=tuple(
+                make_object_name(name, c.name, "seq")
+                for c in columns
+                if base_type_name(c.type) in SERIAL_TYPES
+            ),
+            sequence_grants=b.grants(document.get("sequence_grants")),
+        ),
+    )
+    seed = t.get("seed")
+    if seed:
+        build_seed(b, u, qname, seed, locate(doc, [*path, "seed"]))
+        b.diagnostics += check_seed(seed, columns, qname)  # seeds.py: keys, values
+
+
+def edges(a: Analyser, table: m.Table) -> set[str]:
+    deps: set[str] = set()
+    for col in table.columns:
+        deps |= a.type_dependency(col.type)
+        if col.default or col.generated:
+            deps |= a.sql_dependencies(col.default, col.generated)
+    for con in table.constraints:
+        deps |= a.sql_dependencies(con.expression, con.where, *(e for e, _ in con.elements))
+    return deps | a.grant_dependencies(table.grants)
+
+
+def names(a: Analyser, table: m.Table, claims: NameClaims) -> None:
+    qname = table.qname
+    claims.claim("relations", qname, "table", table.loc)
+    claims.claim("types", qname, "table (its row type)", table.loc)
+    for col in table.columns:
+        claims.name(col.name, col.loc)
+    # Constraints and foreign keys share one namespace per table.
+    constraint_names: dict[str, SourceLocation | None] = {}
+    for con in table.constraints:
+        if con.name in constraint_names:
+            a.error(
+                "E303",
+                f"constraint name '{con.name}' is used twice on {qname}",
+                con.loc,
+                hint="give one of them a name:",
+            )
+        constraint_names[con.name] = con.loc
+        if con.kind in ("primary_key", "unique", "exclusion"):
+            claims.claim(
+                "relations",
+                m.QName(qname.schema, con.name),
+                f"index of constraint on {qname}",
+                con.loc,
+            )
+        claims.name(con.name, con.loc)
+    for fk in a.fks_by_table.get(qname, ()):
+        if fk.name in constraint_names:
+            a.error(
+                "E303",
+                f"constraint name '{fk.name}' is used twice on {qname}",
+                fk.loc,
+                hint="give the foreign key a name:",
+            )
+        constraint_names[fk.name] = fk.loc
+        claims.name(fk.name, fk.loc)
+
+
+def types(table: m.Table) -> Iterator[tuple[str, SourceLocation | None, str]]:
+    for col in table.columns:
+        yield col.type, col.loc, table.qname.schema
+
+
+def check(a: Analyser) -> None:
+    for _, table in a.p.tables:
+        if table.partition_by:
+            keys = partition_columns(table.partition_by)
+            a.check_columns(table.qname, keys, table.loc, "partition_by")
+        for con in table.constraints:
+            a.check_columns(
+                table.qname, con.columns, con.loc, f"{con.kind.replace('_', ' ')} '{con.name}'"
+            )
+        for col in table.columns:
+            if col.identity and base_type_name(col.type) not in IDENTITY_TYPES:
+                a.error(
+                    "E331",
+                    f"identity column '{col.name}' must be smallint, integer or bigint",
+                    col.loc,
+                )
+
+
+def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:
+    """Tables, partitions, views, foreign keys and indexes: one query per relation kind."""
+    reading.relations = read_relations(conn, out, reading.skipped)
+
+
+TABLE = Kind(
+    "table",
+    field="tables",
+    sections=("tables", "table_grants"),
+    type_sections=("tables",),
+    build=build,
+    nodes=one_node("table", "relation"),
+    namespaces=("relation", "type"),
+    edges=edges,
+    check=check,
+    names=names,
+    types=types,
+    template="table",
+    privileges=("table", TABLE_PRIVILEGES),
+    reader=read,
+    comparison=Comparison(
+        ("table",),
+        frozenset({"loc", "renamed_from", "serial_sequences", "sequence_grants", "grants"}),
+        {"columns": "column", "constraints": "constraint"},
+    ),
+)
