@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemac import model as m
-
 
 def expression(text: Any) -> Any:
     """SQL as written; a trailing -- comment gets a line end so it cannot swallow what follows."""
@@ -38,10 +36,6 @@ def on_table(kind: str, prefix: str) -> Any:
         return ((kind, f"{prefix}:{obj.table}.{obj.name}"),)
 
     return nodes
-
-
-def qname_of(obj: Any) -> m.QName:
-    return obj.qname  # type: ignore[no-any-return]
 
 
 def dollar_tag(body: str) -> str:
