@@ -216,4 +216,18 @@ AFTER_COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 # $defs that are parts of a kind, not kinds: their properties are the kind's.
-PART_OF = {"routine_common": "function and procedure", "seed": "table.seed (data, not schema)"}
+PART_OF = {
+    "routine_common": "function and procedure",
+    "seed": "table.seed (data, not schema)",
+    # document.external: declarations of unmanaged objects, never migrated (tests/external)
+    **{
+        name: "document.external (never migrated)"
+        for name in (
+            "external",
+            "external_schema",
+            "external_table",
+            "external_function",
+            "external_type",
+        )
+    },
+}
