@@ -34,7 +34,6 @@ from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
 from schemac.shadow import (
     DEV_URL_ENV,
-    TEMPLATE_PREFIX,
     PostgresServer,
     ensure_template,
     open_shadow,
@@ -100,8 +99,20 @@ def _object_label(obj: RenderedObject) -> str:
 
 
 def apply_desired_state(url: str, compiled: Compiled) -> None:
-    """Create every object of the YAML; PostgreSQL's error becomes a diagnostic at the object's YAML."""
+    """Create every object of the YAML; PostgreSQL's error becomes a diagnostic at the object's YAML.
+
+    All objects go to the server as one script in one transaction (one round trip instead of
+    one per object). Only when that fails, after its rollback, are they sent one by one, so
+    that the error names the object that caused it.
+    """
     with _connect(url) as conn:
+        script = "".join(f"{obj.sql.rstrip()}\n;\n" for obj in compiled.objects)
+        try:
+            with conn.transaction():
+                conn.execute(script.encode("utf-8"))
+            return
+        except psycopg.Error:
+            pass
         for obj in compiled.objects:
             try:
                 conn.execute(obj.sql)
@@ -139,30 +150,32 @@ class Shadows:
 
 
 def build_shadows(
-    server: PostgresServer, compiled: Compiled, migrations: list[MigrationScript], steps: Steps
+    server: PostgresServer,
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    steps: Steps,
+    *,
+    preload_migra: bool = True,
 ) -> Shadows:
     """Shadow A and shadow B as template databases (kept between runs on a warm server).
 
     A is replayed before B runs: roles belong to the whole server, and A's record of the roles
     its migrations left (role_drift) must be taken before the desired state changes them. On a
     warm server with an unchanged history A is a kept template and only B is built.
-    """
-    import importlib
-    import threading
 
+    ``preload_migra``: diff always runs migra, so its import (about 0.5 s of CPU) runs in a
+    thread while the server replays and applies; check needs it only when the shadows differ.
+    """
+    if preload_migra:
+        _preload("migra")
     count = len(migrations)
     a_key = "a_" + migrations_digest(migrations)[:40]
-    a_was_kept = server.database_exists(TEMPLATE_PREFIX + a_key)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
         a = ensure_template(
             server,
             a_key,
             lambda url: replay_migrations(url, migrations),
         )
-    if a_was_kept:
-        # A new desired state on an old history: migra will diff them, and its import (about
-        # 0.5 s of CPU) fits in the time the server spends building B.
-        threading.Thread(target=importlib.import_module, args=("migra",), daemon=True).start()
     with steps.step(
         f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
     ):
@@ -178,6 +191,13 @@ def build_shadows(
         prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
         prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
     return shadows
+
+
+def _preload(module: str) -> None:
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
 
 @contextlib.contextmanager
