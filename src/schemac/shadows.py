@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +157,7 @@ def build_shadows(
     migrations: list[MigrationScript],
     steps: Steps,
     *,
-    preload_migra: bool = True,
+    planning: bool = True,
 ) -> Shadows:
     """Shadow A and shadow B as template databases (kept between runs on a warm server).
 
@@ -163,10 +165,12 @@ def build_shadows(
     its migrations left (role_drift) must be taken before the desired state changes them. On a
     warm server with an unchanged history A is a kept template and only B is built.
 
-    ``preload_migra``: diff always runs migra, so its import (about 0.5 s of CPU) runs in a
-    thread while the server replays and applies; check needs it only when the shadows differ.
+    ``planning`` (diff): migra always runs, so its import (about 0.5 s of CPU) runs in a
+    thread while the server replays and applies, and the two clones of A that diff works on
+    are made on the server's other core while B is built (:func:`clone` takes them). check
+    needs neither unless the shadows differ.
     """
-    if preload_migra:
+    if planning:
         _preload("migra")
     count = len(migrations)
     a_key = "a_" + migrations_digest(migrations)[:40]
@@ -176,6 +180,8 @@ def build_shadows(
             a_key,
             lambda url: replay_migrations(url, migrations),
         )
+    if planning:
+        _clone_ahead(server, a, CLONES_AHEAD)
     with steps.step(
         f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
     ):
@@ -195,7 +201,6 @@ def build_shadows(
 
 def _preload(module: str) -> None:
     import importlib
-    import threading
 
     threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
@@ -226,7 +231,10 @@ def shadow_server(
             steps.progress(
                 f"shadow server: {server.describe()}{_target_note(server, target)}", None
             )
-        yield server
+        try:
+            yield server
+        finally:
+            drop_clones_ahead(server)
 
 
 def _target_note(server: PostgresServer, target: int | None) -> str:
@@ -238,10 +246,45 @@ def _target_note(server: PostgresServer, target: int | None) -> str:
     )
 
 
+# Clones of a template made ahead, by server and template: diff's work copy and its
+# verification copy of shadow A (made while the server builds shadow B).
+CLONES_AHEAD = 2
+_ahead: dict[tuple[int, str], list[Future[str]]] = {}
+_ahead_lock = threading.Lock()
+
+
+def _clone_ahead(server: PostgresServer, template: str, count: int) -> None:
+    pool = ThreadPoolExecutor(count, thread_name_prefix="schemac-clone")
+    futures = [pool.submit(server.create_database, template=template) for _ in range(count)]
+    pool.shutdown(wait=False)
+    with _ahead_lock:
+        _ahead.setdefault((id(server), template), []).extend(futures)
+
+
+def _take_ahead(server: PostgresServer, template: str) -> str | None:
+    with _ahead_lock:
+        futures = _ahead.get((id(server), template))
+        future = futures.pop(0) if futures else None
+    try:
+        return future.result() if future is not None else None
+    except SchemacError:  # made the usual way instead, which reports the error if it recurs
+        return None
+
+
+def drop_clones_ahead(server: PostgresServer) -> None:
+    """Drop the clones made ahead on ``server`` that nobody took (a diff that ended early)."""
+    with _ahead_lock:
+        keys = [key for key in _ahead if key[0] == id(server)]
+        futures = [future for key in keys for future in _ahead.pop(key)]
+    for future in futures:
+        with contextlib.suppress(SchemacError):
+            server.drop_database(future.result())
+
+
 @contextlib.contextmanager
 def clone(server: PostgresServer, template: str) -> Iterator[str]:
     """A scratch copy of a template database; yields its URL and drops it afterwards."""
-    name = server.create_database(template=template)
+    name = _take_ahead(server, template) or server.create_database(template=template)
     try:
         yield server.url(name)
     finally:

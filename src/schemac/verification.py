@@ -10,16 +10,14 @@ and accepts what only warns (a column order ALTER TABLE cannot reproduce).
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from schemac.errors import EnvironmentFailure, SchemacError
+import psycopg
+
+from schemac.errors import SchemacError
 from schemac.migration_files import DiffFailed, PlannedFile
 from schemac.migrations import run_script
-from schemac.shadows import Shadows, Steps, connect
-
-if TYPE_CHECKING:
-    import psycopg
+from schemac.shadows import Shadows, Steps, clone, connect
 
 
 def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
@@ -27,9 +25,8 @@ def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
     from schemac.verdict import same_schema_dump
 
     server = shadows.server
-    name = server.create_database(template=shadows.migrations)
-    try:
-        url = server.url(name)
+    with clone(server, shadows.migrations) as url:
+        name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
         with connect(url) as conn:
             try:
                 for planned in files:
@@ -42,9 +39,6 @@ def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
             if same_schema_dump(server, name, shadows.desired):
                 return
         listing = _differences(shadows, url, steps)
-    finally:
-        with contextlib.suppress(EnvironmentFailure):
-            server.drop_database(name)
     if listing:
         when = "after the new migration" if files else "with no statement to write"
         raise DiffFailed(
