@@ -163,6 +163,22 @@ def test_an_idle_server_stops_and_the_next_command_restarts_it_on_its_data(
         assert again.database_exists("survives_idle_stop")
 
 
+def test_the_server_of_a_deleted_project_is_stopped_and_its_data_removed(
+    projects: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "600")  # idleness would never stop it in this test
+    root = projects("deleted")
+    with open_warm(root, None) as server:
+        server.create_database("kept_by_nobody")
+    state = json.loads((state_folder(root) / "server.json").read_text())
+    pid, cluster = int(state["pid"]), Path(state["cluster"])
+    assert process_alive(pid)
+    shutil.rmtree(root)
+    # The guardian looks every 30 s at most (a quarter of the idle timeout, capped).
+    assert wait_for(lambda: not process_alive(pid), timeout=60), "an orphaned server kept running"
+    assert wait_for(lambda: not cluster.exists(), timeout=10), "its data directory was left behind"
+
+
 @needs_pg15
 def test_the_target_version_is_served_by_its_own_binaries(projects: Callable[[str], Path]) -> None:
     root = projects("p")

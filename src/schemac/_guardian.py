@@ -13,7 +13,9 @@ schemac command last used the server (the modification time of FOLDER/last-used)
 is more than TIMEOUT seconds and no command holds the server (FOLDER/use.lock, taken shared by
 every user, and FOLDER/start.lock), it stops the postmaster and exits. The data stays, so the
 next command restarts the server on it. It also exits when the postmaster is gone or
-FOLDER/server.json names another one (the server was replaced).
+FOLDER/server.json names another one (the server was replaced). When FOLDER itself is gone
+(the project was deleted, e.g. a temporary one) nobody can find the server again: it stops it
+at once and removes the data directory's folder, which may lie outside the project.
 """
 
 from __future__ import annotations
@@ -126,7 +128,13 @@ def guard_idle(folder: str, data_dir: str, pid: int, timeout: float) -> None:
     poll = min(max(timeout / 4, 0.1), 30.0)
     while True:
         time.sleep(poll)
-        if not runs_on(pid, data_dir) or recorded_pid(folder) != pid:
+        if not runs_on(pid, data_dir):
+            return
+        if not os.path.isdir(folder):
+            stop_postmaster(pid, data_dir)
+            shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
+            return
+        if recorded_pid(folder) != pid:
             return
         if idle_seconds(folder) < timeout:
             continue

@@ -114,7 +114,7 @@ def check_project(
                 shadow_server(dev_url or settings.dev_url, steps, settings)
             )
             try:
-                shadows = build_shadows(server, compiled, migrations, steps)
+                shadows = build_shadows(server, compiled, migrations, steps, planning=False)
             except InvalidInput as invalid:
                 result.findings += [_from_diagnostic(d, root) for d in invalid.diagnostics]
                 return result

@@ -10,7 +10,9 @@ tree (:mod:`schemac.sql.classify`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -69,7 +71,10 @@ def migra_statements(
             S(source, poolclass=NullPool) as from_session,
             S(sqlalchemy_url(to_url), poolclass=NullPool) as to_session,
         ):
-            migration = Migration(_catalog_inspector(from_session), _catalog_inspector(to_session))
+            # Each inspection waits mostly on its server: the two run side by side.
+            with ThreadPoolExecutor(2) as pool:
+                inspected = list(pool.map(_catalog_inspector, (from_session, to_session)))
+            migration = Migration(*inspected)
             migration.set_safety(False)
             migration.add_all_changes(privileges=privileges)
             raw = list(migration.statements)
@@ -112,6 +117,7 @@ def _is_no_op(statement: str) -> bool:
 _OWNER_FILTER = ("pg_has_role", "USAGE")
 
 
+@functools.cache
 def without_owner_filters(query: str) -> str:
     """A schemainspect query without its owner-only filters; a query that has none is an error
     (schemainspect changed and the read-only comparison would again hide bodies)."""

@@ -33,7 +33,6 @@ from schemac.drift import (
     Steps,
     build_shadows,
     clone,
-    compare_databases,
     connect,
     describe_statement,
     integrity_problems,
@@ -41,11 +40,10 @@ from schemac.drift import (
     postgres_errors,
     read_migrations,
     role_statements,
-    run_script,
     shadow_server,
 )
 from schemac.emit import INTEGRITY_FILE, desired_state, emit, read_integrity, sha256
-from schemac.errors import SchemacError, UsageError
+from schemac.errors import UsageError
 from schemac.migration_files import (
     DiffFailed,
     Plan,
@@ -59,13 +57,11 @@ from schemac.planner import (
     read_extensions,
     read_routine_results,
     read_routines,
-    routine_differences,
     routine_drops,
     routine_statements,
 )
 from schemac.project import Settings
 from schemac.renames import apply_renames
-from schemac.shadow import PostgresServer
 from schemac.supplements import (
     compare_facts,
     enum_additions,
@@ -92,6 +88,7 @@ from schemac.table_plan import (
     without_cloned_triggers,
 )
 from schemac.target import for_target
+from schemac.verification import verify  # the files run on a clone of A must build B
 from schemac.view_plan import plan_views, read_view_dependencies, read_views
 
 __all__ = [
@@ -336,47 +333,3 @@ def _apply_in_working_order(conn: psycopg.Connection[Any], statements: list[str]
 def _one_line(statement: str) -> str:
     text = " ".join(statement.split())
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-# -- verification ---------------------------------------------------------------------------------
-
-
-def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
-    """Run the files on a fresh clone of shadow A as Flyway will; it must then equal shadow B."""
-    server: PostgresServer = shadows.server
-    with clone(server, shadows.migrations) as url:
-        with connect(url) as conn:
-            try:
-                for planned in files:
-                    run_script(conn, planned.name, planned.text, planned.transactional)
-            except SchemacError as error:
-                raise DiffFailed(
-                    f"the new migration does not run on the migrated schema: {error}"
-                ) from None
-            with connect(server.url(shadows.desired)) as desired:
-                routines = routine_differences(read_routines(conn), read_routines(desired))
-                views = sorted(
-                    f"{kind} {schema}.{name}"
-                    for kind, schema, name in _view_differences(conn, desired)
-                )
-        comparison = compare_databases(url, server.url(shadows.desired), steps=steps)
-    listing = [f"  {d.object}: {_one_line(d.detail)}" for d in comparison.differences]
-    listing += [f"  routine {name}: its definition differs" for name in routines]
-    listing += [f"  {name}: its definition, options or data differ" for name in views]
-    if listing:
-        when = "after the new migration" if files else "with no statement to write"
-        raise DiffFailed(
-            f"{when} the schema still differs from the YAML, so nothing was "
-            "written (a gap in migra or schemac; please report it):\n" + "\n".join(listing)
-        )
-
-
-def _view_differences(
-    current: psycopg.Connection[Any], desired: psycopg.Connection[Any]
-) -> list[tuple[str, str, str]]:
-    before, after = read_views(current), read_views(desired)
-    return [
-        ("materialized view" if (after.get(n) or before[n]).kind == "m" else "view", *n)
-        for n in sorted(before.keys() | after.keys())
-        if before.get(n) != after.get(n)
-    ]

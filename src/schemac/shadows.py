@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +37,6 @@ from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
 from schemac.shadow import (
     DEV_URL_ENV,
-    TEMPLATE_PREFIX,
     PostgresServer,
     ensure_template,
     open_shadow,
@@ -101,8 +102,20 @@ def _object_label(obj: RenderedObject) -> str:
 
 
 def apply_desired_state(url: str, compiled: Compiled) -> None:
-    """Create every object of the YAML; PostgreSQL's error becomes a diagnostic at the object's YAML."""
+    """Create every object of the YAML; PostgreSQL's error becomes a diagnostic at the object's YAML.
+
+    All objects go to the server as one script in one transaction (one round trip instead of
+    one per object). Only when that fails, after its rollback, are they sent one by one, so
+    that the error names the object that caused it.
+    """
     with _connect(url) as conn:
+        script = "".join(f"{obj.sql.rstrip()}\n;\n" for obj in compiled.objects)
+        try:
+            with conn.transaction():
+                conn.execute(script.encode("utf-8"))
+            return
+        except psycopg.Error:
+            pass
         for obj in compiled.objects:
             try:
                 conn.execute(obj.sql)
@@ -140,20 +153,28 @@ class Shadows:
 
 
 def build_shadows(
-    server: PostgresServer, compiled: Compiled, migrations: list[MigrationScript], steps: Steps
+    server: PostgresServer,
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    steps: Steps,
+    *,
+    planning: bool = True,
 ) -> Shadows:
     """Shadow A and shadow B as template databases (kept between runs on a warm server).
 
     A is replayed before B runs: roles belong to the whole server, and A's record of the roles
     its migrations left (role_drift) must be taken before the desired state changes them. On a
     warm server with an unchanged history A is a kept template and only B is built.
-    """
-    import importlib
-    import threading
 
+    ``planning`` (diff): migra always runs, so its import (about 0.5 s of CPU) runs in a
+    thread while the server replays and applies, and the two clones of A that diff works on
+    are made on the server's other core while B is built (:func:`clone` takes them). check
+    needs neither unless the shadows differ.
+    """
+    if planning:
+        _preload("migra")
     count = len(migrations)
     a_key = "a_" + shadow_key(migrations_digest(migrations), compiled.project)[:40]
-    a_was_kept = server.database_exists(TEMPLATE_PREFIX + a_key)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
         a = ensure_template(
             server,
@@ -161,10 +182,8 @@ def build_shadows(
             # external objects first (schemac.external_shadow), as every real database has them
             after_externals(compiled.project, lambda url: replay_migrations(url, migrations)),
         )
-    if a_was_kept:
-        # A new desired state on an old history: migra will diff them, and its import (about
-        # 0.5 s of CPU) fits in the time the server spends building B.
-        threading.Thread(target=importlib.import_module, args=("migra",), daemon=True).start()
+    if planning:
+        _clone_ahead(server, a, CLONES_AHEAD)
     with steps.step(
         f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
     ):
@@ -181,6 +200,12 @@ def build_shadows(
         prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
         prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
     return shadows
+
+
+def _preload(module: str) -> None:
+    import importlib
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -209,7 +234,10 @@ def shadow_server(
             steps.progress(
                 f"shadow server: {server.describe()}{_target_note(server, target)}", None
             )
-        yield server
+        try:
+            yield server
+        finally:
+            drop_clones_ahead(server)
 
 
 def _target_note(server: PostgresServer, target: int | None) -> str:
@@ -221,10 +249,45 @@ def _target_note(server: PostgresServer, target: int | None) -> str:
     )
 
 
+# Clones of a template made ahead, by server and template: diff's work copy and its
+# verification copy of shadow A (made while the server builds shadow B).
+CLONES_AHEAD = 2
+_ahead: dict[tuple[int, str], list[Future[str]]] = {}
+_ahead_lock = threading.Lock()
+
+
+def _clone_ahead(server: PostgresServer, template: str, count: int) -> None:
+    pool = ThreadPoolExecutor(count, thread_name_prefix="schemac-clone")
+    futures = [pool.submit(server.create_database, template=template) for _ in range(count)]
+    pool.shutdown(wait=False)
+    with _ahead_lock:
+        _ahead.setdefault((id(server), template), []).extend(futures)
+
+
+def _take_ahead(server: PostgresServer, template: str) -> str | None:
+    with _ahead_lock:
+        futures = _ahead.get((id(server), template))
+        future = futures.pop(0) if futures else None
+    try:
+        return future.result() if future is not None else None
+    except SchemacError:  # made the usual way instead, which reports the error if it recurs
+        return None
+
+
+def drop_clones_ahead(server: PostgresServer) -> None:
+    """Drop the clones made ahead on ``server`` that nobody took (a diff that ended early)."""
+    with _ahead_lock:
+        keys = [key for key in _ahead if key[0] == id(server)]
+        futures = [future for key in keys for future in _ahead.pop(key)]
+    for future in futures:
+        with contextlib.suppress(SchemacError):
+            server.drop_database(future.result())
+
+
 @contextlib.contextmanager
 def clone(server: PostgresServer, template: str) -> Iterator[str]:
     """A scratch copy of a template database; yields its URL and drops it afterwards."""
-    name = server.create_database(template=template)
+    name = _take_ahead(server, template) or server.create_database(template=template)
     try:
         yield server.url(name)
     finally:

@@ -7,14 +7,16 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError
 
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.loader import Document, LocatedDict, LocatedList
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid document
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 _UNEXPECTED = re.compile(r"'([^']*)' (?:was|were) unexpected")
 _UNEXPECTED_MANY = re.compile(r"\(([^)]*)\s+(?:was|were) unexpected\)")
@@ -56,6 +58,8 @@ def _inlined_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(_inlined_schema())
 
 
@@ -171,7 +175,9 @@ def _explain_alternatives(document: Document, error: ValidationError) -> Iterato
         branches = [
             e for e in branches if e.validator != "required" or len(error.context or []) == 1
         ] or branches
-    best = jsonschema.exceptions.best_match(branches) if branches else None
+    from jsonschema.exceptions import best_match
+
+    best = best_match(branches) if branches else None
     if best is None or (best.validator == "required" and isinstance(instance, dict)):
         yield Diagnostic("E105", _shape_message(error), locate(document, path))
         return

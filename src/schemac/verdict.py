@@ -13,10 +13,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
+import importlib.util
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -34,11 +33,16 @@ _PREFIX = "schemac: equal to "
 def comparison_fingerprint() -> str:
     """What, besides the two databases, decides a comparison: schemac's code, migra's version."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    folders = [Path(__file__).parent]
+    # migra's and schemainspect's own source, found without importing them (migra's import
+    # costs half a second) or reading their metadata (importlib.metadata costs 50 ms).
     for package in ("migra", "schemainspect"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            digest.update(f"{package}={importlib.metadata.version(package)}".encode())
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            folders.append(Path(spec.origin).parent)
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -88,6 +92,8 @@ def same_schema_dump(server: PostgresServer, first: str, second: str) -> bool:
     False, never an error, when pg_dump cannot run (none of the server's version installed):
     the caller then compares the long way.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
     with ThreadPoolExecutor(2) as pool:
         dumps = list(
@@ -95,13 +101,17 @@ def same_schema_dump(server: PostgresServer, first: str, second: str) -> bool:
         )
     if dumps[0] is None or dumps[0] != dumps[1]:
         return False
-    # A schema-only dump creates every materialized view WITH NO DATA: ask which are populated.
-    populated = (
-        "SELECT n.nspname, c.relname, c.relispopulated FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' "
-        "ORDER BY 1, 2"
-    )
-    return server.fetch(first, populated) == server.fetch(second, populated)
+    return all(server.fetch(first, query) == server.fetch(second, query) for query in _UNDUMPED)
+
+
+# What a schema-only dump does not print: whether each materialized view is populated (it
+# creates every one WITH NO DATA) and each extension's version (CREATE EXTENSION names none).
+_UNDUMPED = (
+    "SELECT n.nspname, c.relname, c.relispopulated FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' "
+    "ORDER BY 1, 2",
+    "SELECT extname, extversion FROM pg_catalog.pg_extension ORDER BY 1",
+)
 
 
 def _schema_dump(pg_dump: Path, url: str) -> list[str] | None:
