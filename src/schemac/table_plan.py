@@ -17,9 +17,16 @@ from typing import Any
 import psycopg
 
 from schemac.drift import NAME, unquote
-from schemac.migration_files import CREATE_INDEX
 from schemac.naming import quote_ident, quote_qualified
 from schemac.planner import NOT_EXTENSION_MEMBER, USER_SCHEMAS, Name, shape
+
+# Moved here from migration_files.py, which no longer reads SQL with patterns; the last user
+# (repair_partitioned) is to read CREATE INDEX with sql.statements.index_info instead.
+CREATE_INDEX = re.compile(
+    rf"^create (?:unique )?index (?:if not exists )?(?P<name>{NAME}) on (?P<only>only )?"
+    rf"(?P<schema>{NAME})\s*\.",
+    re.I,
+)
 
 # -- column order ---------------------------------------------------------------------------------
 
