@@ -52,6 +52,7 @@ from schemac.migration_files import (
     PlannedFile,
     declared_concurrent,
     plan_files,
+    with_allowance,
     write_migration,
 )
 from schemac.online import Stage, Step, stage_statements
@@ -198,6 +199,9 @@ def diff_project(
             outcome.refused = True
             outcome.timings = steps.timings
             return outcome
+        allowed = [*(["deletes-data"] if outcome.destructive else [])]
+        allowed += ["table-rewrite"] if outcome.rewrites else []
+        outcome.files = [with_allowance(f, allowed) for f in outcome.files]
         with steps.step("replaying the new migration and diffing again", "verify"):
             verify(shadows, outcome.files, steps)
     outcome.timings = steps.timings

@@ -4,7 +4,7 @@ integrity record."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from schemac import flyway
 from schemac.compiler import Compiled
@@ -20,6 +20,7 @@ from schemac.errors import SchemacError
 from schemac.naming import quote_literal
 from schemac.online import MigrationSettings, Stage
 from schemac.plan import Operation
+from schemac.sql.classify import classify
 
 
 class DiffFailed(SchemacError):
@@ -38,6 +39,30 @@ class PlannedFile:
     @property
     def relative_path(self) -> str:
         return f"{MIGRATIONS_DIR}/{self.name}"
+
+
+# The header line that records `schemac diff --allow-destructive` / `--allow-rewrite`: lint and
+# check read it as the acknowledgement of those kinds of finding in this file.
+ALLOWED_MARK = "-- allowed by schemac diff on the command line: "
+
+
+def with_allowance(planned: PlannedFile, kinds: list[str]) -> PlannedFile:
+    """The file with the hazard kinds allowed on the command line recorded in its header."""
+    if not kinds:
+        return planned
+    head, _, rest = planned.text.partition("\n\n")
+    text = f"{head}\n{ALLOWED_MARK}{', '.join(kinds)}\n\n{rest}"
+    return replace(planned, text=text)
+
+
+def allowed_kinds(text: str) -> frozenset[str]:
+    """The kinds `with_allowance` recorded in a migration's header (its leading comments)."""
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        if line.startswith(ALLOWED_MARK):
+            return frozenset(k.strip() for k in line.removeprefix(ALLOWED_MARK).split(","))
+    return frozenset()
 
 
 def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
@@ -126,7 +151,7 @@ def plan_files(
             suffix = f"_index_{group.split('.', 1)[1]}"
         name = f"V{version:0{width}d}__{slug}{suffix}.sql"
         header = f"{DO_NOT_EDIT}-- {_comment_line(description)}\n{_NOTES.get(stage, '')}"
-        body = "".join(f"\n{o.sql}\n" for o in members)
+        body = "".join(f"\n{_in_place_mark(o)}{o.sql}\n" for o in members)
         epilogue = f"\n{_INDEX_EPILOGUE}" if stage is Stage.INDEX else ""
         text = f"{header}\n{preamble(stage, compiled.settings.migrations)}{body}{epilogue}"
         files.append(PlannedFile(name, text, stage is not Stage.INDEX, tuple(members)))
@@ -137,6 +162,22 @@ def plan_files(
                 f"{planned_file.name} would contain '${{', which Flyway replaces as a placeholder"
             )
     return files
+
+
+# Before a column type change that PostgreSQL makes without rewriting the table (locks.py):
+# squawk cannot know the old type, so squawk.py reads this line and keeps its
+# changing-column-type finding as info.
+IN_PLACE_MARK = (
+    "-- schemac: the type change below rewrites nothing (the old values are kept as stored)"
+)
+
+
+def _in_place_mark(operation: Operation) -> str:
+    if operation.kind != "alter table" or operation.rewrites or operation.locked is None:
+        return ""
+    if not any(c.action == "set data type" for c in classify(operation.sql).subcommands):
+        return ""
+    return IN_PLACE_MARK + "\n"
 
 
 def _comment_line(text: str) -> str:

@@ -10,7 +10,7 @@ from schemac.hazards import Hazard, Severity
 from schemac.migration_files import PlannedFile
 
 
-def plan_hazards_text(files: Sequence[PlannedFile], show_info: bool = False) -> str:
+def plan_hazards_text(files: Sequence[PlannedFile], show_info: bool = True) -> str:
     """`generated/migrations/V002__x.sql:7: severity[code]: message`, file by file."""
     lines = []
     for planned in files:

@@ -229,6 +229,21 @@ def _statements(text: str) -> list[_Statement]:
     ]
 
 
+IN_PLACE_MARK = "-- schemac: the type change below rewrites nothing"
+
+
+def _marked_in_place(lines: list[str], start: int, finding_line: int) -> bool:
+    """Whether migration_files' mark stands between the end of the previous statement (a
+    statement's text, as PostgreSQL's parser locates it, starts there) and the finding."""
+    offset, first = 0, 0
+    for number, line in enumerate(lines):
+        if offset + len(line) > start:
+            first = number
+            break
+        offset += len(line)
+    return any(line.startswith(IN_PLACE_MARK) for line in lines[max(first - 1, 0) : finding_line])
+
+
 def _in_context(
     found: Hazard,
     files: dict[Path, MigrationInput],
@@ -254,6 +269,13 @@ def _in_context(
     statement = before[-1]
     target = ", ".join(statement.targets) or statement.creates or ""
     found = replace(found, object=target, location=SourceLocation(source.path, *loc[1:]))
+    if found.code == "changing-column-type" and _marked_in_place(lines, statement.start, loc.line):
+        return replace(
+            found,
+            severity=INFO,
+            message=f"{found.message} (harmless here: schemac found that this type change "
+            "rewrites nothing, e.g. a longer varchar)",
+        )
     created_here = {s.creates for s in before[:-1] if s.creates}
     if (
         source.in_transaction
