@@ -172,7 +172,16 @@ IN_PLACE_MARK = (
 )
 
 
+# Before a SET NOT NULL that the validated CHECK of the previous file proves: squawk cannot see
+# that check, and keeps its adding-not-nullable-field finding as info after this line.
+PROVEN_MARK = (
+    "-- schemac: the validated CHECK (column IS NOT NULL) proves this, so nothing is scanned"
+)
+
+
 def _in_place_mark(operation: Operation) -> str:
+    if operation.proven:
+        return PROVEN_MARK + "\n"
     if operation.kind != "alter table" or operation.rewrites or operation.locked is None:
         return ""
     if not any(c.action == "set data type" for c in classify(operation.sql).subcommands):

@@ -49,6 +49,7 @@ class Operation:
     hazards: tuple[Hazard, ...]
     stage: Stage = Stage.MAIN
     group: str | None = None  # the index of an INDEX-stage operation (one file each)
+    proven: bool = False  # a SET NOT NULL that a validated CHECK proves (no scan)
 
     @property
     def transactional(self) -> bool:
@@ -177,6 +178,7 @@ def _operation(
         found,
         step.stage,
         step.group,
+        step.proven,
     )
 
 

@@ -59,7 +59,7 @@ CASES = {
                 "set local lock_timeout = '5s';",
                 "set local statement_timeout = '5min';",
                 'alter table "school"."lessons" add column "follows" bigint;',
-                "foreign key (follows) references school.courses (id) not valid;",
+                "foreign key (follows) references school.courses(id) not valid;",
             ],
             "_validate": [
                 "set local statement_timeout = '0';",
@@ -119,14 +119,14 @@ CASES = {
     "enum value added": Case(
         "  level: [beginner, advanced]\n",
         "  level: [beginner, advanced, expert]\n",
-        {"": ['alter type "school"."level" add value \'expert\';']},
+        {"": ["alter type school.level add value 'expert' after 'advanced';"]},
         set(),
         True,
     ),
     "view change": Case(
         "    query: SELECT id, title, level FROM school.courses\n",
         "    query: SELECT id, title, level, price FROM school.courses\n",
-        {"": ["create or replace view"]},
+        {"": ['drop view "school"."course_titles";', 'create view "school"."course_titles" as']},
         {"access-exclusive-lock", "untrackable-dependency"},
         True,
     ),
