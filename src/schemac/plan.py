@@ -116,9 +116,17 @@ def operations(
     """One operation per staged statement; `types` are the column types before and after,
     `destructive` the statements destructive.py found to lose data."""
     created: set[str] = set()
+    # A transaction keeps every lock it took until it ends: a scan after an ACCESS EXCLUSIVE
+    # on the same table in the same file runs under ACCESS EXCLUSIVE (NOT VALID, then VALIDATE
+    # in one file, is no better than a plain ADD CONSTRAINT).
+    held: dict[tuple[Stage, str | None, str], Lock] = {}
     planned = []
     for step in steps:
-        planned.append(_operation(step, before, types, destructive, created))
+        operation = _operation(step, before, types, destructive, created, held)
+        if operation.locked is not None and step.stage is not Stage.INDEX:
+            key = (step.stage, step.group, operation.locked)
+            held[key] = max(held.get(key, Lock.NONE), operation.lock)
+        planned.append(operation)
     return planned
 
 
@@ -128,6 +136,7 @@ def _operation(
     types: tuple[ColumnTypes, ColumnTypes],
     destructive: frozenset[str],
     created: set[str],
+    held: dict[tuple[Stage, str | None, str], Lock],
 ) -> Operation:
     try:
         info: Classified | None = classify(step.sql)
@@ -164,7 +173,10 @@ def _operation(
     target = statement_ref(step.sql)
     subject = ".".join(p for p in info.member_of if p) if info.member_of else info.qualified
     known = subject not in created and tuple(subject.split(".", 1)) in before.relations
-    found = _hazards(info, lock, existing, known, rewrites, scans, deletes, authorisation)
+    holding = max(lock, held.get((step.stage, step.group, relation or ""), Lock.NONE))
+    found = _hazards(
+        info, (lock, holding), existing, known, rewrites, scans, deletes, authorisation
+    )
     return Operation(
         info.kind,
         target,
@@ -184,7 +196,7 @@ def _operation(
 
 def _hazards(
     info: Classified,
-    lock: Lock,
+    locks: tuple[Lock, Lock],
     existing: bool,
     known: bool,
     rewrites: bool,
@@ -192,8 +204,11 @@ def _hazards(
     deletes: bool,
     authorisation: bool,
 ) -> tuple[Hazard, ...]:
-    """`existing`: the relation it locks exists before the migration; `known`: so does the
-    object (or the table of the member) it acts on."""
+    """`locks`: the one it takes, and the strongest its transaction holds on the relation
+    once it runs (what its scan runs under);
+    `existing`: that relation exists before the migration; `known`: so does the object (or
+    the table of the member) it acts on."""
+    lock, holding = locks
     member = ".".join(p for p in info.member_of if p) if info.member_of else None
     obj = locked_relation(info) or member or info.qualified
     found: list[Hazard] = []
@@ -222,12 +237,12 @@ def _hazards(
         )
     elif existing and index_build:
         found.append(hazard("index-build", obj, f"builds an index on {obj} concurrently"))
-    elif scans and lock.blocks_writes:
+    elif scans and holding.blocks_writes:
         found.append(
             hazard(
                 "full-scan-under-lock",
                 obj,
-                f"scans all of {obj} while holding {lock.sql_name}",
+                f"scans all of {obj} while holding {holding.sql_name}",
             )
         )
     elif scans:
@@ -235,7 +250,7 @@ def _hazards(
             hazard(
                 "full-scan-under-lock",
                 obj,
-                f"scans all of {obj} under {lock.sql_name} (writes go on)",
+                f"scans all of {obj} under {holding.sql_name} (writes go on)",
                 severity=Severity.INFO,
             )
         )
