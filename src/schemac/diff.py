@@ -55,8 +55,8 @@ from schemac.migration_files import (
     with_allowance,
     write_migration,
 )
-from schemac.online import Stage, Step, stage_statements
-from schemac.plan import Operation, acknowledged, operations, read_before
+from schemac.online import Before, Stage, Step, stage_statements
+from schemac.plan import ColumnTypes, Operation, acknowledged, operations, read_before
 from schemac.planner import (
     extension_statements,
     read_extensions,
@@ -316,26 +316,43 @@ def plan_migration(
         destructive += [
             DestructiveChange(s, why) for s, why in domains.destructive + supplement.destructive
         ]
-    staged = [Step(s, Stage.ENUM_VALUES) for s in enum_values]
-    staged += stage_statements(
-        statements, before, compiled.settings.migrations, declared_concurrent(compiled)
+    planned = _typed_plan(
+        compiled, enum_values, statements, before, (types_before, types_after), destructive
     )
-    planned = operations(
-        staged, before, (types_before, types_after), frozenset(d.statement for d in destructive)
-    )
-    planned = acknowledged(planned, compiled.settings.lint.acknowledge, compiled.settings.root)
-    losses_accepted = {
-        o.sql
-        for o in planned
-        if any(h.code == "deletes-data" and h.acknowledged for h in o.hazards)
-    }
-    outcome.destructive = [d for d in destructive if d.statement not in losses_accepted]
+    outcome.destructive = [d for d in destructive if d.statement not in _losses_accepted(planned)]
     outcome.rewrites = [
         h for o in planned for h in o.hazards if h.code == "table-rewrite" and not h.acknowledged
     ]
     outcome.operations = planned
     outcome.files = plan_files(compiled, migrations, planned, description, slug)
     return outcome
+
+
+def _typed_plan(
+    compiled: Compiled,
+    enum_values: list[str],
+    statements: list[str],
+    before: Before,
+    types: tuple[ColumnTypes, ColumnTypes],
+    destructive: list[DestructiveChange],
+) -> list[Operation]:
+    """The statements staged for online safety (online.py), read as operations (plan.py), with
+    the project's acknowledgements applied to their hazards."""
+    staged = [Step(s, Stage.ENUM_VALUES) for s in enum_values]
+    staged += stage_statements(
+        statements, before, compiled.settings.migrations, declared_concurrent(compiled)
+    )
+    planned = operations(staged, before, types, frozenset(d.statement for d in destructive))
+    return acknowledged(planned, compiled.settings.lint.acknowledge, compiled.settings.root)
+
+
+def _losses_accepted(planned: list[Operation]) -> set[str]:
+    """Statements whose loss of data schemac.yaml acknowledges."""
+    return {
+        o.sql
+        for o in planned
+        if any(h.code == "deletes-data" and h.acknowledged for h in o.hazards)
+    }
 
 
 def _apply_in_working_order(conn: psycopg.Connection[Any], statements: list[str]) -> list[str]:

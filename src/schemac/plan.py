@@ -254,6 +254,14 @@ def _hazards(
                 severity=Severity.INFO,
             )
         )
+    return (*found, *_object_hazards(info, obj, existing, known, deletes, authorisation))
+
+
+def _object_hazards(
+    info: Classified, obj: str, existing: bool, known: bool, deletes: bool, authorisation: bool
+) -> list[Hazard]:
+    """What the statement does to objects and access, whatever its lock."""
+    found: list[Hazard] = []
     if info.kind == "drop index":
         found.append(hazard("index-dropped", obj, f"drops index {info.qualified}"))
     if deletes:
@@ -285,7 +293,7 @@ def _hazards(
         found.append(
             hazard("breaks-running-clients", obj, f"{info.kind}: running code may use the old name")
         )
-    return tuple(found)
+    return found
 
 
 def acknowledged(
