@@ -121,7 +121,7 @@ def pending_migration_findings(settings: Settings, db_url: str | None) -> list[F
         settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
     )
     found = _allowed_when_written(found)
-    if db_url is not None:
+    if db_url is not None and any(f.blocking for f in found):  # else no need to connect
         found = _applied_accepted(found, migrations, db_url)
     findings = []
     for hazard_found in sorted((f for f in found if f.blocking), key=Hazard.sort_key):
@@ -228,6 +228,8 @@ def _schema_history(db_url: str) -> list[flyway.AppliedMigration]:
         conn = psycopg.connect(db_url, autocommit=False, connect_timeout=10)
     except psycopg.OperationalError as error:
         raise EnvironmentFailure(f"cannot connect to {redact(db_url)}: {error}".strip()) from None
+    except psycopg.Error:  # a malformed URL: its text may hold the password, so it is not shown
+        raise EnvironmentFailure(f"cannot connect to {redact(db_url)}: not a valid URL") from None
     with conn:
         conn.read_only = True
         try:
