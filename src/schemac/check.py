@@ -32,6 +32,7 @@ from schemac.drift import (
 )
 from schemac.emit import emit
 from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
+from schemac.lint import pending_migration_findings
 from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, declared_roles, role_differences
 from schemac.shadow import redact
@@ -106,6 +107,7 @@ def check_project(
         except UsageError as error:
             result.findings.append(Finding(INTEGRITY, str(error)))
             return result
+        result.findings += pending_migration_findings(settings, db_url)  # docs/safety.md
         if offline:
             return result
         with contextlib.ExitStack() as stack:

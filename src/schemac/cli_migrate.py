@@ -43,6 +43,14 @@ def diff(
             "or narrow a column type.",
         ),
     ] = False,
+    allow_rewrite: Annotated[
+        bool,
+        typer.Option(
+            "--allow-rewrite",
+            help="Allow statements that rewrite an existing table under ACCESS EXCLUSIVE "
+            "(a column type change, a volatile default); docs/safety.md.",
+        ),
+    ] = False,
     dev_url: DevUrlOption = None,
     db: Annotated[
         str | None,
@@ -81,6 +89,7 @@ def diff(
                 description=description,
                 dry_run=dry_run,
                 allow_destructive=allow_destructive,
+                allow_rewrite=allow_rewrite,
                 dev_url=dev_url,
                 progress=_progress,
             )
@@ -92,13 +101,9 @@ def diff(
         _err(f"warning: {warning}")
     _err(_timings_line(outcome.timings, time.perf_counter() - started))
     if outcome.refused:
-        _err("refused: the migration would lose data:")
-        for change in outcome.destructive:
-            _err(f"  - {change.reason}\n      {change.statement.splitlines()[0]}")
-        _err(
-            "Nothing was written. Check the YAML (a rename needs `renamed_from:`), or pass "
-            "--allow-destructive if the loss is intended."
-        )
+        from schemac.plan_report import refusal_text
+
+        _err(refusal_text(outcome.destructive, outcome.rewrites, allow_destructive, allow_rewrite))
         raise typer.Exit(2)
     if outcome.no_difference:
         typer.echo("no difference: the migrations already build what the YAML declares")
@@ -128,7 +133,9 @@ def _lint_planned(project: Path | None, files: list[PlannedFile]) -> None:
     """squawk's verdict on the migration diff writes, on stderr (docs/safety.md)."""
     from schemac.compiler import open_project
     from schemac.lint import lint_planned, render_text
+    from schemac.plan_report import plan_hazards_text
 
+    _err(plan_hazards_text(files).rstrip())
     try:
         planned = [(f.relative_path, f.text, f.transactional) for f in files]
         result = lint_planned(open_project(project), planned)

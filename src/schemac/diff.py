@@ -44,14 +44,17 @@ from schemac.drift import (
 )
 from schemac.emit import INTEGRITY_FILE, desired_state, emit, read_integrity, sha256
 from schemac.errors import UsageError
+from schemac.hazards import Hazard
 from schemac.migration_files import (
     DiffFailed,
-    Plan,
     PlannedFile,
+    declared_concurrent,
     plan_files,
-    split_concurrent,
+    with_allowance,
     write_migration,
 )
+from schemac.online import Before, Stage, Step, stage_statements
+from schemac.plan import ColumnTypes, Operation, acknowledged, operations, read_before
 from schemac.planner import (
     extension_statements,
     read_extensions,
@@ -112,8 +115,12 @@ class DiffOutcome:
     """What `schemac diff` found, planned and wrote."""
 
     files: list[PlannedFile] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)  # the typed plan, file by file
+    # Data losses not acknowledged in schemac.yaml: refused without --allow-destructive.
     destructive: list[DestructiveChange] = field(default_factory=list)
-    refused: bool = False  # destructive changes without --allow-destructive: nothing written
+    # Table rewrites not acknowledged in schemac.yaml: refused without --allow-rewrite.
+    rewrites: list[Hazard] = field(default_factory=list)
+    refused: bool = False  # losses or rewrites neither acknowledged nor allowed: nothing written
     written: list[str] = field(default_factory=list)  # paths relative to generated/
     notes: list[str] = field(default_factory=list)
     # What the migration does as asked but not as the YAML reads (column order).
@@ -144,6 +151,7 @@ def diff_project(
     description: str,
     dry_run: bool = False,
     allow_destructive: bool = False,
+    allow_rewrite: bool = False,
     dev_url: str | None = None,
     progress: Progress | None = None,
 ) -> DiffOutcome:
@@ -182,10 +190,15 @@ def diff_project(
             outcome.timings = steps.timings
             _record_state_only(compiled, outcome, dry_run)
             return outcome
-        if outcome.destructive and not allow_destructive:
+        if (outcome.destructive and not allow_destructive) or (
+            outcome.rewrites and not allow_rewrite
+        ):
             outcome.refused = True
             outcome.timings = steps.timings
             return outcome
+        allowed = [*(["deletes-data"] if outcome.destructive else [])]
+        allowed += ["table-rewrite"] if outcome.rewrites else []
+        outcome.files = [with_allowance(f, allowed) for f in outcome.files]
         with steps.step("replaying the new migration and diffing again", "verify"):
             verify(shadows, outcome.files, steps)
     outcome.timings = steps.timings
@@ -223,15 +236,14 @@ def plan_migration(
     outcome = DiffOutcome()
     server = shadows.server
     desired_url = server.url(shadows.desired)
-    plan = Plan()
     with (
         clone(server, shadows.migrations) as work_url,
         connect(work_url) as work,
         connect(desired_url) as desired,
     ):
         renames = apply_renames(work, desired, compiled)
-        plan.enum_values = enum_additions(read_enums(work), read_enums(desired))
-        for statement in plan.enum_values:
+        enum_values = enum_additions(read_enums(work), read_enums(desired))
+        for statement in enum_values:
             work.execute(statement)
         impossible = impossible_changes(read_table_kinds(work), read_table_kinds(desired))
         if impossible:
@@ -239,6 +251,7 @@ def plan_migration(
                 "these changes cannot be migrated:\n" + "\n".join(f"  {i}" for i in impossible)
             )
         types_before = column_types(work)
+        before = read_before(work, types_before)
         roles, notes = role_statements(compiled, shadows.roles)
         outcome.notes += notes
         with steps.step("diffing with migra", "migra"):
@@ -287,21 +300,56 @@ def plan_migration(
                 "by hand:\n" + "\n".join(f"  {d.describe()} ({why})" for d, why in unresolved)
             )
         applied += _apply_in_working_order(work, supplement.statements)
-        plan.statements = for_target(shadows, renames + applied, compiled.settings.postgres_version)
+        statements = for_target(shadows, renames + applied, compiled.settings.postgres_version)
         outcome.warnings += column_order_warnings(
             read_column_order(work), read_column_order(desired)
         )
-        outcome.destructive = [
+        types_after = column_types(desired)
+        destructive = [
             change
-            for change in destructive_changes(plan.statements, types_before, column_types(desired))
+            for change in destructive_changes(statements, types_before, types_after)
             if not drops_only_derived_values(change.statement, generated)
         ]
-        outcome.destructive += [
+        destructive += [
             DestructiveChange(s, why) for s, why in domains.destructive + supplement.destructive
         ]
-    split_concurrent(compiled, plan)
-    outcome.files = plan_files(compiled, migrations, plan, description, slug)
+    planned = _typed_plan(
+        compiled, enum_values, statements, before, (types_before, types_after), destructive
+    )
+    outcome.destructive = [d for d in destructive if d.statement not in _losses_accepted(planned)]
+    outcome.rewrites = [
+        h for o in planned for h in o.hazards if h.code == "table-rewrite" and not h.acknowledged
+    ]
+    outcome.operations = planned
+    outcome.files = plan_files(compiled, migrations, planned, description, slug)
     return outcome
+
+
+def _typed_plan(
+    compiled: Compiled,
+    enum_values: list[str],
+    statements: list[str],
+    before: Before,
+    types: tuple[ColumnTypes, ColumnTypes],
+    destructive: list[DestructiveChange],
+) -> list[Operation]:
+    """The statements staged for online safety (online.py), read as operations (plan.py), with
+    the project's acknowledgements applied to their hazards."""
+    staged = [Step(s, Stage.ENUM_VALUES) for s in enum_values]
+    staged += stage_statements(
+        statements, before, compiled.settings.migrations, declared_concurrent(compiled)
+    )
+    planned = operations(staged, before, types, frozenset(d.statement for d in destructive))
+    return acknowledged(planned, compiled.settings.lint.acknowledge, compiled.settings.root)
+
+
+def _losses_accepted(planned: list[Operation]) -> set[str]:
+    """Statements whose loss of data schemac.yaml acknowledges."""
+    return {
+        o.sql
+        for o in planned
+        if any(h.code == "deletes-data" and h.acknowledged for h in o.hazards)
+    }
 
 
 def _apply_in_working_order(conn: psycopg.Connection[Any], statements: list[str]) -> list[str]:

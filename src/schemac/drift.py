@@ -46,15 +46,7 @@ from schemac.shadows import (
 )
 from schemac.sql.names import unquote
 
-# migration_files.py still matches migra's statements with these patterns; its replacements
-# exist (sql.statements.index_info and concurrently, sql.classify.classify for COMMENT ON
-# INDEX). Nothing else may use them: remove them with migration_files.py's last use.
-NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-QUALIFIED_NAME = rf"({NAME}\s*\.\s*{NAME})"
-
 __all__ = [
-    "NAME",
-    "QUALIFIED_NAME",
     "TEMPLATES_KEPT",
     "Comparison",
     "Difference",

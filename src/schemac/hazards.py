@@ -162,7 +162,12 @@ class Acknowledgement:
     location: SourceLocation | None = field(default=None, compare=False)
 
     def matches(self, found: Hazard, root: Path) -> bool:
-        if found.code != self.rule or (self.object is not None and found.object != self.object):
+        """`rule` is a finding's code or, for a squawk finding, its schemac kind: one
+        `{rule: table-rewrite, object: s.t}` accepts the diff plan's hazard and squawk's
+        changing-column-type on that table alike."""
+        if self.rule not in (found.code, found.kind):
+            return False
+        if self.object is not None and found.object != self.object:
             return False
         if self.file is None:
             return self.line is None

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from schemac import flyway
 from schemac import model as m
@@ -25,6 +26,9 @@ from schemac.hazards import Hazard, Severity, acknowledge, relative_path
 from schemac.project import SETTINGS_FILE, Settings, load_settings
 from schemac.security import compare_states, security_hazards
 from schemac.squawk import MigrationInput, run_squawk
+
+if TYPE_CHECKING:
+    from schemac.check import Finding
 
 FORMATS = ("text", "json", "github")
 
@@ -59,6 +63,7 @@ def lint_project(
     findings += run_squawk(migrations, settings.lint.pg_version or str(settings.postgres_version))
     findings = settings.lint.apply_severity(findings)
     findings = acknowledge(findings, settings.lint.acknowledge, settings.root)
+    findings = _allowed_when_written(findings)
     if db_url is not None:
         findings = _applied_accepted(findings, migrations, db_url)
     return LintResult(
@@ -101,6 +106,59 @@ def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -
         findings=tuple(sorted(found, key=Hazard.sort_key)),
         yaml_checked=False,
     )
+
+
+def pending_migration_findings(settings: Settings, db_url: str | None) -> list[Finding]:
+    """`schemac check`'s gate (category `hazard`, exit 1): squawk's error findings in the
+    migrations of generated/ that are neither acknowledged (lint.acknowledge) nor applied to
+    `db_url` (its Flyway history; without it, every migration counts). The YAML's own security
+    rules stay `schemac lint`'s."""
+    from schemac.check import Finding
+
+    migrations = _migration_inputs(settings, ())
+    found = run_squawk(migrations, settings.lint.pg_version or str(settings.postgres_version))
+    found = acknowledge(
+        settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
+    )
+    found = _allowed_when_written(found)
+    if db_url is not None and any(f.blocking for f in found):  # else no need to connect
+        found = _applied_accepted(found, migrations, db_url)
+    findings = []
+    for hazard_found in sorted((f for f in found if f.blocking), key=Hazard.sort_key):
+        loc = hazard_found.location
+        about = f" ({hazard_found.object})" if hazard_found.object else ""
+        findings.append(
+            Finding(
+                "hazard",
+                hazard_found.message + about,
+                relative_path(loc.path, settings.root) if loc else None,
+                loc.line if loc else None,
+                loc.column if loc else None,
+                code=_label(hazard_found),
+                hint=f"{hazard_found.hint or 'see docs/safety.md'}; or acknowledge it in "
+                "schemac.yaml (lint.acknowledge)",
+            )
+        )
+    return findings
+
+
+def _allowed_when_written(findings: list[Hazard]) -> list[Hazard]:
+    """Findings of a kind `schemac diff --allow-destructive` / `--allow-rewrite` allowed when it
+    wrote the file (its header records it) are acknowledged, with that reason."""
+    from schemac.migration_files import allowed_kinds
+
+    kinds: dict[Path, frozenset[str]] = {}
+    result = []
+    for found in findings:
+        loc = found.location
+        if found.acknowledged is None and loc is not None and loc.path.is_file():
+            if loc.path not in kinds:
+                kinds[loc.path] = allowed_kinds(loc.path.read_text(encoding="utf-8"))
+            if found.kind in kinds[loc.path] or found.code in kinds[loc.path]:
+                reason = f"{found.kind or found.code} allowed on the command line by schemac diff"
+                found = replace(found, acknowledged=reason)
+        result.append(found)
+    return result
 
 
 def _model(settings: Settings) -> m.Project:
@@ -170,6 +228,8 @@ def _schema_history(db_url: str) -> list[flyway.AppliedMigration]:
         conn = psycopg.connect(db_url, autocommit=False, connect_timeout=10)
     except psycopg.OperationalError as error:
         raise EnvironmentFailure(f"cannot connect to {redact(db_url)}: {error}".strip()) from None
+    except psycopg.Error:  # a malformed URL: its text may hold the password, so it is not shown
+        raise EnvironmentFailure(f"cannot connect to {redact(db_url)}: not a valid URL") from None
     with conn:
         conn.read_only = True
         try:

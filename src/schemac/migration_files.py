@@ -1,14 +1,14 @@
-"""The planned migration as Flyway files: numbering, headers, the non-transactional files of
-concurrent indexes, and writing them into generated/ with their integrity record."""
+"""The typed plan as Flyway files: numbering, headers, timeouts, the non-transactional files of
+concurrent indexes, the files of validations, and writing them into generated/ with their
+integrity record."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from schemac import flyway
 from schemac.compiler import Compiled
-from schemac.drift import NAME, QUALIFIED_NAME, MigrationScript, unquote
+from schemac.drift import MigrationScript
 from schemac.emit import (
     DO_NOT_EDIT,
     MIGRATIONS_DIR,
@@ -17,12 +17,10 @@ from schemac.emit import (
     emit,
 )
 from schemac.errors import SchemacError
-
-CREATE_INDEX = re.compile(
-    rf"^create (?:unique )?index (?:if not exists )?(?P<name>{NAME}) on (?P<only>only )?"
-    rf"(?P<schema>{NAME})\s*\.",
-    re.I,
-)
+from schemac.naming import quote_literal
+from schemac.online import MigrationSettings, Stage
+from schemac.plan import Operation
+from schemac.sql.classify import classify
 
 
 class DiffFailed(SchemacError):
@@ -36,17 +34,35 @@ class PlannedFile:
     name: str  # V004__add_course_ratings.sql
     text: str
     transactional: bool
+    operations: tuple[Operation, ...] = ()  # what the file does, statement by statement
 
     @property
     def relative_path(self) -> str:
         return f"{MIGRATIONS_DIR}/{self.name}"
 
 
-@dataclass
-class Plan:
-    enum_values: list[str] = field(default_factory=list)  # committed before anything may use them
-    statements: list[str] = field(default_factory=list)
-    concurrent: dict[str, list[str]] = field(default_factory=dict)  # index name -> its statements
+# The header line that records `schemac diff --allow-destructive` / `--allow-rewrite`: lint and
+# check read it as the acknowledgement of those kinds of finding in this file.
+ALLOWED_MARK = "-- allowed by schemac diff on the command line: "
+
+
+def with_allowance(planned: PlannedFile, kinds: list[str]) -> PlannedFile:
+    """The file with the hazard kinds allowed on the command line recorded in its header."""
+    if not kinds:
+        return planned
+    head, _, rest = planned.text.partition("\n\n")
+    text = f"{head}\n{ALLOWED_MARK}{', '.join(kinds)}\n\n{rest}"
+    return replace(planned, text=text)
+
+
+def allowed_kinds(text: str) -> frozenset[str]:
+    """The kinds `with_allowance` recorded in a migration's header (its leading comments)."""
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        if line.startswith(ALLOWED_MARK):
+            return frozenset(k.strip() for k in line.removeprefix(ALLOWED_MARK).split(","))
+    return frozenset()
 
 
 def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
@@ -60,84 +76,117 @@ def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
     return emit(compiled, new_migrations=recorded).written
 
 
-_COMMENT_ON_INDEX = re.compile(rf"^COMMENT ON INDEX {QUALIFIED_NAME} ", re.I)
-
-
-def split_concurrent(compiled: Compiled, plan: Plan) -> None:
-    """Indexes declared `concurrently: true` leave the transaction for a file of their own."""
-    concurrent = {
+def declared_concurrent(compiled: Compiled) -> frozenset[str]:
+    """Indexes the YAML declares `concurrently: true`: built concurrently even on a new table."""
+    return frozenset(
         obj.node.key.split(":", 1)[1]
         for obj in compiled.objects
         if obj.node.kind == "index" and obj.node.obj.concurrently
-    }
-    kept: list[str] = []
-    for statement in plan.statements:
-        match = CREATE_INDEX.match(statement)
-        if match:
-            qualified = f"{unquote(match['schema'])}.{unquote(match['name'])}"
-            if qualified in concurrent:
-                plan.concurrent.setdefault(qualified, []).append(_concurrently(statement))
-                continue
-        match = _COMMENT_ON_INDEX.match(statement)
-        if match and unquote(match.group(1)) in plan.concurrent:
-            plan.concurrent[unquote(match.group(1))].append(statement)
-            continue
-        kept.append(statement)
-    plan.statements = kept
-
-
-def _concurrently(statement: str) -> str:
-    return re.sub(
-        r"^(create (?:unique )?index )", r"\1CONCURRENTLY ", statement, count=1, flags=re.I
     )
 
 
+def preamble(stage: Stage, settings: MigrationSettings) -> str:
+    """The timeouts a file starts with (docs/safety.md, "Timeouts").
+
+    A transactional file uses SET LOCAL: Flyway runs every migration on the same connection,
+    and a plain SET would outlive the file's transaction and bind the later migrations
+    (hand-written ones too) and Flyway's own bookkeeping. SET LOCAL does nothing outside a
+    transaction block, so a non-transactional file uses SET and RESETs at its end."""
+    if stage is Stage.INDEX:
+        # CREATE INDEX CONCURRENTLY holds SHARE UPDATE EXCLUSIVE, which no read or write waits
+        # for, and then waits for older transactions: a lock_timeout would only make it fail,
+        # leaving an INVALID index behind; a statement_timeout would kill a long build.
+        return "SET lock_timeout = '0';\nSET statement_timeout = '0';\n"
+    statement_timeout = "0" if stage is Stage.VALIDATE else settings.statement_timeout
+    return (
+        f"SET LOCAL lock_timeout = {quote_literal(settings.lock_timeout)};\n"
+        f"SET LOCAL statement_timeout = {quote_literal(statement_timeout)};\n"
+    )
+
+
+_INDEX_EPILOGUE = "RESET lock_timeout;\nRESET statement_timeout;\n"
+
+# Why each kind of file exists, in its header.
+_NOTES = {
+    Stage.ENUM_VALUES: "-- PostgreSQL cannot use an enum value in the transaction that adds it, so new values\n"
+    "-- are committed in a migration of their own, before the migration that may use them.\n",
+    Stage.INDEX: "-- CREATE INDEX CONCURRENTLY cannot run in a transaction: this file has a .conf with\n"
+    "-- executeInTransaction=false. Reads and writes of the table go on while it builds.\n",
+    Stage.VALIDATE: "-- The constraints were added NOT VALID by the previous migrations (a moment of lock, no\n"
+    "-- scan); validating them scans the table under SHARE UPDATE EXCLUSIVE: writes go on.\n",
+    Stage.NOT_NULL: "-- The validated CHECK (column IS NOT NULL) lets PostgreSQL set NOT NULL without scanning\n"
+    "-- the table; the check is then dropped.\n",
+}
+_SUFFIXES = {
+    Stage.ENUM_VALUES: "_enum_values",
+    Stage.VALIDATE: "_validate",
+    Stage.NOT_NULL: "_not_null",
+}
+
+
 def plan_files(
-    compiled: Compiled, migrations: list[MigrationScript], plan: Plan, description: str, slug: str
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    planned: list[Operation],
+    description: str,
+    slug: str,
 ) -> list[PlannedFile]:
+    """The operations as Flyway files, in stage order: enum values, the migration, one file per
+    concurrent index, the validations, the NOT NULLs they prove. Enum values alone go in the
+    migration itself."""
     names = [flyway.parse_migration_name(m.name) for m in migrations]
     version = int(
         flyway.next_version([n for n in names if n is not None], compiled.settings.version_width)
     )
     width = compiled.settings.version_width
     files: list[PlannedFile] = []
-
-    def add(suffix: str, statements: list[str], transactional: bool, note: str = "") -> None:
-        nonlocal version
+    groups: dict[tuple[Stage, str | None], list[Operation]] = {}
+    for operation in planned:
+        groups.setdefault((operation.stage, operation.group), []).append(operation)
+    if set(groups) == {(Stage.ENUM_VALUES, None)}:
+        groups = {(Stage.MAIN, None): groups[(Stage.ENUM_VALUES, None)]}
+    for (stage, group), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
+        suffix = _SUFFIXES.get(stage, "")
+        if stage is Stage.INDEX and group is not None:
+            suffix = f"_index_{group.split('.', 1)[1]}"
         name = f"V{version:0{width}d}__{slug}{suffix}.sql"
-        header = f"{DO_NOT_EDIT}-- {_comment_line(description)}\n{note}"
-        files.append(
-            PlannedFile(name, header + "".join(f"\n{s}\n" for s in statements), transactional)
-        )
+        header = f"{DO_NOT_EDIT}-- {_comment_line(description)}\n{_NOTES.get(stage, '')}"
+        body = "".join(f"\n{_in_place_mark(o)}{o.sql}\n" for o in members)
+        epilogue = f"\n{_INDEX_EPILOGUE}" if stage is Stage.INDEX else ""
+        text = f"{header}\n{preamble(stage, compiled.settings.migrations)}{body}{epilogue}"
+        files.append(PlannedFile(name, text, stage is not Stage.INDEX, tuple(members)))
         version += 1
-
-    enum_values, statements = plan.enum_values, plan.statements
-    if enum_values and not statements and not plan.concurrent:
-        statements, enum_values = enum_values, []
-    if enum_values:
-        add(
-            "_enum_values",
-            enum_values,
-            True,
-            "-- PostgreSQL cannot use an enum value in the transaction that adds it, so new values\n"
-            "-- are committed in a migration of their own, before the migration that may use them.\n",
-        )
-    if statements:
-        add("", statements, True)
-    for index_name, index_statements in plan.concurrent.items():
-        add(
-            f"_index_{index_name.split('.', 1)[1]}",
-            index_statements,
-            False,
-            "-- CREATE INDEX CONCURRENTLY cannot run in a transaction: this file has a .conf with\n"
-            "-- executeInTransaction=false.\n",
-        )
-    for planned in files:
-        if "${" in planned.text:
+    for planned_file in files:
+        if "${" in planned_file.text:
             raise DiffFailed(
-                f"{planned.name} would contain '${{', which Flyway replaces as a placeholder"
+                f"{planned_file.name} would contain '${{', which Flyway replaces as a placeholder"
             )
     return files
+
+
+# Before a column type change that PostgreSQL makes without rewriting the table (locks.py):
+# squawk cannot know the old type, so squawk.py reads this line and keeps its
+# changing-column-type finding as info.
+IN_PLACE_MARK = (
+    "-- schemac: the type change below rewrites nothing (the old values are kept as stored)"
+)
+
+
+# Before a SET NOT NULL that the validated CHECK of the previous file proves: squawk cannot see
+# that check, and keeps its adding-not-nullable-field finding as info after this line.
+PROVEN_MARK = (
+    "-- schemac: the validated CHECK (column IS NOT NULL) proves this, so nothing is scanned"
+)
+
+
+def _in_place_mark(operation: Operation) -> str:
+    if operation.proven:
+        return PROVEN_MARK + "\n"
+    if operation.kind != "alter table" or operation.rewrites or operation.locked is None:
+        return ""
+    if not any(c.action == "set data type" for c in classify(operation.sql).subcommands):
+        return ""
+    return IN_PLACE_MARK + "\n"
 
 
 def _comment_line(text: str) -> str:

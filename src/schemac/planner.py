@@ -1,7 +1,7 @@
 """What schemac plans around migra's statements, from the two catalogs, and how it reads them.
 
-`shape` reads one of migra's statements with pglast (the parse tree, never a pattern over the
-text) as far as the planners need. Routines: migra compares neither `SET` clauses nor argument
+`shape` is `sql.classify`'s reading of one of migra's statements (its parse tree, never a
+pattern over the text) in the few terms the planners need. Routines: migra compares neither `SET` clauses nor argument
 defaults, and writes CREATE OR REPLACE where PostgreSQL refuses it (another result type).
 Extensions: migra does not compare their schema. Tables are `table_plan`'s, views
 `view_plan`'s.
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from pglast import ast, parse_sql
-from pglast.enums import AlterTableType, ObjectType
 
 from schemac.naming import quote_ident
+from schemac.sql.classify import classify
+from schemac.sql.parse import SqlSyntaxError
 
 USER_SCHEMAS = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'"
@@ -42,73 +42,53 @@ class Shape:
     index: str | None = None  # ADD CONSTRAINT ... USING INDEX: the index
 
 
-def _range(var: ast.RangeVar | None) -> tuple[str, str] | None:
-    if var is None:
-        return None
-    return (str(var.schemaname or "public"), str(var.relname))
+# classify's kind and ALTER TABLE action -> the planner's name for them
+_DROPS = {
+    "drop view": "drop_view",
+    "drop materialized view": "drop_view",
+    "drop table": "drop_table",
+    "drop index": "drop_index",
+}
+_ALTER_ACTIONS = {
+    "set data type": "column_type",
+    "set default": "column_default",
+    "drop default": "column_default",
+    "drop column": "drop_column",
+    "drop constraint": "drop_constraint",
+}
 
 
 def shape(statement: str) -> Shape:
+    """The planner's view of one statement, from `sql.classify` (its parse tree)."""
     try:
-        parsed = parse_sql(statement)
-    except Exception:  # pglast raises its own ParseError; a statement it cannot read is "other"
+        found = classify(statement)
+    except (SqlSyntaxError, AttributeError, IndexError):  # what classify cannot read is "other"
         return Shape("other")
-    if len(parsed) != 1:
-        return Shape("other")
-    node = parsed[0].stmt
-    if isinstance(node, ast.DropStmt) and node.objects and len(node.objects) == 1:
-        names = tuple(getattr(part, "sval", "") for part in node.objects[0])
-        if node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-            return Shape("drop_view", _qualified(names))
-        if node.removeType == ObjectType.OBJECT_TABLE:
-            return Shape("drop_table", _qualified(names))
-        if node.removeType == ObjectType.OBJECT_INDEX:
-            return Shape("drop_index", _qualified(names))
-        if node.removeType == ObjectType.OBJECT_TRIGGER and len(names) >= 2:
-            *table, trigger = names
-            return Shape("drop_trigger", _qualified(tuple(table)), trigger)
-    if isinstance(node, ast.AlterExtensionStmt):
-        versions = [
-            str(getattr(option.arg, "sval", ""))
-            for option in node.options or ()
-            if isinstance(option, ast.DefElem) and option.defname == "new_version"
-        ]
-        return Shape("extension_update", None, str(node.extname), versions[0] if versions else None)
-    if isinstance(node, ast.ViewStmt):
-        return Shape("create_view", _range(node.view))
-    if isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_MATVIEW:
-        return Shape("create_view", _range(node.into.rel if node.into else None))
-    if isinstance(node, ast.IndexStmt):
-        return Shape("create_index", _range(node.relation), node.idxname)
-    if isinstance(node, ast.CreateTrigStmt):
-        return Shape("create_trigger", _range(node.relation), node.trigname)
-    if isinstance(node, ast.AlterTableStmt) and node.cmds and len(node.cmds) == 1:
-        command = node.cmds[0]
-        if command.subtype == AlterTableType.AT_AlterColumnType:
-            return Shape("column_type", _range(node.relation), command.name)
-        if command.subtype == AlterTableType.AT_ColumnDefault:
-            return Shape("column_default", _range(node.relation), command.name)
-        if command.subtype == AlterTableType.AT_DropColumn:
-            return Shape("drop_column", _range(node.relation), command.name)
-        if command.subtype == AlterTableType.AT_DropConstraint:
-            return Shape("drop_constraint", _range(node.relation), command.name)
-        constraint = command.def_
-        if (
-            command.subtype == AlterTableType.AT_AddConstraint
-            and isinstance(constraint, ast.Constraint)
-            and constraint.indexname
-        ):
+    relation = (found.schema or "public", found.name) if found.name is not None else None
+    table = (found.member_of[0] or "public", found.member_of[1]) if found.member_of else None
+    if found.kind in _DROPS:
+        return Shape(_DROPS[found.kind], relation)
+    if found.kind == "drop trigger" and table is not None:
+        return Shape("drop_trigger", table, found.name)
+    if found.kind == "alter extension":
+        return Shape("extension_update", None, found.name, found.version)
+    if found.kind in ("create view", "create materialized view"):
+        return Shape("create_view", relation)
+    if found.kind == "create index":
+        return Shape("create_index", table, found.name)
+    if found.kind == "create trigger":
+        return Shape("create_trigger", table, found.name)
+    if found.kind == "alter table" and len(found.subcommands) == 1:
+        command = found.subcommands[0]
+        if command.action in _ALTER_ACTIONS:
             return Shape(
-                "constraint_using_index",
-                _range(node.relation),
-                constraint.conname,
-                constraint.indexname,
+                _ALTER_ACTIONS[command.action], relation, command.column or command.constraint
+            )
+        if command.action == "add constraint" and command.using_index:
+            return Shape(
+                "constraint_using_index", relation, command.constraint, command.using_index
             )
     return Shape("other")
-
-
-def _qualified(names: tuple[str, ...]) -> tuple[str, str]:
-    return (names[0], names[1]) if len(names) == 2 else ("public", names[-1])
 
 
 # -- routines: SET clauses and argument defaults --------------------------------------------------

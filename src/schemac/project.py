@@ -12,6 +12,7 @@ from schemac.errors import InvalidInput, UsageError
 from schemac.hazards import LintSettings, parse_lint_settings
 from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
 from schemac.loader import LocatedDict, load_file
+from schemac.online_settings import MigrationSettings, parse_migration_settings
 
 SETTINGS_FILE = "schemac.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -42,6 +43,8 @@ class Settings:
     # The PostgreSQL major version the migrations must run on (the platform promises 15+).
     postgres_version: int = DEFAULT_POSTGRES_VERSION
     lint: LintSettings = field(default_factory=LintSettings)  # `schemac lint` (hazards.py)
+    # timeouts and online-safe plans of `schemac diff` (online_settings.py)
+    migrations: MigrationSettings = field(default_factory=MigrationSettings)
 
     @property
     def settings_path(self) -> Path:
@@ -57,6 +60,7 @@ _SETTINGS_KEYS = {
     "version_width",
     "postgres_version",
     "lint",
+    "migrations",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -130,6 +134,10 @@ def load_settings(root: Path) -> Settings:
         )
     lint, lint_problems = parse_lint_settings(data.get("lint"), data.value_locations.get("lint"))
     problems += lint_problems
+    migrations, migrations_problems = parse_migration_settings(
+        data.get("migrations"), data.value_locations.get("migrations")
+    )
+    problems += migrations_problems
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
@@ -144,6 +152,7 @@ def load_settings(root: Path) -> Settings:
         version_width=int(width),
         postgres_version=int(target),
         lint=lint,
+        migrations=migrations,
     )
 
 

@@ -229,6 +229,33 @@ def _statements(text: str) -> list[_Statement]:
     ]
 
 
+# squawk rule -> (the comment migration_files.py writes before a statement schemac proved
+# harmless, why): squawk reads one file and cannot know the old type, or the check validated
+# in the previous file.
+_MARKS = {
+    "changing-column-type": (
+        "-- schemac: the type change below rewrites nothing",
+        "schemac found that this type change rewrites nothing, e.g. a longer varchar",
+    ),
+    "adding-not-nullable-field": (
+        "-- schemac: the validated CHECK (column IS NOT NULL) proves this",
+        "the CHECK validated by the previous migration proves it; PostgreSQL scans nothing",
+    ),
+}
+
+
+def _marked(lines: list[str], start: int, finding_line: int, mark: str) -> bool:
+    """Whether migration_files' mark stands between the end of the previous statement (a
+    statement's text, as PostgreSQL's parser locates it, starts there) and the finding."""
+    offset, first = 0, 0
+    for number, line in enumerate(lines):
+        if offset + len(line) > start:
+            first = number
+            break
+        offset += len(line)
+    return any(line.startswith(mark) for line in lines[max(first - 1, 0) : finding_line])
+
+
 def _in_context(
     found: Hazard,
     files: dict[Path, MigrationInput],
@@ -254,6 +281,9 @@ def _in_context(
     statement = before[-1]
     target = ", ".join(statement.targets) or statement.creates or ""
     found = replace(found, object=target, location=SourceLocation(source.path, *loc[1:]))
+    mark = _MARKS.get(found.code)
+    if mark is not None and _marked(lines, statement.start, loc.line, mark[0]):
+        return replace(found, severity=INFO, message=f"{found.message} (harmless here: {mark[1]})")
     created_here = {s.creates for s in before[:-1] if s.creates}
     if (
         source.in_transaction

@@ -158,12 +158,29 @@ def ok(result: subprocess.CompletedProcess[str], code: int = 0) -> subprocess.Co
     return result
 
 
+# The timeouts every written file starts (and a concurrent index file ends) with, by default.
+TIMEOUT_LINES = frozenset(
+    {
+        "SET LOCAL lock_timeout = '5s';",
+        "SET LOCAL statement_timeout = '5min';",
+        "SET LOCAL statement_timeout = '0';",
+        "SET lock_timeout = '0';",
+        "SET statement_timeout = '0';",
+        "RESET lock_timeout;",
+        "RESET statement_timeout;",
+    }
+)
+
+
 def new_migration_sql(result: subprocess.CompletedProcess[str]) -> str:
     """The SQL statements `schemac diff` printed, header comments dropped, whitespace collapsed."""
     lines = [
         line
         for line in result.stdout.splitlines()
-        if line.strip() and not line.startswith("--") and not line.startswith(("wrote ", "dry run"))
+        if line.strip()
+        and not line.startswith("--")
+        and not line.startswith(("wrote ", "dry run"))
+        and line not in TIMEOUT_LINES
     ]
     return " ".join(" ".join(lines).split())
 

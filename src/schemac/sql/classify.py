@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast, enums, parse_sql, parser
+from pglast.visitors import Visitor
 
 from schemac.sql.parse import SqlError, SqlSyntaxError
 
@@ -104,6 +105,14 @@ class SubCommand:
     constraint: str | None = None
     destructive: str | None = None  # why it loses data, when it does
     using_index: str | None = None  # ADD CONSTRAINT ... USING INDEX <name>
+    # ADD CONSTRAINT (or a constraint of ADD COLUMN): check, foreign key, primary key, unique,
+    # exclusion, not null; and whether it is added NOT VALID (PostgreSQL then skips the scan).
+    constraint_type: str | None = None
+    not_valid: bool = False
+    # ADD COLUMN: what fills the existing rows when it is not a constant or stable default
+    # ("identity", "generated", "volatile default"): PostgreSQL then rewrites the table.
+    fills: str | None = None
+    using: bool = False  # SET DATA TYPE ... USING <expression>
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,8 @@ class Classified:
     subcommands: tuple[SubCommand, ...] = ()
     member_of: tuple[str | None, str] | None = None  # the table of a trigger/policy/constraint
     destructive: tuple[str, ...] = ()  # why the statement loses data; empty when it does not
+    concurrent: bool = False  # CREATE/DROP INDEX, REINDEX, REFRESH ... CONCURRENTLY
+    version: str | None = None  # ALTER EXTENSION ... UPDATE TO <version>
 
     @property
     def qualified(self) -> str:
@@ -157,6 +168,7 @@ def _classify(node: Any) -> Classified:
             node.relation.schemaname,
             node.idxname,
             member_of=_relation(node.relation),
+            concurrent=bool(node.concurrent),
         )
     if kind_name == "ViewStmt":
         return Classified("create view", "view", *_relation(node.view))
@@ -194,7 +206,14 @@ def _classify(node: Any) -> Classified:
     if kind_name == "CreateExtensionStmt":
         return Classified("create extension", "extension", None, node.extname)
     if kind_name == "AlterExtensionStmt":
-        return Classified("alter extension", "extension", None, node.extname)
+        versions = [
+            str(getattr(option.arg, "sval", ""))
+            for option in node.options or ()
+            if isinstance(option, ast.DefElem) and option.defname == "new_version"
+        ]
+        return Classified(
+            "alter extension", "extension", None, node.extname, version=next(iter(versions), None)
+        )
     if kind_name == "CreateTrigStmt":
         return Classified(
             "create trigger",
@@ -247,7 +266,10 @@ def _classify(node: Any) -> Classified:
         return Classified("set", None, None, node.name)
     if kind_name == "RefreshMatViewStmt":
         return Classified(
-            "refresh materialized view", "materialized view", *_relation(node.relation)
+            "refresh materialized view",
+            "materialized view",
+            *_relation(node.relation),
+            concurrent=bool(node.concurrent),
         )
     name = type(node).__name__.removesuffix("Stmt")
     return Classified(name.lower(), None, None, None)
@@ -290,15 +312,89 @@ def _alter_table(node: Any) -> Classified:
             column = None
             constraint = None
         destructive = None
+        details = _details(action, command.def_)
         if action == "drop column":
             destructive = f"drops column {column} of {schema}.{name} and its data"
         elif action == "set data type":
             destructive = f"changes the type of column {column} of {schema}.{name}"
-        subcommands.append(SubCommand(action, column, constraint, destructive, using_index))
+        subcommands.append(
+            SubCommand(action, column, constraint, destructive, using_index, *details)
+        )
     reasons = tuple(
         s.destructive for s in subcommands if s.destructive and s.action == "drop column"
     )
     return Classified(f"alter {kind}", kind, schema, name, tuple(subcommands), destructive=reasons)
+
+
+_CONSTRAINT_TYPES = {
+    enums.ConstrType.CONSTR_CHECK: "check",
+    enums.ConstrType.CONSTR_FOREIGN: "foreign key",
+    enums.ConstrType.CONSTR_PRIMARY: "primary key",
+    enums.ConstrType.CONSTR_UNIQUE: "unique",
+    enums.ConstrType.CONSTR_EXCLUSION: "exclusion",
+    enums.ConstrType.CONSTR_NOTNULL: "not null",
+}
+# Functions PostgreSQL declares VOLATILE that defaults commonly call: a new column whose
+# default calls one is filled row by row (a rewrite). A routine of the user's counts too
+# (CREATE FUNCTION's default volatility is VOLATILE).
+_VOLATILE = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuidv4",
+        "uuidv7",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "setseed",
+        "txid_current",
+        "pg_current_xact_id",
+    }
+)
+
+
+def _details(action: str, definition: Any) -> tuple[str | None, bool, str | None, bool]:
+    """(constraint type, NOT VALID, what fills a new column, USING) of one sub-command."""
+    if action == "add constraint" and isinstance(definition, ast.Constraint):
+        return (
+            _CONSTRAINT_TYPES.get(definition.contype) if definition.contype else None,
+            bool(definition.skip_validation),
+            None,
+            False,
+        )
+    if action == "set data type" and isinstance(definition, ast.ColumnDef):
+        return None, False, None, definition.raw_default is not None
+    if action != "add column" or not isinstance(definition, ast.ColumnDef):
+        return None, False, None, False
+    kinds = [_CONSTRAINT_TYPES.get(c.contype) for c in definition.constraints or ()]
+    constraint_type = next((k for k in kinds if k not in (None, "not null")), None)
+    fills = None
+    for item in definition.constraints or ():
+        if item.contype == enums.ConstrType.CONSTR_IDENTITY:
+            fills = "identity"
+        elif item.contype == enums.ConstrType.CONSTR_GENERATED and item.generated_kind != "v":
+            fills = "generated"
+        elif item.contype == enums.ConstrType.CONSTR_DEFAULT and _calls_volatile(item.raw_expr):
+            fills = "volatile default"
+    return constraint_type, False, fills, False
+
+
+def _calls_volatile(expression: Any) -> bool:
+    found = False
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors: Any, node: ast.FuncCall) -> None:
+            nonlocal found
+            names = [str(n.sval) for n in node.funcname or ()]
+            if names[-1] in _VOLATILE or (len(names) > 1 and names[0] != "pg_catalog"):
+                found = True
+
+    if expression is not None:
+        Calls()(expression)
+    return found
 
 
 def _drop(node: Any) -> Classified:
@@ -333,7 +429,15 @@ def _drop(node: Any) -> Classified:
         )
     elif kind == "materialized view":
         reasons = (f"drops materialized view {qualified} and its stored rows",)
-    return Classified(f"drop {kind}", kind, schema, name, member_of=member_of, destructive=reasons)
+    return Classified(
+        f"drop {kind}",
+        kind,
+        schema,
+        name,
+        member_of=member_of,
+        destructive=reasons,
+        concurrent=bool(node.concurrent),
+    )
 
 
 def _grant(node: Any) -> Classified:
