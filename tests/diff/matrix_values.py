@@ -13,6 +13,7 @@ ABSENT: Any = object()
 COVERED_ELSEWHERE = {
     "document": {
         "schema",
+        "external",  # never diffed by design: tests/external proves diff writes nothing for it
         "extensions",
         "roles",
         "enums",
@@ -210,4 +211,19 @@ AFTER_COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 # $defs that are parts of a kind, not kinds: their properties are the kind's.
-PART_OF = {"routine_common": "function and procedure", "seed": "table.seed (data, not schema)"}
+PART_OF = {
+    "routine_common": "function and procedure",
+    "seed": "table.seed (data, not schema)",
+    # external objects are never migrated (tests/external); their triggers and policies are
+    # the trigger and policy kinds
+    **{
+        name: "document.external"
+        for name in (
+            "external",
+            "external_schema",
+            "external_table",
+            "external_function",
+            "external_type",
+        )
+    },
+}
