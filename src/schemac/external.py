@@ -21,7 +21,7 @@ from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
-from schemac.sqlfields import _Checker
+from schemac.sqlfields import FieldChecker
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class _ExternalBuilder:
         self.setup = ShadowSetup(doc.path.parent / section["shadow_setup"], text)
 
     def schema(self, unit: int, schema: str, spec: LocatedDict) -> None:
-        checker = _Checker()
+        checker = FieldChecker()
         for name, t in (spec.get("tables") or {}).items():
             loc = spec["tables"].key_locations[name]
             qname = m.QName(schema, name)

@@ -38,7 +38,7 @@ def _returns_error(text: str) -> SqlError | None:
     return _type_name_error(text, allow_setof=True)
 
 
-class _Checker:
+class FieldChecker:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
 
@@ -253,7 +253,7 @@ def _short(text: str) -> str:
 
 
 def check_documents(documents: list[Document]) -> list[Diagnostic]:
-    checker = _Checker()
+    checker = FieldChecker()
     for document in documents:
         checker.document(document.data)
     return checker.diagnostics
