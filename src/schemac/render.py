@@ -53,7 +53,19 @@ def _privileges(privileges: tuple[str, ...]) -> str:
 
 
 def _setting_value(value: str) -> str:
-    return ", ".join(quote_literal(part.strip()) for part in value.split(","))
+    """`SET name TO 'a', 'b'`: one literal per comma-separated item.
+
+    PostgreSQL quotes each item of a list setting such as search_path as an identifier when
+    it stores it, and shows `"$user", public`; an item written that way is unquoted first, so
+    the value as PostgreSQL shows it is also the value to write (`'$user'`, not `'"$user"'`,
+    which would name a schema with quotes in its name)."""
+    return ", ".join(quote_literal(_unquoted_item(part.strip())) for part in value.split(","))
+
+
+def _unquoted_item(item: str) -> str:
+    if len(item) >= 2 and item[0] == item[-1] == '"':
+        return item[1:-1].replace('""', '"')
+    return item
 
 
 def _qualified(name: str) -> str:

@@ -8,7 +8,8 @@ row-level security as `tenant:` generates it and as written by hand, the public 
 extension types and operator classes. library.sql: three schemas that reference one another
 (composite and MATCH FULL foreign keys, an exclusion constraint, cross-schema views and
 defaults, a trigger with a column list). ledger.sql: routines of every signature (OUT, INOUT,
-VARIADIC, defaults, RETURNS TABLE), a definer with its search_path, a statement trigger with a
+VARIADIC, defaults, RETURNS TABLE), search_path values as PostgreSQL shows them
+(`"$user", public` and the empty path), a definer with its search_path, a statement trigger with a
 transition table, function privileges. metrics.sql: range, default and hash partitions,
 partitioned, BRIN and GIN indexes, a materialized view left unpopulated.
 """

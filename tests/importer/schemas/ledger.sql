@@ -90,3 +90,11 @@ END
 $$;
 CREATE TRIGGER lines_audit AFTER INSERT ON books.lines
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION books.log_added_lines();
+
+-- search_path as PostgreSQL shows it: a quoted item ("$user") and the empty path.
+CREATE FUNCTION books.today() RETURNS date LANGUAGE sql STABLE SET search_path = "$user", public AS $$
+SELECT CURRENT_DATE
+$$;
+CREATE FUNCTION books.nothing_on_the_path() RETURNS integer LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
+SELECT 1
+$$;
