@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from schemac.analyse import Analyser, NameClaims
+    from schemac.catalog.relations import Relations
+    from schemac.kinds.registry import Reading
 
 
 def expression(text: Any) -> Any:
@@ -46,3 +51,14 @@ def dollar_tag(body: str) -> str:
         n += 1
         tag = f"$body{n}$"
     return tag
+
+
+def claim_table_member_name(a: Analyser, obj: Any, claims: NameClaims) -> None:
+    """The `names` of a kind whose objects are named per table (triggers, policies)."""
+    claims.name(obj.name, obj.loc)
+
+
+def relations_read(reading: Reading) -> Relations:
+    """The relations the catalog reader read first, which table members are read against."""
+    assert reading.relations is not None, "relations are read before triggers and policies"
+    return reading.relations

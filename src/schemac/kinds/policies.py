@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
-from schemac.catalog.relations import Relations
 from schemac.catalog.routines import read_policies
-from schemac.kinds.common import expression, on_table
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.common import claim_table_member_name, expression, on_table, relations_read
+from schemac.kinds.registry import Comparison, Kind
 from schemac.naming import quote_ident, quote_literal
 from schemac.validate import locate
 
 if TYPE_CHECKING:
-    from schemac.analyse import Analyser, NameClaims
+    from schemac.analyse import Analyser
     from schemac.build import Builder
     from schemac.loader import Document, LocatedDict
 
@@ -118,15 +117,6 @@ def check_policies(a: Analyser) -> None:
             )
 
 
-def _names(a: Analyser, obj: Any, claims: NameClaims) -> None:
-    claims.name(obj.name, obj.loc)
-
-
-def _relations(reading: Reading) -> Relations:
-    assert reading.relations is not None, "relations are read before triggers and policies"
-    return reading.relations
-
-
 POLICY = Kind(
     "policy",
     field="policies",
@@ -134,8 +124,8 @@ POLICY = Kind(
     nodes=on_table("policy", "policy"),
     edges=policy_edges,
     check=check_policies,
-    names=_names,
+    names=claim_table_member_name,
     template="policy",
-    reader=lambda conn, out, reading: read_policies(conn, out, _relations(reading)),
+    reader=lambda conn, out, reading: read_policies(conn, out, relations_read(reading)),
     comparison=Comparison(("policy",)),
 )

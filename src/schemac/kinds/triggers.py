@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schemac import model as m
-from schemac.catalog.relations import Relations
 from schemac.catalog.routines import read_triggers
 from schemac.diagnostics import did_you_mean
-from schemac.kinds.common import on_table
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.common import claim_table_member_name, on_table, relations_read
+from schemac.kinds.registry import Comparison, Kind
 from schemac.kinds.routines import returns_trigger
 
 if TYPE_CHECKING:
-    from schemac.analyse import Analyser, NameClaims
+    from schemac.analyse import Analyser
     from schemac.build import Builder
     from schemac.loader import LocatedDict
 
@@ -93,15 +92,6 @@ def check_triggers(a: Analyser) -> None:
         _check_trigger_function(a, tr)
 
 
-def _names(a: Analyser, obj: Any, claims: NameClaims) -> None:
-    claims.name(obj.name, obj.loc)
-
-
-def _relations(reading: Reading) -> Relations:
-    assert reading.relations is not None, "relations are read before triggers and policies"
-    return reading.relations
-
-
 TRIGGER = Kind(
     "trigger",
     field="triggers",
@@ -109,8 +99,8 @@ TRIGGER = Kind(
     nodes=on_table("trigger", "trigger"),
     edges=trigger_edges,
     check=check_triggers,
-    names=_names,
+    names=claim_table_member_name,
     template="trigger",
-    reader=lambda conn, out, reading: read_triggers(conn, out, _relations(reading)),
+    reader=lambda conn, out, reading: read_triggers(conn, out, relations_read(reading)),
     comparison=Comparison(("trigger",)),
 )
