@@ -37,7 +37,8 @@ def lint(
     """squawk on the migrations plus schemac's security rules (docs/safety.md). Exit 0 clean,
     1 error findings not acknowledged, 2 invalid input, 3 squawk or git failed."""
     from schemac.compiler import open_project
-    from schemac.lint import FORMATS, LintResult, lint_project, render
+    from schemac.lint import FORMATS, LintResult, lint_project
+    from schemac.lint_report import render
 
     if output_format not in FORMATS:
         _err(f"error: --format must be one of {', '.join(FORMATS)}")

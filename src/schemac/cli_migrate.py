@@ -132,7 +132,8 @@ def diff(
 def _lint_planned(project: Path | None, files: list[PlannedFile]) -> None:
     """squawk's verdict on the migration diff writes, on stderr (docs/safety.md)."""
     from schemac.compiler import open_project
-    from schemac.lint import lint_planned, render_text
+    from schemac.lint import lint_planned
+    from schemac.lint_report import render_text
     from schemac.plan_report import plan_hazards_text
 
     _err(plan_hazards_text(files).rstrip())

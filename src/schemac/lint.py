@@ -8,12 +8,10 @@ that is not there), 3 squawk, git or the --db database could not be used.
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +20,8 @@ from typing import TYPE_CHECKING
 from schemac import flyway
 from schemac import model as m
 from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
-from schemac.hazards import Hazard, Severity, acknowledge, relative_path
+from schemac.hazards import Hazard, acknowledge, relative_path
+from schemac.lint_report import finding_code
 from schemac.project import SETTINGS_FILE, Settings, load_settings
 from schemac.security import compare_states, security_hazards
 from schemac.squawk import MigrationInput, run_squawk
@@ -134,7 +133,7 @@ def pending_migration_findings(settings: Settings, db_url: str | None) -> list[F
                 relative_path(loc.path, settings.root) if loc else None,
                 loc.line if loc else None,
                 loc.column if loc else None,
-                code=_label(hazard_found),
+                code=finding_code(hazard_found),
                 hint=f"{hazard_found.hint or 'see docs/safety.md'}; or acknowledge it in "
                 "schemac.yaml (lint.acknowledge)",
             )
@@ -307,125 +306,3 @@ def _model_at(settings: Settings, revision: str) -> m.Project:
 
 
 # -- reporters ------------------------------------------------------------------------------------
-
-
-def render(result: LintResult, fmt: str, show_info: bool = False) -> str:
-    if fmt == "json":
-        return render_json(result)
-    if fmt == "github":
-        return render_github(result)
-    return render_text(result, show_info)
-
-
-def _where(found: Hazard, root: Path) -> str:
-    loc = found.location
-    if loc is None:
-        return ""
-    return f"{relative_path(loc.path, root)}:{loc.line}:{loc.column}"
-
-
-def _label(found: Hazard) -> str:
-    return f"squawk:{found.code}" if found.source == "squawk" else found.code
-
-
-def summary(result: LintResult) -> str:
-    counts = Counter(
-        "acknowledged" if f.acknowledged else f.severity.value for f in result.findings
-    )
-    blocking = sum(1 for f in result.findings if f.blocking)
-    parts = [
-        f"{counts[key]} {key}{'s' if counts[key] != 1 and key in ('error', 'warning') else ''}"
-        for key in ("error", "warning", "info", "acknowledged")
-        if counts[key]
-    ]
-    verdict = "fails" if blocking else "ok"
-    checked = f"{len(result.files)} migration file{'s' if len(result.files) != 1 else ''}"
-    checked += " and the YAML" if result.yaml_checked else ""
-    return f"schemac lint: {verdict} ({', '.join(parts) or 'no findings'}; {checked})."
-
-
-def render_text(result: LintResult, show_info: bool = False) -> str:
-    """`file:line:col: severity[code]: message (object)`; info only when asked for."""
-    lines = []
-    for found in result.findings:
-        if found.severity is Severity.INFO and not show_info:
-            continue
-        where = _where(found, result.root)
-        severity = "acknowledged" if found.acknowledged else found.severity.value
-        about = f" ({found.object})" if found.object and found.object not in found.message else ""
-        lines.append(
-            f"{where + ': ' if where else ''}{severity}[{_label(found)}]: {found.message}{about}"
-        )
-        if found.acknowledged:
-            lines.append(f"  acknowledged: {found.acknowledged}")
-        elif found.hint:
-            lines.append(f"  hint: {found.hint}")
-    hidden = sum(1 for f in result.findings if f.severity is Severity.INFO) if not show_info else 0
-    if hidden:
-        lines.append(f"({hidden} info not shown: --info lists them)")
-    lines.append(summary(result))
-    return "\n".join(lines) + "\n"
-
-
-def finding_json(found: Hazard, root: Path) -> dict[str, object]:
-    loc = found.location
-    document: dict[str, object] = {
-        "code": found.code,
-        "source": found.source,
-        "kind": found.kind or found.code,
-        "severity": found.severity.value,
-        "object": found.object,
-        "message": found.message,
-        "file": relative_path(loc.path, root) if loc else None,
-        "line": loc.line if loc else None,
-        "column": loc.column if loc else None,
-        "hint": found.hint,
-        "acknowledged": found.acknowledged,
-        "blocking": found.blocking,
-    }
-    return {key: value for key, value in document.items() if value is not None}
-
-
-def render_json(result: LintResult) -> str:
-    document = {
-        "ok": result.exit_code == 0,
-        "exit_code": result.exit_code,
-        "files": list(result.files),
-        "base": result.base,
-        "findings": [finding_json(f, result.root) for f in result.findings],
-    }
-    return json.dumps(document, indent=2) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(result: LintResult) -> str:
-    """GitHub workflow commands: each finding an annotation on its line; info is left out and
-    an acknowledged finding is a notice."""
-    lines = []
-    for found in result.findings:
-        if found.severity is Severity.INFO:
-            continue
-        command = "notice" if found.acknowledged else found.severity.value
-        properties = []
-        if found.location is not None:
-            properties += [
-                f"file={_escape_property(relative_path(found.location.path, result.root))}",
-                f"line={found.location.line}",
-                f"col={found.location.column}",
-            ]
-        properties.append(f"title={_escape_property('schemac lint: ' + _label(found))}")
-        tail = (
-            f"\nacknowledged: {found.acknowledged}"
-            if found.acknowledged
-            else (f"\nhint: {found.hint}" if found.hint else "")
-        )
-        lines.append(f"::{command} {','.join(properties)}::{_escape_data(found.message + tail)}")
-    lines.append(summary(result))
-    return "\n".join(lines) + "\n"
