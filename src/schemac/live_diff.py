@@ -148,12 +148,21 @@ def _plan_and_prove(
 
 
 def _managed(text: str, compiled: Compiled) -> list[str]:
-    """A planned file's statements without those about external objects (not ours to change)."""
-    return [
+    """A planned file's statements without those about external objects (not ours to change);
+    none at all when only its timeouts (SET and RESET) would be left."""
+    statements = [
         s.strip()
         for s in pglast.split(text)
         if s.strip() and not is_external(statement_ref(s), compiled.project)
     ]
+    if all(_is_setting(s) for s in statements):
+        return []
+    return statements
+
+
+def _is_setting(statement: str) -> bool:
+    parsed = pglast.parse_sql(statement)
+    return len(parsed) == 1 and isinstance(parsed[0].stmt, ast.VariableSetStmt)
 
 
 def _prove(shadows: Shadows, outcome: LiveDiff, compiled: Compiled) -> None:
@@ -187,7 +196,11 @@ def schema_dump(db_url: str) -> str:
     if password is not None:
         environment["PGPASSWORD"] = str(password)
     conninfo = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
-    pg_dump = server_bin_dir(None) / "pg_dump"
+    # pg_dump of the live server's own major version when it is installed: a newer pg_dump
+    # writes settings an older server refuses when the copy is restored (PostgreSQL 18's
+    # `SET transaction_timeout` on a 15 shadow); else the embedded one (18, which dumps any
+    # older server).
+    pg_dump = server_bin_dir(_server_major(db_url)) / "pg_dump"
     try:
         completed = subprocess.run(
             [str(pg_dump), "--schema-only", "--no-owner", "-d", conninfo],
@@ -203,6 +216,14 @@ def schema_dump(db_url: str) -> str:
         for line in completed.stdout.splitlines()
         if not line.startswith(("\\restrict", "\\unrestrict"))
     )
+
+
+def _server_major(db_url: str) -> int:
+    with connect(db_url, autocommit=False) as conn:
+        conn.read_only = True
+        row = conn.execute("SELECT pg_catalog.current_setting('server_version_num')").fetchone()
+        conn.rollback()
+    return int(row[0]) // 10000 if row else 0
 
 
 class _RoleNames(Visitor):

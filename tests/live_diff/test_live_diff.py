@@ -52,7 +52,8 @@ def test_each_drift_is_repaired_exactly(project: Project, database: str, tmp_pat
     assert result.stdout == ""
     text = script.read_text(encoding="utf-8").lower()
     assert 'alter column "position" set default 0' in text  # the changed default
-    assert "create index courses_level_created_at_idx on school.courses" in text  # dropped index
+    # the dropped index, built again without blocking writes (diff's online plan)
+    assert "create index concurrently courses_level_created_at_idx on school.courses" in text
     assert "create or replace function school.lesson_count" in text  # altered function
     assert "count(*) + 1" not in text
     assert 'revoke delete on table "school"."lessons" from "school_reader"' in text  # extra grant
