@@ -23,13 +23,13 @@ from schemac.compiler import Compiled, RenderedObject
 from schemac.errors import EnvironmentFailure, UsageError, read_utf8
 from schemac.naming import quote_literal
 from schemac.project import Settings
+from schemac.records import BASELINE_SOURCE, is_interrupted_baseline, recorded_problems
 from schemac.records import DO_NOT_EDIT as DO_NOT_EDIT
 from schemac.records import INTEGRITY_FILE as INTEGRITY_FILE
 from schemac.records import MIGRATIONS_DIR as MIGRATIONS_DIR
 from schemac.records import GeneratedFile as GeneratedFile
 from schemac.records import Integrity as Integrity
 from schemac.records import flyway_checksum as flyway_checksum
-from schemac.records import is_interrupted_baseline, recorded_problems
 from schemac.records import read_integrity as read_integrity
 from schemac.records import record as record
 from schemac.records import sha256 as sha256
@@ -94,7 +94,9 @@ def baseline_migrations(compiled: Compiled) -> list[GeneratedFile]:
         name = f"V{version:0{width}d}__create_{unit.schema}_schema.sql"
         body = "".join("\n" + _block(o) for o in by_unit[unit_index])
         files.append(
-            GeneratedFile(f"{MIGRATIONS_DIR}/{name}", f"{DO_NOT_EDIT}-- Source: {sources}\n{body}")
+            GeneratedFile(
+                f"{MIGRATIONS_DIR}/{name}", f"{DO_NOT_EDIT}{BASELINE_SOURCE}{sources}\n{body}"
+            )
         )
     for obj in concurrent:
         version += 1

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pglast
 from pglast import ast
@@ -28,6 +29,7 @@ from pglast import ast
 from schemac.diagnostics import SourceLocation
 from schemac.errors import EnvironmentFailure
 from schemac.hazards import Hazard, Severity
+from schemac.records import BASELINE_SOURCE
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -122,7 +124,34 @@ def run_squawk(files: Sequence[MigrationInput], pg_version: str) -> list[Hazard]
             found += _run_group(group, pg_version, in_transaction)
     by_path = {f.path.resolve(): f for f in files}
     parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
-    return [_in_context(h, by_path, parsed) for h in found]
+    earlier = _created_by_earlier_baseline_files(files, parsed)
+    return [_in_context(h, by_path, parsed, earlier) for h in found]
+
+
+def _parsed(path: Path, parsed: dict[Path, tuple[list[str], list[_Statement]]]) -> Any:
+    if path not in parsed:
+        text = path.read_text(encoding="utf-8")
+        parsed[path] = (text.splitlines(keepends=True), _statements(text))
+    return parsed[path]
+
+
+def _created_by_earlier_baseline_files(
+    files: Sequence[MigrationInput], parsed: dict[Path, tuple[list[str], list[_Statement]]]
+) -> dict[Path, set[str]]:
+    """For each baseline file (compile's, in version order): the relations the baseline files
+    before it create. A baseline runs only on a database built from nothing (an adopted one
+    skips it: Flyway's baseline), so a relation it created a file earlier is still empty and
+    unused when a later file of it adds a key or constraint: no scan, no lock anyone waits on."""
+    created: set[str] = set()
+    out: dict[Path, set[str]] = {}
+    for source in files:
+        path = source.path.resolve()
+        lines, statements = _parsed(path, parsed)
+        if len(lines) < 2 or not lines[1].startswith(BASELINE_SOURCE):
+            continue
+        out[path] = set(created)
+        created |= {s.creates for s in statements if s.creates}
+    return out
 
 
 def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list[Hazard]:
@@ -260,6 +289,7 @@ def _in_context(
     found: Hazard,
     files: dict[Path, MigrationInput],
     parsed: dict[Path, tuple[list[str], list[_Statement]]],
+    baseline_created: dict[Path, set[str]],
 ) -> Hazard:
     """Name the object the statement acts on; a lock on a relation this same transaction
     created blocks nobody, so such a finding becomes info."""
@@ -270,10 +300,7 @@ def _in_context(
     source = files.get(path)
     if source is None:
         return found
-    if path not in parsed:
-        text = path.read_text(encoding="utf-8")
-        parsed[path] = (text.splitlines(keepends=True), _statements(text))
-    lines, statements = parsed[path]
+    lines, statements = _parsed(path, parsed)
     offset = sum(len(line) for line in lines[: loc.line - 1]) + loc.column - 1
     before = [s for s in statements if s.start <= offset]
     if not before:
@@ -296,5 +323,17 @@ def _in_context(
             severity=INFO,
             message=f"{found.message} (harmless here: {target} is created earlier in this "
             "file's transaction, so no other session can be using it)",
+        )
+    if (
+        path in baseline_created
+        and statement.targets
+        and set(statement.targets) <= baseline_created[path] | created_here
+        and found.severity != INFO
+    ):
+        return replace(
+            found,
+            severity=INFO,
+            message=f"{found.message} (harmless here: {target} is created by the baseline, "
+            "which runs only on a database built from nothing, where it is still empty)",
         )
     return found
