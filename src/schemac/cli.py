@@ -8,6 +8,8 @@ command pays only for its own (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -32,7 +34,27 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The console script. Each command's own guard (cli_common._run) maps schemac's errors;
+    this catches what escapes before a command reaches it, such as a library import that
+    fails in an incomplete installation, so that nothing ends in a traceback."""
+    try:
+        app()
+    except ImportError as exc:
+        if os.environ.get("SCHEMAC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"error: schemac's installation is incomplete ({exc}); reinstall it with its "
+            "dependencies (pip install --force-reinstall schemac)\n"
+        )
+        raise SystemExit(3) from None
+    except Exception as exc:  # a bug: still a message and an exit code
+        if os.environ.get("SCHEMAC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in schemac, "
+            "please report it (SCHEMAC_DEBUG=1 shows the traceback)\n"
+        )
+        raise SystemExit(4) from None
 
 
 # The command modules register their commands on ``app``; their order is --help's order.

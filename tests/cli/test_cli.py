@@ -245,3 +245,20 @@ def test_a_deleted_recorded_migration_fails_compile_check(project: Path) -> None
     result = schemac("compile", cwd=project)
     assert result.returncode == 2 and "was deleted" in result.stderr
     assert not victim.exists()
+
+
+def test_an_incomplete_installation_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """A library a command imports lazily is missing (here pglast, shadowed by a module that
+    fails to import): a message naming it and exit 3, as for any environment failure."""
+    from command_line import SOURCE_ROOT
+
+    shadow = tmp_path / "shadowed"
+    shadow.mkdir()
+    (shadow / "pglast.py").write_text('raise ImportError("No module named pglast")\n')
+    project = tmp_path / "project"
+    (project / "schema").mkdir(parents=True)
+    (project / "schemac.yaml").write_text("schema_dir: schema\n")
+    done = run_schemac("validate", cwd=project, env={"PYTHONPATH": f"{shadow}:{SOURCE_ROOT}"})
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "installation is incomplete" in done.stderr and "pglast" in done.stderr
+    assert "Traceback" not in done.stderr
