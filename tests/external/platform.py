@@ -111,3 +111,16 @@ def write_project(root: Path) -> None:
 def install_platform(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(PLATFORM_SQL)
+
+
+def deployed_project(root: Path, dev_url: str, database: str) -> Path:
+    """The app project written at ``root`` and compiled, and ``database`` holding the platform
+    with the project's migrations applied on top, as a deployment would leave it."""
+    from command_line import run_schemac
+    from diff.support import flyway_migrate, ok
+
+    write_project(root)
+    ok(run_schemac("compile", "--dev-url", dev_url, cwd=root))
+    install_platform(database)
+    flyway_migrate(database, root / "generated")
+    return root

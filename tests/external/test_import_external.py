@@ -8,18 +8,14 @@ from pathlib import Path
 import yaml
 
 from command_line import run_schemac
-from diff.support import flyway_migrate, ok
-from external.platform import install_platform, write_project
+from diff.support import ok
+from external.platform import deployed_project
 
 
 def test_import_declares_what_the_app_references_as_external(
     tmp_path: Path, dev_url: str, database: str
 ) -> None:
-    source = tmp_path / "source"
-    write_project(source)
-    ok(run_schemac("compile", "--dev-url", dev_url, cwd=source))
-    install_platform(database)
-    flyway_migrate(database, source / "generated")
+    deployed_project(tmp_path / "source", dev_url, database)
 
     adopted = tmp_path / "adopted"
     adopted.mkdir()

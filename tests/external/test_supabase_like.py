@@ -10,7 +10,7 @@ import psycopg
 
 from command_line import run_schemac
 from diff.support import flyway_migrate, ok
-from external.platform import install_platform, write_project
+from external.platform import deployed_project, install_platform, write_project
 from schemac.sql.classify import classify
 
 
@@ -76,11 +76,7 @@ def test_drift_of_a_managed_trigger_on_an_external_table_is_found(
     tmp_path: Path, dev_url: str, database: str
 ) -> None:
     """Filtering auth out must not hide the project's own trigger on auth.users."""
-    root = tmp_path / "project"
-    write_project(root)
-    ok(run_schemac("compile", "--dev-url", dev_url, cwd=root))
-    install_platform(database)
-    flyway_migrate(database, root / "generated")
+    root = deployed_project(tmp_path / "project", dev_url, database)
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("DROP TRIGGER on_auth_user_created ON auth.users")
     result = run_schemac("check", "--dev-url", dev_url, "--db", database, cwd=root)
@@ -91,11 +87,7 @@ def test_drift_of_a_managed_trigger_on_an_external_table_is_found(
 def test_diff_db_on_the_platform_says_nothing_about_auth(
     tmp_path: Path, dev_url: str, database: str
 ) -> None:
-    root = tmp_path / "project"
-    write_project(root)
-    ok(run_schemac("compile", "--dev-url", dev_url, cwd=root))
-    install_platform(database)
-    flyway_migrate(database, root / "generated")
+    root = deployed_project(tmp_path / "project", dev_url, database)
     clean = ok(run_schemac("diff", "--db", database, "--dev-url", dev_url, cwd=root))
     assert clean.stdout == "" and "no difference" in clean.stderr
     with psycopg.connect(database, autocommit=True) as conn:
