@@ -18,6 +18,8 @@ from typing import Any
 
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.kinds.routines import routine_fields
+from schemac.kinds.tables import table_fields
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
@@ -141,13 +143,13 @@ class _ExternalBuilder:
             loc = spec["tables"].key_locations[name]
             qname = m.QName(schema, name)
             self.claim("table", qname, loc)
-            checker.table(name, t)
+            table_fields(checker, name, t)
             self.table(unit, qname, t, loc)
         for name, f in (spec.get("functions") or {}).items():
             loc = spec["functions"].key_locations[name]
             qname = m.QName(schema, name)
             self.claim("function", qname, loc)
-            checker.routine(name, f, is_procedure=False)
+            routine_fields(checker, name, f, is_procedure=False)
             self.functions.append(_function(qname, f, loc))
             if f.get("stub") is False:
                 self.stubless.add(qname)

@@ -10,12 +10,14 @@ from schemac.kinds.common import expression
 from schemac.kinds.registry import Comparison, Kind
 from schemac.naming import default_constraint_name
 from schemac.sql.parse import parse_index_column
-from schemac.sql.typed import storage_value_sql
+from schemac.sql.typed import plain_name_error, storage_value_sql
+from schemac.sqlfields import enumerated, items, short
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
     from schemac.loader import LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 
 def _elements(
@@ -53,9 +55,34 @@ def _elements(
     return elements, name_parts
 
 
+def index_fields(checker: FieldChecker, what: str, index: LocatedDict) -> None:
+    """An index's SQL fields and `with:` storage parameters (a table's or a view's)."""
+    checker.sql(index, "where", f"the where of {what}")
+    for j, element in enumerated(index.get("columns")):
+        checker.sql(element, "expression", f"element {j + 1} of {what}")
+    storage: Any = index.get("with")
+    for key, value in items(storage, dicts_only=False):
+        if plain_name_error(key) is not None:
+            checker.report(
+                "E318",
+                f"'{short(key)}' in the with: of {what} is not a storage parameter name",
+                (storage, ("key", key)),
+                0,
+                "a storage parameter is a lower-case name: fillfactor, fastupdate, ...",
+            )
+        elif storage_value_sql(value) is None:
+            checker.report(
+                "E318",
+                f"the value of {key} in the with: of {what} is not a number, boolean or word",
+                (storage, key),
+                0,
+                "write a number (70), a boolean (false) or a single word (auto)",
+            )
+
+
 def build_index(b: Builder, u: int, table: m.QName, ix: LocatedDict, loc: SourceLocation) -> None:
     elements, name_parts = _elements(b, ix, loc)
-    # Names and values were checked at their positions (sqlfields, E318).
+    # Names and values were checked at their positions (index_fields, E318).
     storage = tuple((k, storage_value_sql(v) or str(v)) for k, v in (ix.get("with") or {}).items())
     b.add(
         "indexes",

@@ -10,14 +10,22 @@ from schemac.catalog.routines import read_policies
 from schemac.kinds.common import claim_table_member_name, expression, on_table, relations_read
 from schemac.kinds.registry import Comparison, Kind
 from schemac.naming import quote_ident, quote_literal
+from schemac.sqlfields import items
 from schemac.validate import locate
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
     from schemac.build import Builder
     from schemac.loader import Document, LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 # -- policies and row-level security ---------------------------------------------------------
+
+
+def policy_fields(checker: FieldChecker, t: LocatedDict) -> None:
+    for policy_name, policy in items(t.get("policies")):
+        checker.sql(policy, "using", f"the using of policy '{policy_name}'")
+        checker.sql(policy, "with_check", f"the with_check of policy '{policy_name}'")
 
 
 def build_policies(

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from schemac.catalog.relations import Relations
     from schemac.diagnostics import SourceLocation
     from schemac.importer.context import Context
-    from schemac.loader import Document
+    from schemac.loader import Document, LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 # (builder, unit index, schema of the document or None, document): appends the kind's objects.
 BuildStep = Callable[["Builder", int, "str | None", "Document"], None]
@@ -33,6 +34,9 @@ CheckStep = Callable[["Analyser"], None]
 NameStep = Callable[["Analyser", Any, "NameClaims"], None]
 # object -> (type text, where it is written, schema of the object): for unknown-type errors.
 TypeUses = Callable[[Any], "Iterable[tuple[str, SourceLocation | None, str]]"]
+# (checker, document data): the SQL and typed fields of the kind's sections checked at their
+# YAML positions (E310, E315, E317 to E319), before anything is built.
+FieldStep = Callable[["FieldChecker", "LocatedDict"], None]
 # (connection, model, reading): the kind's objects read from pg_catalog into the model.
 ReadStep = Callable[["psycopg.Connection[Any]", "CatalogModel", "Reading"], None]
 
@@ -71,6 +75,8 @@ class Kind:
     sections: tuple[str, ...] = ()  # document keys that need a `schema:` (E302)
     type_sections: tuple[str, ...] = ()  # document sections whose names are types in the schema
     build: BuildStep | None = None  # None: built by its parent kind, or not declarable
+    # Its SQL and typed fields (a table member's are checked by its parent kind's step).
+    fields: FieldStep | None = None
     # Run once every unit is built (references resolved against the whole project).
     finish: Callable[[Builder], None] | None = None
     # object -> (node kind, key) of each node it becomes; None: the kind is no node.

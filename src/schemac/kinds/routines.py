@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.routines import read_routines
@@ -11,15 +11,18 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import dollar_tag, one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind
 from schemac.limits import FileRefused, read_body_file
+from schemac.loader import LocatedDict
 from schemac.naming import quote_ident
-from schemac.sql.parse import setof_rest
-from schemac.sqlfields import check_body_file
+from schemac.sql.parse import setof_rest, statements_error
+from schemac.sql.typed import setting_name_error
+from schemac.sqlfields import check_body_file, enumerated, items, short
 from schemac.validate import locate
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
-    from schemac.loader import Document, LocatedDict
+    from schemac.loader import Document
+    from schemac.sqlfields import FieldChecker
 
 ROUTINE_SECTIONS = (("functions", False), ("procedures", True))
 
@@ -115,6 +118,45 @@ def _build_routine(
     )
 
 
+def fields(checker: FieldChecker, data: LocatedDict) -> None:
+    for key, is_procedure in ROUTINE_SECTIONS:
+        for name, routine in items(data.get(key)):
+            routine_fields(checker, name, routine, is_procedure)
+
+
+def routine_fields(
+    checker: FieldChecker, name: str, routine: LocatedDict, is_procedure: bool
+) -> None:
+    """Argument and return types, defaults, `set:` names and a SQL body (also external's)."""
+    kind = "procedure" if is_procedure else "function"
+    for i, argument in enumerated(routine.get("arguments")):
+        what = f"argument {i + 1} of {kind} '{name}'"
+        checker.type(argument, "type", f"the type of {what}")
+        checker.sql(argument, "default", f"the default of {what}")
+    returns = routine.get("returns")
+    if isinstance(returns, str):
+        checker.type(routine, "returns", f"the return type of {kind} '{name}'", returns=True)
+    elif isinstance(returns, LocatedDict):
+        for column, _ in items(returns.get("table"), dicts_only=False):
+            checker.type(
+                returns["table"], column, f"the type of column '{column}' returned by '{name}'"
+            )
+    settings: Any = routine.get("set")
+    for key, _ in items(settings, dicts_only=False):
+        error = setting_name_error(key)
+        if error is not None:
+            checker.report(
+                "E317",
+                f"'{short(key)}' in the set: of {kind} '{name}' is not a setting name: {error.message}",
+                (settings, ("key", key)),
+                0,
+                "a configuration parameter name: search_path, work_mem, or extension.name",
+            )
+    language = routine.get("language", "plpgsql" if is_procedure else "sql")
+    if language == "sql":
+        checker.sql(routine, "body", f"the body of {kind} '{name}'", statements_error)
+
+
 def edges(a: Analyser, fn: m.Function) -> set[str]:
     deps: set[str] = set()
     for arg in fn.arguments:
@@ -162,6 +204,7 @@ FUNCTION = Kind(
     field="functions",
     sections=(*(key for key, _ in ROUTINE_SECTIONS), "function_grants"),
     build=build,
+    fields=fields,
     nodes=one_node("function", "function"),
     namespaces=("function",),
     edges=edges,

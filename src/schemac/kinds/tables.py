@@ -12,7 +12,7 @@ from schemac.catalog.relations import read_relations
 from schemac.diagnostics import SourceLocation
 from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, one_node, sql_value
-from schemac.kinds.indexes import build_index
+from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind, Reading
 from schemac.kinds.seeds import build_seed
 from schemac.loader import LocatedDict
@@ -20,6 +20,7 @@ from schemac.naming import default_constraint_name, make_object_name, quote_iden
 from schemac.seeds import check_seed
 from schemac.sql.parse import partition_columns
 from schemac.sql.typed import plain_name_error
+from schemac.sqlfields import enumerated, items
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from schemac.build import Builder
     from schemac.catalog.contents import CatalogModel
     from schemac.loader import Document
+    from schemac.sqlfields import FieldChecker
 
 TABLE_PRIVILEGES = frozenset(m.TABLE_PRIVILEGES)
 IDENTITY_TYPES = ("smallint", "integer", "int", "bigint", "int2", "int4", "int8")
@@ -236,6 +238,41 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
         b.diagnostics += check_seed(seed, columns, qname)  # seeds.py: keys, values
 
 
+_COLUMN_SQL = (("default", "default"), ("generated", "generated expression"), ("check", "check"))
+
+
+def fields(checker: FieldChecker, data: LocatedDict) -> None:
+    for name, table in items(data.get("tables")):
+        table_fields(checker, name, table)
+
+
+def table_fields(checker: FieldChecker, name: str, table: LocatedDict) -> None:
+    """A table's SQL and typed fields and its members' (also external's tables)."""
+    for column_name, column in items(table.get("columns")):
+        what = f"column '{column_name}'"
+        checker.type(column, "type", f"the type of {what}")
+        for key, label in _COLUMN_SQL:
+            if key in column:  # most columns have none: the common case costs one lookup
+                checker.sql(column, key, f"the {label} of {what}")
+    for check_name, _ in items(table.get("checks"), dicts_only=False):
+        checker.sql(table["checks"], check_name, f"check '{check_name}' of '{name}'")
+    for i, exclusion in enumerated(table.get("exclusions")):
+        what = f"exclusion {i + 1} of '{name}'"
+        checker.sql(exclusion, "where", f"the where of {what}")
+        for j, element in enumerated(exclusion.get("elements")):
+            checker.sql(element, "expression", f"element {j + 1} of {what}")
+            checker.operator(element, f"element {j + 1} of {what}")
+    for i, index in enumerated(table.get("indexes")):
+        index_fields(checker, f"index {i + 1} of '{name}'", index)
+    triggers.trigger_fields(checker, table)
+    policies.policy_fields(checker, table)
+    spec = table.get("partition_by")
+    keys = spec.get("key") if isinstance(spec, LocatedDict) else None
+    for i, key in enumerated(keys, dicts_only=False):
+        if isinstance(key, str) and plain_name_error(key) is not None:
+            checker.sql(keys, i, f"partition key {i + 1} of '{name}'")
+
+
 def edges(a: Analyser, table: m.Table) -> set[str]:
     deps: set[str] = set()
     for col in table.columns:
@@ -318,6 +355,7 @@ TABLE = Kind(
     sections=("tables", "table_grants"),
     type_sections=("tables",),
     build=build,
+    fields=fields,
     nodes=one_node("table", "relation"),
     namespaces=("relation", "type"),
     edges=edges,

@@ -10,13 +10,20 @@ from schemac.diagnostics import did_you_mean
 from schemac.kinds.common import claim_table_member_name, on_table, relations_read
 from schemac.kinds.registry import Comparison, Kind
 from schemac.kinds.routines import returns_trigger
+from schemac.sqlfields import items
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
     from schemac.build import Builder
     from schemac.loader import LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 # -- triggers --------------------------------------------------------------------------------
+
+
+def trigger_fields(checker: FieldChecker, t: LocatedDict) -> None:
+    for trigger_name, trigger in items(t.get("triggers")):
+        checker.sql(trigger, "when", f"the when of trigger '{trigger_name}'")
 
 
 def build_triggers(b: Builder, u: int, qname: m.QName, t: LocatedDict) -> None:

@@ -11,11 +11,13 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind
 from schemac.naming import too_long
+from schemac.sqlfields import items
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
-    from schemac.loader import Document
+    from schemac.loader import Document, LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 
 def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
@@ -63,6 +65,14 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
         )
 
 
+def domain_fields(checker: FieldChecker, data: LocatedDict) -> None:
+    for name, domain in items(data.get("domains")):
+        checker.type(domain, "type", f"the type of domain '{name}'")
+        checker.sql(domain, "default", f"the default of domain '{name}'")
+        for check_name, _ in items(domain.get("checks"), dicts_only=False):
+            checker.sql(domain["checks"], check_name, f"check '{check_name}' of domain '{name}'")
+
+
 def domain_edges(a: Analyser, dom: m.Domain) -> set[str]:
     return set(a.type_dependency(dom.type)) | a.sql_dependencies(
         dom.default, *(c for _, c in dom.checks)
@@ -97,6 +107,7 @@ DOMAIN = Kind(
     sections=("domains",),
     type_sections=("domains",),
     build=build_domains,
+    fields=domain_fields,
     nodes=one_node("domain", "type"),
     namespaces=("type",),
     edges=domain_edges,

@@ -6,15 +6,18 @@ from typing import TYPE_CHECKING
 
 from schemac import model as m
 from schemac.kinds.common import expression, one_node
-from schemac.kinds.indexes import build_index
+from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind
 from schemac.kinds.tables import TABLE_PRIVILEGES
+from schemac.sql.parse import query_error
+from schemac.sqlfields import enumerated, items
 from schemac.validate import locate
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
-    from schemac.loader import Document
+    from schemac.loader import Document, LocatedDict
+    from schemac.sqlfields import FieldChecker
 
 VIEW_SECTIONS = (("views", False), ("materialized_views", True))
 
@@ -47,6 +50,14 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 build_index(b, u, qname, ix, locate(doc, [key, name, "indexes", i]))
 
 
+def fields(checker: FieldChecker, data: LocatedDict) -> None:
+    for key, _ in VIEW_SECTIONS:
+        for name, view in items(data.get(key)):
+            checker.sql(view, "query", f"the query of view '{name}'", query_error)
+            for i, index in enumerated(view.get("indexes")):
+                index_fields(checker, f"index {i + 1} of '{name}'", index)
+
+
 def edges(a: Analyser, view: m.View) -> set[str]:
     deps = a.statement_dependencies(view.query)
     deps |= {key for d in view.depends_on if (key := a.any_key(d))}
@@ -71,6 +82,7 @@ VIEW = Kind(
     field="views",
     sections=tuple(key for key, _ in VIEW_SECTIONS),
     build=build,
+    fields=fields,
     nodes=one_node("view", "relation"),
     namespaces=("relation", "type"),
     edges=edges,
