@@ -13,6 +13,7 @@ from typing import Any
 
 from schemac.compiler import Compiled
 from schemac.diagnostics import SourceLocation
+from schemac.kinds import KINDS
 from schemac.sql.classify import classify
 from schemac.sql.names import label_names
 from schemac.sql.parse import SqlSyntaxError
@@ -77,38 +78,27 @@ def model_ref(kind: str, name: str, obj: Any) -> ObjectRef:
     return ObjectRef(kind, None, name)
 
 
-# The node key prefixes (analyse.py) an object of each kind may be declared under.
-_PREFIXES = {
-    "table": ("relation",),
-    "partition": ("relation",),
-    "view": ("relation",),
-    "materialized view": ("relation",),
-    "sequence": ("relation",),
-    "type": ("type",),
-    "enum": ("type",),
-    "domain": ("type",),
-    "function": ("function",),
-    "procedure": ("function",),
-    "routine": ("function",),
-    "index": ("index",),
-    "schema": ("schema",),
-    "extension": ("extension",),
-    "role": ("role",),
-    "trigger": ("trigger",),
-    "policy": ("policy",),
-    "foreign key": ("fk",),
-    "constraint": ("fk",),
-    "table constraint": ("fk",),
-}
+def _prefixes() -> dict[str, tuple[str, ...]]:
+    """The node key prefixes (analyse.py) an object of each kind word may be declared under."""
+    found: dict[str, tuple[str, ...]] = {}
+    for kind in KINDS:
+        if kind.located is not None:
+            for word in kind.located.words:
+                if kind.located.prefix not in found.get(word, ()):
+                    found[word] = (*found.get(word, ()), kind.located.prefix)
+    return found
+
+
+_PREFIXES = _prefixes()
+# Prefixes of the kinds keyed on their table (prefix:schema.table.name).
+_PER_TABLE = frozenset(k.located.prefix for k in KINDS if k.located and k.located.per_table)
 _ANY = ("relation", "type", "index", "function")
 
 
 def _keys(ref: ObjectRef) -> list[str]:
     prefixes = _PREFIXES.get(ref.kind, _ANY)
     if ref.table is not None:
-        members = [
-            f"{p}:{ref.table}.{ref.name}" for p in prefixes if p in ("trigger", "policy", "fk")
-        ]
+        members = [f"{p}:{ref.table}.{ref.name}" for p in prefixes if p in _PER_TABLE]
         return [*members, f"relation:{ref.table}"]
     if ref.schema is None:
         return [f"{p}:{ref.name}" for p in prefixes]

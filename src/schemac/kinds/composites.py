@@ -23,7 +23,7 @@ from schemac.catalog.queries import (
 )
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import one_node
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import TYPE_HINT
 
@@ -171,6 +171,7 @@ COMPOSITE_TYPE = Kind(
     type_sections=(SECTION,),
     build=build,
     nodes=one_node("composite", "type"),
+    located=Located("type", ("type", "composite type")),
     namespaces=("type",),
     edges=edges,
     names=names,

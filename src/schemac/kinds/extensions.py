@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.types import read_extensions
 from schemac.diagnostics import did_you_mean
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
@@ -62,6 +62,7 @@ EXTENSION = Kind(
     project_wide=True,
     build=build,
     nodes=_nodes,
+    located=Located("extension", ("extension",)),
     edges=edges,
     check=check,
     template="extension",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.diagnostics import SourceLocation, did_you_mean
 from schemac.kinds.common import on_table
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import default_constraint_name
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ FOREIGN_KEY = Kind(
     field="foreign_keys",
     table_member=True,
     nodes=on_table("fk", "fk"),
+    located=Located("fk", ("foreign key", "constraint", "table constraint"), per_table=True),
     finish=resolve_foreign_keys,
     edges=fk_edges,
     check=check_foreign_keys,  # its name is the table's (tables.py: one constraint namespace)

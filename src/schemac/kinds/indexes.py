@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import expression
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import default_constraint_name
 from schemac.sql.parse import parse_index_column
 from schemac.sql.typed import plain_name_error, storage_value_sql
@@ -149,6 +149,7 @@ INDEX = Kind(
     field="indexes",
     table_member=True,
     nodes=_nodes,
+    located=Located("index", ("index",)),
     edges=edges,
     check=check,
     names=names,

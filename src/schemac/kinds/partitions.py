@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.kinds.common import one_node
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import quote_literal
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ PARTITION = Kind(
     "partition",
     field="partitions",
     nodes=one_node("partition", "relation"),
+    located=Located("relation", ("partition",)),
     namespaces=("relation",),
     edges=partition_edges,
     check=check_partitions,

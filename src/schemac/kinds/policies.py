@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.routines import read_policies
 from schemac.kinds.common import claim_table_member_name, expression, on_table, relations_read
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import quote_ident, quote_literal
 from schemac.sqlfields import items
 from schemac.validate import locate
@@ -130,6 +130,7 @@ POLICY = Kind(
     field="policies",
     table_member=True,
     nodes=on_table("policy", "policy"),
+    located=Located("policy", ("policy",), per_table=True),
     edges=policy_edges,
     check=check_policies,
     names=claim_table_member_name,

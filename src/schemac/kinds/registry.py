@@ -63,6 +63,18 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Located:
+    """Where a difference about one of the kind's objects is declared in the YAML
+    (objects.locate: `check` reports it at that line)."""
+
+    prefix: str  # the prefix of its objects' node keys (analyse.py): relation, type, ...
+    # The kinds a difference names its objects with: migra's statement kinds,
+    # pg_identify_object's types, the catalog model's kinds.
+    words: tuple[str, ...]
+    per_table: bool = False  # keyed prefix:schema.table.name (triggers, policies, ...)
+
+
+@dataclass(frozen=True)
 class Kind:
     """One object kind. `name` is its node kind, its template and its creation phase."""
 
@@ -82,6 +94,7 @@ class Kind:
     # object -> (node kind, key) of each node it becomes; None: the kind is no node.
     nodes: Callable[[Any], Iterable[tuple[str, str]]] | None = None
     namespaces: tuple[str, ...] = ()  # how SQL text may name it: relation, type, function
+    located: Located | None = None
     edges: EdgeStep | None = None
     check: CheckStep | None = None
     names: NameStep | None = None

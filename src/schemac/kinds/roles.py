@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
@@ -61,6 +61,7 @@ ROLE = Kind(
     project_wide=True,
     build=build,
     nodes=_nodes,
+    located=Located("role", ("role",)),
     edges=edges,
     check=check,
     names=names,

@@ -9,7 +9,7 @@ from schemac import model as m
 from schemac.catalog.routines import read_routines
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import dollar_tag, one_node, sql_value
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import LocatedDict
 from schemac.naming import quote_ident
@@ -206,6 +206,7 @@ FUNCTION = Kind(
     build=build,
     fields=fields,
     nodes=one_node("function", "function"),
+    located=Located("function", ("function", "procedure", "routine")),
     namespaces=("function",),
     edges=edges,
     check=check,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.types import read_schemas
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.validate import locate
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ SCHEMA = Kind(
     sections=("grants", "comment", "owner"),
     build=build,
     nodes=_nodes,
+    located=Located("schema", ("schema",)),
     edges=edges,
     check=check,
     names=names,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.types import read_sequences
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.validate import locate
 
 if TYPE_CHECKING:
@@ -89,6 +89,7 @@ SEQUENCE = Kind(
     sections=("sequences", "sequence_grants"),
     build=build,
     nodes=_nodes,
+    located=Located("relation", ("sequence",)),
     namespaces=("relation",),
     edges=edges,
     check=check,

@@ -13,7 +13,7 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, one_node, sql_value
 from schemac.kinds.indexes import build_index, index_fields
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.kinds.seeds import build_seed
 from schemac.loader import LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident
@@ -357,6 +357,7 @@ TABLE = Kind(
     build=build,
     fields=fields,
     nodes=one_node("table", "relation"),
+    located=Located("relation", ("table",)),
     namespaces=("relation", "type"),
     edges=edges,
     check=check,

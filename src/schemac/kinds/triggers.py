@@ -8,7 +8,7 @@ from schemac import model as m
 from schemac.catalog.routines import read_triggers
 from schemac.diagnostics import did_you_mean
 from schemac.kinds.common import claim_table_member_name, on_table, relations_read
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.kinds.routines import returns_trigger
 from schemac.sqlfields import items
 
@@ -104,6 +104,7 @@ TRIGGER = Kind(
     field="triggers",
     table_member=True,
     nodes=on_table("trigger", "trigger"),
+    located=Located("trigger", ("trigger",), per_table=True),
     edges=trigger_edges,
     check=check_triggers,
     names=claim_table_member_name,

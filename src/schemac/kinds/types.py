@@ -9,7 +9,7 @@ from schemac import model as m
 from schemac.catalog.types import read_types
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import one_node, sql_value
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import too_long
 from schemac.sqlfields import items
 
@@ -94,6 +94,7 @@ ENUM = Kind(
     type_sections=("enums",),
     build=build_enums,
     nodes=one_node("enum", "type"),
+    located=Located("type", ("type", "enum")),
     namespaces=("type",),
     names=enum_names,
     template="enum",
@@ -109,6 +110,7 @@ DOMAIN = Kind(
     build=build_domains,
     fields=domain_fields,
     nodes=one_node("domain", "type"),
+    located=Located("type", ("type", "domain")),
     namespaces=("type",),
     edges=domain_edges,
     names=domain_names,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from schemac import model as m
 from schemac.kinds.common import expression, one_node
 from schemac.kinds.indexes import build_index, index_fields
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.kinds.tables import TABLE_PRIVILEGES
 from schemac.sql.parse import query_error
 from schemac.sqlfields import enumerated, items
@@ -84,6 +84,7 @@ VIEW = Kind(
     build=build,
     fields=fields,
     nodes=one_node("view", "relation"),
+    located=Located("relation", ("view", "materialized view")),
     namespaces=("relation", "type"),
     edges=edges,
     check=check,
