@@ -13,21 +13,22 @@ from pglast.stream import RawStream
 
 from schemac import model as m
 from schemac.naming import MAX_IDENTIFIER_BYTES
+from schemac.sql.parse import SqlSyntaxError, parse_type_name
 
 # The identifiers the YAML format accepts (the JSON Schema's `identifier`).
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
 
-# PostgreSQL's spelling (format_type) -> the short one the docs use.
-_SHORT_TYPES = (
-    ("timestamp with time zone", "timestamptz"),
-    ("timestamp without time zone", "timestamp"),
-    ("time with time zone", "timetz"),
-    ("time without time zone", "time"),
-    ("character varying", "varchar"),
-    ("bit varying", "varbit"),
-)
-# A type modifier PostgreSQL prints between the words: timestamp(3) with time zone.
-_INNER_MODIFIER = re.compile(r"^(timestamp|time)(\(\d+\)) (with|without) time zone")
+# The built-in types PostgreSQL spells in words (format_type: `timestamp(3) with time zone`),
+# by their internal name, as the docs teach them: written with the modifiers and bounds.
+_SHORT_TYPES = {
+    "timestamptz": "timestamptz",
+    "timestamp": "timestamp",
+    "timetz": "timetz",
+    "time": "time",
+    "varchar": "varchar",
+    "varbit": "varbit",
+    "bpchar": "char",
+}
 
 
 def statement(text: str) -> Any:
@@ -102,16 +103,6 @@ def relative(qname: m.QName, schema: str) -> str:
     return qname.name if qname.schema == schema else str(qname)
 
 
-def split_array(type_text: str) -> tuple[str, str]:
-    """``x[]`` -> (``x``, ``[]``)."""
-    base = type_text
-    suffix = ""
-    while base.endswith("[]"):
-        base = base[:-2]
-        suffix += "[]"
-    return base, suffix
-
-
 @dataclass(frozen=True)
 class TypeNames:
     """Which qualified type names may be written bare.
@@ -132,21 +123,22 @@ class TypeNames:
 
 def short_type(type_text: str, schema: str, names: TypeNames) -> str:
     """A type as format_type prints it, written the short way and relative to ``schema``."""
-    base, suffix = split_array(type_text)
-    inner = _INNER_MODIFIER.match(base)
-    if inner:
-        zone = "tz" if inner.group(3) == "with" else ""
-        base = f"{inner.group(1)}{zone}{inner.group(2)}" + base[inner.end() :]
-    for long, short in _SHORT_TYPES:
-        if base == long or base.startswith(long + "("):
-            base = short + base[len(long) :]
-            break
-    if base.startswith("character(") and base.endswith(")"):
-        base = "char" + base[len("character") :]
-    qualifier, dot, rest = base.partition(".")
-    if dot and is_identifier(qualifier):
-        name = re.match(r"[a-z_][a-z0-9_$]*", rest)
-        bare = name.group(0) if name else ""
-        if bare == rest.split("(")[0] and names.bare_ok(qualifier, bare, schema):
-            base = rest
-    return base + suffix
+    try:
+        parsed = parse_type_name(type_text)
+    except SqlSyntaxError:
+        return type_text
+    internal = parsed.catalog_name
+    if parsed.schema is None and len(internal) == 2 and internal[0] == "pg_catalog":
+        short = _SHORT_TYPES.get(internal[1])
+        # A bare `character` is char(1) to the parser: written as PostgreSQL printed it.
+        if short is not None and not (short == "char" and "(" not in type_text):
+            return short + parsed.suffix
+        return type_text
+    if (
+        parsed.schema is not None
+        and is_identifier(parsed.schema)
+        and is_identifier(parsed.name)
+        and names.bare_ok(parsed.schema, parsed.name, schema)
+    ):
+        return parsed.name + parsed.rest
+    return type_text
