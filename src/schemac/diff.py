@@ -56,6 +56,7 @@ from schemac.migration_files import (
 from schemac.online import Before, Stage, Step, stage_statements
 from schemac.plan import ColumnTypes, Operation, acknowledged, operations, read_before
 from schemac.planner import (
+    extension_refusals,
     extension_statements,
     read_extensions,
     read_routine_results,
@@ -246,6 +247,7 @@ def plan_migration(
         for statement in enum_values:
             work.execute(statement)
         impossible = impossible_changes(read_table_kinds(work), read_table_kinds(desired))
+        impossible += extension_refusals(work, read_extensions(work), read_extensions(desired))
         if impossible:
             raise DiffFailed(
                 "these changes cannot be migrated:\n" + "\n".join(f"  {i}" for i in impossible)

@@ -179,6 +179,43 @@ def read_extensions(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, str]]
     return {str(e): (str(n), str(v)) for e, n, v in rows}
 
 
+def extension_refusals(
+    conn: psycopg.Connection[Any],
+    current: dict[str, tuple[str, str]],
+    desired: dict[str, tuple[str, str]],
+) -> list[str]:
+    """Version changes no script of the extension makes (PostgreSQL's update paths, from the
+    installed version to the declared one), each named with the reason and what to do."""
+    found = []
+    for name, (_, version) in sorted(desired.items()):
+        installed = current.get(name, (None, None))[1]
+        if installed is None or installed == version:
+            continue
+        paths = dict(
+            conn.execute(
+                "SELECT source || '>' || target, path IS NOT NULL "
+                "FROM pg_catalog.pg_extension_update_paths(%s) "
+                "WHERE (source, target) IN ((%s, %s), (%s, %s))",
+                (name, installed, version, version, installed),
+            ).fetchall()
+        )
+        if paths.get(f"{installed}>{version}"):
+            continue
+        if paths.get(f"{version}>{installed}"):
+            reason = (
+                f"is a downgrade: PostgreSQL has no downgrade path (the extension's scripts "
+                f"only go forward, from {version} to {installed})"
+            )
+        else:
+            reason = f"has no update path in the extension's scripts from {installed} to {version}"
+        found.append(
+            f"extension {name}: version {installed} is installed and the YAML declares "
+            f"{version}, which {reason}; declare version {installed} (or leave version: out), "
+            "or drop and re-create the extension by hand"
+        )
+    return found
+
+
 def extension_statements(
     statements: list[str],
     current: dict[str, tuple[str, str]],

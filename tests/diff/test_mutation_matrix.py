@@ -60,7 +60,8 @@ REVERSED_REFUSED: dict[str, str] = {
     # No statement turns a partitioned table back into a plain one either.
     "table.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
     # An extension's scripts only go forward: hstore ships no script from 1.8 back to 1.7.
-    "extension.version": 'extension "hstore" has no update path from version "1.8" to version',
+    "extension.version": "extension hstore: version 1.8 is installed and the YAML declares 1.7, "
+    "which is a downgrade: PostgreSQL has no downgrade path",
 }
 
 # (kind, property) -> why the case fails today (strict: a fix makes the test fail until the
