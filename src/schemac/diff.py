@@ -66,6 +66,7 @@ from schemac.planner import (
 )
 from schemac.project import Settings
 from schemac.renames import apply_renames
+from schemac.sql.classify import classify
 from schemac.supplements import (
     compare_facts,
     enum_additions,
@@ -280,8 +281,8 @@ def plan_migration(
             read_facts(work), desired_facts, lambda key: key.category != "domain"
         )
         domains = supplement_statements(domain_facts)
-        creates = [s for s in domains.statements if s.startswith("CREATE DOMAIN")]
-        others = [s for s in domains.statements if not s.startswith("CREATE DOMAIN")]
+        creates = [s for s in domains.statements if classify(s).kind == "create domain"]
+        others = [s for s in domains.statements if s not in creates]
         applied = _apply_in_working_order(
             work, [*roles, *creates, *views.drops, *views.statements, *others, *views.creates]
         )

@@ -21,7 +21,12 @@ from schemac.importer.database import read_source
 from schemac.importer.external import external_section
 from schemac.importer.names import TypeNames
 from schemac.importer.notes import Loss
-from schemac.importer.units import imported_counts, project_document, schema_units
+from schemac.importer.units import (
+    UNDECLARABLE,
+    imported_counts,
+    project_document,
+    schema_units,
+)
 from schemac.importer.yaml_writer import dump_document
 from schemac.project import YAML_SUFFIXES, Settings
 
@@ -74,7 +79,7 @@ def render_import(
     external = external_section(ctx, {u.schema for u in units}, wanted is not None)
     if external:
         project["external"] = external
-    for kind in ("publication", "other"):
+    for kind in UNDECLARABLE:
         for name in sorted(catalog.of(kind)):
             ctx.notes.lost(kind, name, "the whole object", "the YAML format has no such kind yet")
     if ctx.names.refused:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pglast import ast, parse_sql
+from pglast.visitors import Visitor
 
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import bare_expression, sql_value
-from schemac.importer.yaml_writer import Block
+from schemac.importer.yaml_writer import Block, SpacedBlock
+
+if TYPE_CHECKING:
+    from schemac.importer.units import SchemaUnit
 
 # A body over this many lines goes to a .sql file beside the YAML (`body_file:`).
 BODY_FILE_LINES = 8
@@ -38,6 +44,55 @@ class BodyFiles:
             number += 1
         self.files[path] = body
         return path
+
+
+def routines_sections(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
+    """The unit's `functions:` and `procedures:` (`Kind.import_unit` of kinds/routines.py)."""
+    functions, procedures = SpacedBlock(), SpacedBlock()
+    for kind, target in (("function", functions), ("procedure", procedures)):
+        found = sorted(unit.content.get(kind, {}).items())
+        names = [routine.qname.name for _, routine in found]
+        for key, routine in found:
+            if names.count(routine.qname.name) > 1:
+                ctx.names.refused.append(
+                    f"{kind} {key}: overloaded name (the YAML keys routines by name)"
+                )
+                continue
+            target[routine.qname.name] = function_yaml(ctx, key, routine, unit.bodies)
+    return {"functions": functions, "procedures": procedures}
+
+
+def views_sections(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
+    """The unit's `views:` and `materialized_views:` (`Kind.import_unit` of kinds/views.py)."""
+    views, materialized = SpacedBlock(), SpacedBlock()
+    for view in sorted(unit.content.get("view", {}).values(), key=lambda v: v.qname.name):
+        views[view.qname.name] = view_yaml(ctx, view, [])
+        unit.depends_on |= _query_schemas(view.query)
+    for view in sorted(
+        unit.content.get("materialized view", {}).values(), key=lambda v: v.qname.name
+    ):
+        indexes = unit.by_table.get(str(view.qname), {}).get("index", [])
+        materialized[view.qname.name] = view_yaml(ctx, view, indexes)
+        unit.depends_on |= _query_schemas(view.query)
+    return {"views": views, "materialized_views": materialized}
+
+
+class _RangeVars(Visitor):
+    """The schemas a view's query reads from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schemas: set[str] = set()
+
+    def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+        if node.schemaname:
+            self.schemas.add(str(node.schemaname))
+
+
+def _query_schemas(query: str) -> set[str]:
+    visitor = _RangeVars()
+    visitor(parse_sql(query))
+    return visitor.schemas
 
 
 def _default_cost(language: str) -> float:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context, relative_name
 from schemac.importer.extras import report_extras
@@ -16,8 +17,53 @@ from schemac.importer.names import (
 )
 from schemac.importer.partitions import partition_by_yaml, partition_yaml
 from schemac.importer.policies import policies_and_tenancy, triggers_of
-from schemac.importer.yaml_writer import Aligned, Block
+from schemac.importer.yaml_writer import Aligned, Block, SpacedBlock
 from schemac.naming import default_constraint_name
+
+if TYPE_CHECKING:
+    from schemac.importer.units import SchemaUnit
+
+# Catalog kinds created on a table (their objects name it: obj.table), from schemac.kinds.
+TABLE_MEMBERS = tuple(c for c, k in kinds.KIND_OF_CATALOG.items() if k.table_member)
+
+
+def tables_section(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
+    """The unit's `tables:` with their members (`Kind.import_unit` of kinds/tables.py)."""
+    tables = SpacedBlock()
+    for table in sorted(unit.content.get("table", {}).values(), key=lambda t: t.qname.name):
+        members = unit.by_table.get(str(table.qname), {})
+        tables[table.qname.name] = table_yaml(ctx, table, members)
+        unit.depends_on |= _table_dependencies(table, members)
+    for partition in unit.content.get("partition", {}).values():
+        if partition.parent.schema != unit.schema:
+            ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
+    _report_partition_level(ctx, unit)
+    return {"tables": tables}
+
+
+def _report_partition_level(ctx: Context, unit: SchemaUnit) -> None:
+    """What is declared on a partition itself: the YAML declares it on the partitioned table."""
+    detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
+    for kind, name, partition in ctx.source.partition_level:
+        if partition.split(".", 1)[0] == unit.schema:
+            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
+    relations = {n for kind in ("table", "materialized view") for n in unit.content.get(kind, {})}
+    for relation, related in sorted(unit.by_table.items()):
+        if relation in relations:
+            continue
+        for kind in TABLE_MEMBERS:
+            for obj in related.get(kind, []):
+                ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
+
+
+def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
+    found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
+    found |= {t.function.schema for t in related.get("trigger", [])}
+    for column in table.columns:
+        qualifier, dot, _ = column.type.partition(".")
+        if dot:
+            found.add(qualifier)
+    return found
 
 
 def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> Block:

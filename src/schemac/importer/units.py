@@ -6,23 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, parse_sql
-from pglast.visitors import Visitor
-
 from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
-from schemac.importer.routines import (
-    BodyFiles,
-    domain_yaml,
-    enum_yaml,
-    function_yaml,
-    sequence_yaml,
-    view_yaml,
-)
-from schemac.importer.tables import table_yaml
-from schemac.importer.yaml_writer import Block, SpacedBlock
+from schemac.importer.routines import BodyFiles
+from schemac.importer.tables import TABLE_MEMBERS
+from schemac.importer.yaml_writer import Block
+from schemac.kinds import Kind
 
 PUBLIC_SCHEMA = "public"
 _PUBLIC_COMMENT = "standard public schema"
@@ -31,16 +22,17 @@ _PUBLIC_OWNER = "pg_database_owner"
 
 @dataclass
 class SchemaUnit:
-    """One schema's document and the body files beside it."""
+    """One schema's document and the body files beside it; while it is written, what the
+    catalog holds in the schema (``content``: catalog kind -> name -> object) and the members
+    of each table (``by_table``: table -> catalog kind -> objects), which the kinds' import
+    hooks read, and the schemas it depends on, which they add to."""
 
     schema: str
     document: dict[str, Any]
     bodies: BodyFiles
     depends_on: set[str] = field(default_factory=set)
-
-
-# Catalog kinds created on a table (their objects name it: obj.table), from schemac.kinds.
-_TABLE_MEMBERS = tuple(c for c, k in kinds.KIND_OF_CATALOG.items() if k.table_member)
+    content: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_table: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
 
 def _schema_of(kind: str, name: str, obj: Any) -> str | None:
@@ -53,24 +45,6 @@ def _schema_of(kind: str, name: str, obj: Any) -> str | None:
     if declared.table_member:
         return str(obj.table.schema)
     return str(obj.qname.schema)
-
-
-class _RangeVars(Visitor):
-    """The schemas a view's query reads from."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.schemas: set[str] = set()
-
-    def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
-        if node.schemaname:
-            self.schemas.add(str(node.schemaname))
-
-
-def _query_schemas(query: str) -> set[str]:
-    visitor = _RangeVars()
-    visitor(parse_sql(query))
-    return visitor.schemas
 
 
 def schema_units(ctx: Context, wanted: set[str] | None) -> list[SchemaUnit]:
@@ -107,7 +81,7 @@ def _untouched_public(ctx: Context, content: dict[str, dict[str, Any]]) -> bool:
 
 def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
     out: dict[str, dict[str, list[Any]]] = {}
-    for kind in _TABLE_MEMBERS:
+    for kind in TABLE_MEMBERS:
         for obj in content.get(kind, {}).values():
             out.setdefault(str(obj.table), {}).setdefault(kind, []).append(obj)
     for partition in content.get("partition", {}).values():
@@ -117,68 +91,48 @@ def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[An
 
 def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> SchemaUnit:
     ctx.names.check("schema", schema)
-    bodies = BodyFiles(schema)
     doc: dict[str, Any] = {"schema": schema}
-    unit = SchemaUnit(schema, doc, bodies)
+    unit = SchemaUnit(schema, doc, BodyFiles(schema), content=content, by_table=_by_table(content))
     declared = ctx.of("schema").get(schema)
     if declared is not None:
         _schema_header(ctx, declared, doc)
-    by_table = _by_table(content)
-    enums = {e.qname.name: enum_yaml(ctx, e) for e in _sorted(content, "enum")}
-    domains = {d.qname.name: domain_yaml(ctx, d) for d in _sorted(content, "domain")}
-    sequences = {s.qname.name: sequence_yaml(ctx, s) for s in _sorted(content, "sequence")}
-    tables = SpacedBlock()
-    for table in sorted(content.get("table", {}).values(), key=lambda t: t.qname.name):
-        tables[table.qname.name] = table_yaml(ctx, table, by_table.get(str(table.qname), {}))
-        unit.depends_on |= _table_dependencies(table, by_table.get(str(table.qname), {}))
-    for partition in content.get("partition", {}).values():
-        if partition.parent.schema != schema:
-            ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
-    _report_partition_level(ctx, schema, content, by_table)
-    views, materialized = SpacedBlock(), SpacedBlock()
-    for view in sorted(content.get("view", {}).values(), key=lambda v: v.qname.name):
-        views[view.qname.name] = view_yaml(ctx, view, [])
-        unit.depends_on |= _query_schemas(view.query)
-    for view in sorted(content.get("materialized view", {}).values(), key=lambda v: v.qname.name):
-        indexes = by_table.get(str(view.qname), {}).get("index", [])
-        materialized[view.qname.name] = view_yaml(ctx, view, indexes)
-        unit.depends_on |= _query_schemas(view.query)
-    functions, procedures = _routines(ctx, content, bodies)
-    for key, sections in (
-        ("table_grants", (tables, views, materialized)),
-        ("sequence_grants", (sequences,)),
-        ("function_grants", (functions, procedures)),
-    ):
-        common = _common_grants([obj for section in sections for obj in section.values()])
+    sections = _kind_sections(ctx, unit)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for kind, blocks in sections:
+        if kind.grants_section is not None:
+            objects = grouped.setdefault(kind.grants_section, [])
+            objects.extend(obj for block in blocks.values() for obj in block.values())
+    for key, objects in grouped.items():
+        common = _common_grants(objects)
         if common:
             doc[key] = common
-    for key, section in (
-        *_declared_sections(ctx, content),
-        ("enums", enums),
-        ("domains", domains),
-        ("sequences", sequences),
-        ("tables", tables),
-        ("views", views),
-        ("materialized_views", materialized),
-        ("functions", functions),
-        ("procedures", procedures),
-    ):
-        if section:
-            doc[key] = section
+    for _, blocks in sections:
+        doc.update((key, block) for key, block in blocks.items() if block)
     return unit
 
 
-def _declared_sections(
-    ctx: Context, content: dict[str, dict[str, Any]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """The sections of the kinds that say how they are imported (`Kind.import_yaml`)."""
+def _kind_sections(ctx: Context, unit: SchemaUnit) -> list[tuple[Kind, dict[str, Any]]]:
+    """Each kind's sections of the unit, in registry order; routines (the kinds with bodies)
+    last, where their long bodies do not push the declarations apart."""
     found = []
-    for kind in kinds.KINDS:
-        if kind.import_yaml is None:
-            continue
-        objects = [o for c in kind.comparison.catalog_kinds for o in content.get(c, {}).values()]
-        section = {o.qname.name: kind.import_yaml(ctx, o) for o in sorted(objects, key=_by_name)}
-        found.append((kind.sections[0], section))
+    for kind in sorted(kinds.KINDS, key=lambda k: k.dollar is not None):
+        if kind.import_unit is not None:
+            found.append((kind, dict(kind.import_unit(ctx, unit))))
+        elif kind.import_yaml is not None:
+            found.append((kind, _declared_sections(ctx, kind, unit.content)))
+    return found
+
+
+def _declared_sections(
+    ctx: Context, kind: Kind, content: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The objects of a kind imported one by one (`Kind.import_yaml`): the objects of its n-th
+    catalog kind go to its n-th section."""
+    assert kind.import_yaml is not None
+    found: dict[str, Any] = {}
+    for catalog_kind, key in zip(kind.comparison.catalog_kinds, kind.sections, strict=False):
+        objects = sorted(content.get(catalog_kind, {}).values(), key=_by_name)
+        found[key] = {o.qname.name: kind.import_yaml(ctx, o) for o in objects}
     return found
 
 
@@ -212,30 +166,6 @@ def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
     return common
 
 
-def _report_partition_level(
-    ctx: Context,
-    schema: str,
-    content: dict[str, dict[str, Any]],
-    by_table: dict[str, dict[str, list[Any]]],
-) -> None:
-    """What is declared on a partition itself: the YAML declares it on the partitioned table."""
-    detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
-    for kind, name, partition in ctx.source.partition_level:
-        if partition.split(".", 1)[0] == schema:
-            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
-    relations = {n for kind in ("table", "materialized view") for n in content.get(kind, {})}
-    for relation, related in sorted(by_table.items()):
-        if relation in relations:
-            continue
-        for kind in ("trigger", "policy", "index", "foreign key"):
-            for obj in related.get(kind, []):
-                ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
-
-
-def _sorted(content: dict[str, dict[str, Any]], kind: str) -> list[Any]:
-    return sorted(content.get(kind, {}).values(), key=lambda o: o.qname.name)
-
-
 def _schema_header(ctx: Context, declared: m.Schema, doc: dict[str, Any]) -> None:
     public = declared.name == PUBLIC_SCHEMA
     if declared.comment is not None and not (public and declared.comment == _PUBLIC_COMMENT):
@@ -266,33 +196,6 @@ def _schema_header(ctx: Context, declared: m.Schema, doc: dict[str, Any]) -> Non
         ctx.source.current_user,
         frozenset({"owner"}),
     )
-
-
-def _routines(
-    ctx: Context, content: dict[str, dict[str, Any]], bodies: BodyFiles
-) -> tuple[SpacedBlock, SpacedBlock]:
-    functions, procedures = SpacedBlock(), SpacedBlock()
-    for kind, target in (("function", functions), ("procedure", procedures)):
-        found = sorted(content.get(kind, {}).items())
-        names = [routine.qname.name for _, routine in found]
-        for key, routine in found:
-            if names.count(routine.qname.name) > 1:
-                ctx.names.refused.append(
-                    f"{kind} {key}: overloaded name (the YAML keys routines by name)"
-                )
-                continue
-            target[routine.qname.name] = function_yaml(ctx, key, routine, bodies)
-    return functions, procedures
-
-
-def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
-    found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
-    found |= {t.function.schema for t in related.get("trigger", [])}
-    for column in table.columns:
-        qualifier, dot, _ = column.type.partition(".")
-        if dot:
-            found.add(qualifier)
-    return found
 
 
 def _ordered(units: list[SchemaUnit]) -> list[SchemaUnit]:
@@ -399,6 +302,10 @@ def _roles(ctx: Context, named: set[str]) -> Block:
     return out
 
 
+# The catalog kinds the YAML cannot declare (kinds without a project field): never written.
+UNDECLARABLE = tuple(c for k in kinds.KINDS if k.field is None for c in k.comparison.catalog_kinds)
+
+
 def imported_counts(
     ctx: Context, units: list[SchemaUnit], project: dict[str, Any]
 ) -> dict[str, int]:
@@ -406,7 +313,7 @@ def imported_counts(
     schemas = {u.schema for u in units}
     counts: dict[str, int] = {}
     for kind, objects in ctx.source.catalog.objects.items():
-        if kind in ("role", "publication", "other"):
+        if kind == "role" or kind in UNDECLARABLE:
             continue
         if kind == "extension":
             found = len(project.get("extensions", {}))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from schemac.catalog.relations import Relations
     from schemac.diagnostics import SourceLocation
     from schemac.importer.context import Context
+    from schemac.importer.units import SchemaUnit
     from schemac.loader import Document, LocatedDict
     from schemac.sqlfields import FieldChecker
 
@@ -109,6 +110,11 @@ class Kind:
     # "<type> <name>" for each of them.
     other_type: str | None = None
     comparison: Comparison = dataclass_field(default_factory=Comparison)
-    # The object as `schemac import` writes it under the kind's first section (objects of a
-    # kind with no such hook and no code of its own in importer/ are reported as lost).
+    # The object as `schemac import` writes it: the objects of its n-th catalog kind under its
+    # n-th section (objects of a kind with no import hook are reported as lost).
     import_yaml: Callable[[Context, Any], Any] | None = None
+    # Instead, for a kind whose objects need their unit (a table's members, body files, the
+    # schemas a unit depends on): its sections of one unit, section -> name -> YAML.
+    import_unit: Callable[[Context, SchemaUnit], Mapping[str, Any]] | None = None
+    # The `*_grants` section where import moves what every object of the unit grants.
+    grants_section: str | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.routines import read_routines
 from schemac.diagnostics import SourceLocation
-from schemac.kinds.common import dollar_tag, one_node, sql_value
+from schemac.kinds.common import dollar_tag, imported_by, one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import LocatedDict
@@ -222,4 +222,6 @@ FUNCTION = Kind(
         {"arguments": "argument"},
         frozenset({"argument"}),
     ),
+    import_unit=imported_by("schemac.importer.routines", "routines_sections"),
+    grants_section="function_grants",
 )

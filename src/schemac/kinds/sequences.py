@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.types import read_sequences
+from schemac.kinds.common import imported_by
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.validate import locate
 
@@ -98,6 +99,8 @@ SEQUENCE = Kind(
     privileges=("sequence", SEQUENCE_PRIVILEGES),
     reader=lambda conn, out, reading: read_sequences(conn, out, reading.skipped),
     comparison=Comparison(("sequence",), frozenset({"loc", "grants"})),
+    import_yaml=imported_by("schemac.importer.routines", "sequence_yaml"),
+    grants_section="sequence_grants",
 )
 
 # Its nodes come from the sequences (`nodes` above); it is a phase and a template of its own.

@@ -11,7 +11,7 @@ from schemac import model as m
 from schemac.catalog.relations import read_relations
 from schemac.diagnostics import SourceLocation
 from schemac.kinds import foreign_keys, partitions, policies, triggers
-from schemac.kinds.common import expression, one_node, sql_value
+from schemac.kinds.common import expression, imported_by, one_node, sql_value
 from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.kinds.seeds import build_seed
@@ -371,4 +371,6 @@ TABLE = Kind(
         frozenset({"loc", "renamed_from", "serial_sequences", "sequence_grants", "grants"}),
         {"columns": "column", "constraints": "constraint"},
     ),
+    import_unit=imported_by("schemac.importer.tables", "tables_section"),
+    grants_section="table_grants",
 )

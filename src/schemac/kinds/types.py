@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from schemac import model as m
 from schemac.catalog.types import read_types
 from schemac.diagnostics import SourceLocation
-from schemac.kinds.common import one_node, sql_value
+from schemac.kinds.common import imported_by, one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import too_long
 from schemac.sqlfields import items
@@ -100,6 +100,7 @@ ENUM = Kind(
     template="enum",
     reader=lambda conn, out, reading: read_types(conn, out),  # enums and domains, one query
     comparison=Comparison(("enum",)),
+    import_yaml=imported_by("schemac.importer.routines", "enum_yaml"),
 )
 
 DOMAIN = Kind(
@@ -117,4 +118,5 @@ DOMAIN = Kind(
     types=domain_types,
     template="domain",
     comparison=Comparison(("domain",)),
+    import_yaml=imported_by("schemac.importer.routines", "domain_yaml"),
 )

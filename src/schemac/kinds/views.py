@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from schemac import model as m
-from schemac.kinds.common import expression, one_node
+from schemac.kinds.common import expression, imported_by, one_node
 from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.kinds.tables import TABLE_PRIVILEGES
@@ -95,4 +95,6 @@ VIEW = Kind(
     comparison=Comparison(
         ("view", "materialized view"), frozenset({"loc", "depends_on", "grants"})
     ),
+    import_unit=imported_by("schemac.importer.routines", "views_sections"),
+    grants_section="table_grants",
 )
