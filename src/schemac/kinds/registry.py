@@ -111,7 +111,8 @@ class Kind:
     other_type: str | None = None
     comparison: Comparison = dataclass_field(default_factory=Comparison)
     # The object as `schemac import` writes it: the objects of its n-th catalog kind under its
-    # n-th section (objects of a kind with no import hook are reported as lost).
+    # n-th section. Without a hook, a table member or partition is written by the table, roles,
+    # extensions and schemas by importer/units.py, a kind with no `field` reported as lost.
     import_yaml: Callable[[Context, Any], Any] | None = None
     # Instead, for a kind whose objects need their unit (a table's members, body files, the
     # schemas a unit depends on): its sections of one unit, section -> name -> YAML.
