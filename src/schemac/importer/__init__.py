@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schemac import kinds
 from schemac.errors import UsageError
 from schemac.importer.context import Context
 from schemac.importer.database import read_source
@@ -31,6 +32,14 @@ from schemac.importer.yaml_writer import dump_document
 from schemac.project import YAML_SUFFIXES, Settings
 
 PROJECT_UNIT = "00_project.yaml"
+# The catalog kinds of the types a schema declares (enums, domains, composite types, ...), which
+# a column of the same schema names bare: the kinds whose objects are found as `type:` nodes.
+LOCAL_TYPES = tuple(
+    c
+    for k in kinds.KINDS
+    if k.located is not None and k.located.prefix == "type"
+    for c in k.comparison.catalog_kinds
+)
 JSON_SCHEMA_PATH = Path(".schemac") / "schemac.schema.json"
 
 
@@ -62,9 +71,7 @@ def render_import(
     result.seconds["read"] = time.perf_counter() - started
     catalog = source.catalog
     local = frozenset(
-        (o.qname.schema, o.qname.name)
-        for kind in ("enum", "domain")
-        for o in catalog.of(kind).values()
+        (o.qname.schema, o.qname.name) for kind in LOCAL_TYPES for o in catalog.of(kind).values()
     )
     ctx = Context(source, settings.tenancy, TypeNames(local, source.extension_types))
     wanted = set(schemas) if schemas else None

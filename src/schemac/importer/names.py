@@ -107,8 +107,8 @@ def relative(qname: m.QName, schema: str) -> str:
 class TypeNames:
     """Which qualified type names may be written bare.
 
-    ``local``: the enums and domains (a schema's own are written bare inside it, and schemac
-    qualifies them again); ``extension``: each type an extension brings, with the schema it
+    ``local``: the types a schema declares, enums, domains, composite types (its own are
+    written bare inside it, and schemac qualifies them again); ``extension``: each type an extension brings, with the schema it
     lives in (written bare, as the YAML names extension types).
     """
 
