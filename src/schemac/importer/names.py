@@ -108,8 +108,9 @@ class TypeNames:
     """Which qualified type names may be written bare.
 
     ``local``: the types a schema declares, enums, domains, composite types (its own are
-    written bare inside it, and schemac qualifies them again); ``extension``: each type an extension brings, with the schema it
-    lives in (written bare, as the YAML names extension types).
+    written bare inside it, and schemac qualifies them again); ``extension``: each type an
+    extension brings, with the schema it lives in (written bare, as the YAML names extension
+    types).
     """
 
     local: frozenset[tuple[str, str]] = frozenset()
