@@ -106,7 +106,10 @@ def _build_routine(
             f.get("rows"),
             tuple((k, str(v)) for k, v in (f.get("set") or {}).items()),
             body.strip("\n") + "\n",
-            tuple(b.qualify(d, schema) for d in f.get("depends_on", ())),
+            tuple(
+                b.qualify(d, schema, (f["depends_on"], i))
+                for i, d in enumerate(f.get("depends_on", ()))
+            ),
             b.grants(doc.data.get("function_grants"), f.get("grants")),
             f.get("comment"),
             loc,
