@@ -23,6 +23,7 @@ from schemac.importer.routines import (
 )
 from schemac.importer.tables import table_yaml
 from schemac.importer.yaml_writer import Block, SpacedBlock
+from schemac.naming import file_safe
 
 PUBLIC_SCHEMA = "public"
 _PUBLIC_COMMENT = "standard public schema"
@@ -117,7 +118,7 @@ def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[An
 
 def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> SchemaUnit:
     ctx.names.check("schema", schema)
-    bodies = BodyFiles(schema)
+    bodies = BodyFiles(file_safe(schema))
     doc: dict[str, Any] = {"schema": schema}
     unit = SchemaUnit(schema, doc, bodies)
     declared = ctx.of("schema").get(schema)
