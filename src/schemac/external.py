@@ -20,6 +20,7 @@ from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
+from schemac.sql.names import NameChainError, parse_name_chain
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import FieldChecker
 
@@ -349,7 +350,11 @@ def _function(qname: m.QName, f: LocatedDict, loc: SourceLocation) -> m.Function
 def _trigger(table: m.QName, name: str, tr: LocatedDict, loc: SourceLocation) -> m.Trigger:
     ref = tr.get("referencing") or {}
     function = str(tr["function"])
-    schema, _, bare = function.rpartition(".")
+    try:  # SQL's syntax, as every reference (`"Auth"."On Signup"`)
+        *qualifier, bare = parse_name_chain(function).parts
+        schema = qualifier[0] if qualifier else ""
+    except NameChainError:  # not a name: the function is unknown, reported as such
+        schema, _, bare = function.rpartition(".")
     return m.Trigger(
         name,
         table,

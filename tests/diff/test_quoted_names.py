@@ -23,6 +23,20 @@ tables:
     row_level_security: {enable: true}
     policies:
       Allow logged-in read access: {command: select, using: '"Id" > 0'}
+    triggers:
+      Touch Row: {timing: before, events: [update], for_each: row, function: '"Touch It"'}
+    indexes:
+      - {name: By Prénom, columns: ['"Prénom" desc']}
+    comment: Profiles, "quoted".
+functions:
+  Touch It:
+    language: plpgsql
+    returns: trigger
+    body: |
+      BEGIN
+          NEW."Prénom" := btrim(NEW."Prénom");
+          RETURN NEW;
+      END;
 """
 NOTES = """\
   notes:
@@ -45,6 +59,9 @@ def test_a_schema_table_and_policy_with_quoted_names_are_created(project: Projec
     assert '    "x""; DROP TABLE t; --" text\n' in text
     assert 'create policy "Allow logged-in read access"\non "My Schema"."UserProfiles"' in text
     assert "COMMENT ON SCHEMA \"My Schema\" IS 'A schema whose name has a space.';" in text
+    assert 'CREATE TRIGGER "Touch Row" BEFORE UPDATE ON "My Schema"."UserProfiles"' in text
+    assert 'EXECUTE FUNCTION "My Schema"."Touch It"();' in text
+    assert 'CREATE INDEX "By Prénom" ON "My Schema"."UserProfiles"' in text
 
 
 def test_a_reference_to_a_quoted_table_and_renames(project: Project, database: str) -> None:
@@ -61,6 +78,7 @@ def test_a_reference_to_a_quoted_table_and_renames(project: Project, database: s
     quoted = quoted.replace(
         "  UserProfiles:\n", "  User Profiles:\n    renamed_from: UserProfiles\n"
     ).replace("      Prénom: {type: text", "      Vorname: {renamed_from: Prénom, type: text")
+    quoted = quoted.replace('"Prénom"', '"Vorname"')  # the index and the function's body
     project.write(QUOTED_FILE, quoted)
     project.edit('"My Schema"."UserProfiles"', '"My Schema"."User Profiles"')
     diff_and_prove(project, "profiles renamed")
