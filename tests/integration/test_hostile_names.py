@@ -4,6 +4,7 @@ declared objects under exactly those names, and `t` is still there."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import psycopg
 
 from diff.oracle import schema_dump
 from schemac.compiler import compile_project
-from schemac.emit import MIGRATIONS_DIR, emit
+from schemac.emit import MIGRATIONS_DIR, SEED_DIR, emit
 from schemac.project import load_settings
 
 QUOTE_BREAK = 'x"; DROP TABLE t; --'
@@ -78,3 +79,31 @@ def test_hostile_names_are_only_names(tmp_path: Path, empty_db: str) -> None:
     assert "CREATE TABLE public.t (" in dump
     assert dump.count("CREATE TABLE ") == 3
     assert dump.count("CREATE INDEX ") == 1 and dump.count("CREATE POLICY ") == 1
+
+
+def test_the_quoted_names_case_builds_what_it_declares(tmp_path: Path, empty_db: str) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).parents[1] / "cases" / "quoted_names", project)
+    emit(compile_project(load_settings(project)))
+    generated = project / "generated"
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        for path in sorted((generated / MIGRATIONS_DIR).glob("V*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+        for path in sorted((generated / SEED_DIR).glob("R__*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+        labels = conn.execute(
+            "SELECT enumlabel FROM pg_enum WHERE enumtypid = %s::regtype ORDER BY enumsortorder",
+            ['"My Schema"."Mood ""Type"""'],
+        ).fetchall()
+        assert labels == [("happy",), ('it\'s "fine"',), ("Ünïcode",)]
+        policies = conn.execute("SELECT schemaname, tablename, policyname FROM pg_policies")
+        assert policies.fetchall() == [("My Schema", "UserProfiles", "Allow logged-in read access")]
+        row = conn.execute(
+            'SELECT "Prénom", "x""; DROP TABLE t; --" FROM "My Schema"."UserProfiles"'
+        ).fetchall()
+        assert row == [("Zoë", "'); DROP TABLE t; --")]
+        body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'Touch It'").fetchone()
+        assert body == (
+            '\nBEGIN\n    NEW."Prénom" := btrim(NEW."Prénom");\n    RETURN NEW;\nEND;\n',
+        )
+        assert _tables(conn) >= {("My Schema", "Two\nLines\nDROP TABLE t; --"), ("app", "notes")}
