@@ -73,3 +73,13 @@ def file_safe(name: str) -> str:
     are, every other character `_` (no path separators, spaces or control characters). The
     version number keeps two names that map to the same text apart."""
     return "".join(c if c in _FILE_SAFE else "_" for c in name)
+
+
+def free_dollar_tag(text: str, word: str) -> str:
+    """`$word$`, or `$word1$` ...: a dollar quote that `text` does not hold. A name is any text,
+    so a fixed tag inside a DO block could be ended early by a name and the rest run as SQL."""
+    tag, n = f"${word}$", 0
+    while tag in text:
+        n += 1
+        tag = f"${word}{n}$"
+    return tag

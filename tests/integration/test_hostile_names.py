@@ -44,11 +44,25 @@ def _tables(conn: psycopg.Connection[Any]) -> set[tuple[str, str]]:
     return {(schema, name) for schema, name in rows}
 
 
+ROLE_BREAK = "r$role$; DROP TABLE t; --"
+
+
 def test_hostile_names_are_only_names(tmp_path: Path, empty_db: str) -> None:
     project = tmp_path / "project"
     (project / "schema").mkdir(parents=True)
     (project / "schemac.yaml").write_text("{}\n", encoding="utf-8")
     (project / "schema" / "01_evil.yaml").write_text(SCHEMA_YAML, encoding="utf-8")
+    # A role is created in a DO block: a dollar quote in its name must not end the block.
+    global_yaml = "roles:\n  'r$role$; DROP TABLE t; --': {}\n"
+    (project / "schema" / "00_global.yaml").write_text(global_yaml, encoding="utf-8")
+    try:
+        _hostile_names_applied(project, empty_db)
+    finally:
+        with psycopg.connect(empty_db, autocommit=True) as conn:
+            conn.execute('DROP ROLE IF EXISTS "r$role$; DROP TABLE t; --"')
+
+
+def _hostile_names_applied(project: Path, empty_db: str) -> None:
     emit(compile_project(load_settings(project)))
     migrations = sorted((project / "generated" / MIGRATIONS_DIR).glob("V*.sql"))
     assert [m.name for m in migrations] == [
@@ -62,6 +76,9 @@ def test_hostile_names_are_only_names(tmp_path: Path, empty_db: str) -> None:
         conn.execute("CREATE TABLE public.t (id integer)")
         conn.execute(text)
         assert _tables(conn) == {("public", "t"), (evil, QUOTE_BREAK), (evil, LINE_BREAK)}
+        assert conn.execute(
+            "SELECT count(*) FROM pg_roles WHERE rolname = %s", [ROLE_BREAK]
+        ).fetchone() == (1,)
         columns = conn.execute(
             "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
             ['"evil""; DROP SCHEMA public CASCADE; --"."x""; DROP TABLE t; --"'],
