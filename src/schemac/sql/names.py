@@ -107,11 +107,13 @@ def parse_name_chain(text: str, *, max_parts: int = 2, column: bool = False) -> 
     except parser.ParseError as exc:
         raise NameChainError(f"not a name: {exc.args[0]}", 0) from None
     names: list[str] = []
-    in_column = False
+    in_column = closed = False
     column_name: str | None = None
     expect_name = True
     for token in scanned:
         written = text[token.start : token.end + 1]
+        if closed:
+            raise NameChainError(f"unexpected {written!r} after the column", token.start)
         if expect_name:
             name = _chain_part(token.name, written, token.start)
             if in_column:
@@ -124,8 +126,7 @@ def parse_name_chain(text: str, *, max_parts: int = 2, column: bool = False) -> 
         elif written == "(" and column and not in_column:
             in_column = expect_name = True
         elif written == ")" and in_column and column_name is not None:
-            in_column = False
-            column = False  # nothing may follow
+            in_column, closed = False, True
         else:
             raise NameChainError(f"unexpected {written!r} in a name", token.start)
     if expect_name or in_column:
@@ -135,10 +136,7 @@ def parse_name_chain(text: str, *, max_parts: int = 2, column: bool = False) -> 
 
 def _chain_part(token: str, written: str, offset: int) -> str:
     if written.startswith('"'):
-        name = written[1:-1].replace('""', '"')
-        if not name:
-            raise NameChainError("a quoted name must not be empty", offset)
-        return name
+        return written[1:-1].replace('""', '"')  # the lexer refuses `""`
     if token == "UIDENT" or not (written[:1].isalpha() or written[:1] == "_"):
         raise NameChainError(f"{written!r} is not a name", offset)
     if written != written.lower():
