@@ -110,7 +110,9 @@ def test_jsonschema_decides_where_the_quick_validator_cannot() -> None:
     """Values jsonschema-rs does not take (bytes, sets) and Python's `$` before a final newline:
     the quick answer is no, and jsonschema, which has the last word, still judges them."""
     schema = jsonschema.Draft202012Validator(json_schema())
-    trailing_newline = {"schema": "billing\n"}
+    # A name may hold a newline (any text PostgreSQL accepts); a function's language may not.
+    function = {"language": "plpgsql\n", "returns": "void", "body": "SELECT 1"}
+    trailing_newline = {"schema": "billing", "functions": {"f": function}}
     assert not surely_valid(trailing_newline)
     assert schema.is_valid(trailing_newline)  # so validate_document accepts it, as before
     for odd in (b"bytes", {"a", "set"}):

@@ -17,11 +17,21 @@ from schemac import kinds
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.external import build_external
-from schemac.loader import Document, LocatedDict
+from schemac.loader import Document, LocatedDict, LocatedList
+from schemac.positions import value_offset_location
 from schemac.project import Settings
+from schemac.sql.names import NameChain, NameChainError, parse_name_chain
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import TYPE_HINT, check_documents
 from schemac.validate import locate
+
+
+def _value_location(holder: Any, key: Any) -> SourceLocation | None:
+    if isinstance(holder, LocatedDict):
+        return holder.value_locations.get(key)
+    if isinstance(holder, LocatedList) and isinstance(key, int) and key < len(holder):
+        return holder.item_locations[key]
+    return None
 
 
 @dataclass
@@ -66,11 +76,36 @@ class Builder:
         """One built object of the project field `field` (a kind's), declared in unit `unit`."""
         self.out[field].append((unit, obj))
 
-    def qualify(self, name: str, schema: str) -> m.QName:
-        if "." in name:
-            s, n = name.split(".", 1)
-            return m.QName(s, n)
-        return m.QName(schema, name)
+    def qualify(self, name: str, schema: str, at: tuple[Any, Any] | None = None) -> m.QName:
+        """`name` or `schema.name` in SQL's syntax (quoted parts unquoted), in `schema` when
+        unqualified. `at` is (holder, key) of the value, for the error's position."""
+        chain = self.name_chain(name, at)
+        if chain is None:
+            return m.QName(schema, name)
+        if len(chain.parts) == 2:
+            return m.QName(*chain.parts)
+        return m.QName(schema, chain.parts[0])
+
+    def name_chain(
+        self, text: str, at: tuple[Any, Any] | SourceLocation | None, *, column: bool = False
+    ) -> NameChain | None:
+        """A reference parsed by PostgreSQL's lexer; None (reported at its position) if it is
+        not one."""
+        try:
+            return parse_name_chain(text, column=column)
+        except NameChainError as exc:
+            loc = at if isinstance(at, SourceLocation) or at is None else _value_location(*at)
+            if loc is not None and exc.offset:
+                loc = value_offset_location(loc, exc.offset)
+            self.diagnostics.append(
+                Diagnostic(
+                    "E104",
+                    f"{text!r} is not a name: {exc}",
+                    loc,
+                    'write schema.name; a part that is not lower case goes in double quotes ("My Table")',
+                )
+            )
+            return None
 
     def render_type(self, type_text: str, schema: str) -> str:
         """Quote the user-defined part of a type; leave built-in type syntax as written.

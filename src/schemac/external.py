@@ -22,6 +22,7 @@ from schemac.kinds.routines import routine_fields
 from schemac.kinds.tables import table_fields
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import Document, LocatedDict
+from schemac.sql.names import NameChainError, parse_name_chain
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import FieldChecker
 
@@ -351,7 +352,11 @@ def _function(qname: m.QName, f: LocatedDict, loc: SourceLocation) -> m.Function
 def _trigger(table: m.QName, name: str, tr: LocatedDict, loc: SourceLocation) -> m.Trigger:
     ref = tr.get("referencing") or {}
     function = str(tr["function"])
-    schema, _, bare = function.rpartition(".")
+    try:  # SQL's syntax, as every reference (`"Auth"."On Signup"`)
+        *qualifier, bare = parse_name_chain(function).parts
+        schema = qualifier[0] if qualifier else ""
+    except NameChainError:  # not a name: the function is unknown, reported as such
+        schema, _, bare = function.rpartition(".")
     return m.Trigger(
         name,
         table,

@@ -25,7 +25,7 @@ from schemac import model as m
 from schemac.diagnostics import Diagnostic
 from schemac.errors import InvalidInput
 from schemac.external import ExternalObjects
-from schemac.naming import quote_ident, quote_literal
+from schemac.naming import free_dollar_tag, quote_ident, quote_literal
 from schemac.objects import ObjectRef
 
 # Kinds of ObjectRef that are members of a table but belong to the project when declared.
@@ -34,9 +34,10 @@ _MANAGED_MEMBERS = frozenset({"trigger", "policy"})
 
 def _role(name: str) -> str:
     # Roles belong to the server and outlive the shadow database: create only where missing.
+    tag = free_dollar_tag(name, "schemac")
     return (
-        "DO $schemac$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
-        f"{quote_literal(name)}) THEN CREATE ROLE {quote_ident(name)} NOLOGIN; END IF; END $schemac$"
+        f"DO {tag} BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
+        f"{quote_literal(name)}) THEN CREATE ROLE {quote_ident(name)} NOLOGIN; END IF; END {tag}"
     )
 
 

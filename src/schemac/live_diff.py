@@ -46,6 +46,7 @@ from schemac.drift import (
 )
 from schemac.errors import EnvironmentFailure, UsageError
 from schemac.external_shadow import after_externals, is_external, shadow_key, without_external
+from schemac.naming import free_dollar_tag
 from schemac.objects import statement_ref
 from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot
@@ -279,9 +280,10 @@ def _copy_template(server: PostgresServer, dump: str, populated: list[tuple[str,
             existing = {row[0] for row in conn.execute("SELECT rolname FROM pg_catalog.pg_roles")}
             for role in sorted(roles.names - existing):
                 # Roles belong to the server: a role the live grants name must exist here too.
+                tag = free_dollar_tag(role, "schemac")
                 conn.execute(
-                    "DO $schemac$ BEGIN CREATE ROLE " + _ident(role) + " NOLOGIN; "
-                    "EXCEPTION WHEN duplicate_object THEN NULL; END $schemac$"
+                    f"DO {tag} BEGIN CREATE ROLE " + _ident(role) + " NOLOGIN; "
+                    f"EXCEPTION WHEN duplicate_object THEN NULL; END {tag}"
                 )
             try:
                 conn.execute(dump.encode())

@@ -17,7 +17,7 @@ from schemac.emit import (
     emit,
 )
 from schemac.errors import SchemacError
-from schemac.naming import quote_literal
+from schemac.naming import file_safe, quote_literal
 from schemac.online import MigrationSettings, Stage
 from schemac.plan import Operation
 from schemac.sql.classify import classify
@@ -148,7 +148,7 @@ def plan_files(
     for (stage, group), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         suffix = _SUFFIXES.get(stage, "")
         if stage is Stage.INDEX and group is not None:
-            suffix = f"_index_{group.split('.', 1)[1]}"
+            suffix = f"_index_{file_safe(group.split('.', 1)[1])}"
         name = f"V{version:0{width}d}__{slug}{suffix}.sql"
         header = f"{DO_NOT_EDIT}-- {_comment_line(description)}\n{_NOTES.get(stage, '')}"
         body = "".join(f"\n{_in_place_mark(o)}{o.sql}\n" for o in members)

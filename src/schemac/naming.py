@@ -55,3 +55,31 @@ def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
 def default_constraint_name(table: str, columns: list[str], label: str) -> str:
     """`<table>_<col>_<col>_<label>` as PostgreSQL chooses it (label: key, fkey, check, excl, idx)."""
     return make_object_name(table, "_".join(columns) if columns else None, label)
+
+
+def comment_safe(text: str) -> str:
+    """`text` for an SQL `--` comment line: a line break in a name would end the comment and
+    turn the rest of the name into SQL, so every character that is not printable is escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+_FILE_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def file_safe(name: str) -> str:
+    """An object name as part of a file name: ASCII letters, digits and underscores as they
+    are, every other character `_` (no path separators, spaces or control characters). The
+    version number keeps two names that map to the same text apart."""
+    return "".join(c if c in _FILE_SAFE else "_" for c in name)
+
+
+def free_dollar_tag(text: str, word: str) -> str:
+    """`$word$`, or `$word1$` ...: a dollar quote that `text` does not hold. A name is any text,
+    so a fixed tag inside a DO block could be ended early by a name and the rest run as SQL."""
+    tag, n = f"${word}$", 0
+    while tag in text:
+        n += 1
+        tag = f"${word}{n}$"
+    return tag

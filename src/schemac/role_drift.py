@@ -21,7 +21,7 @@ from schemac.catalog import ModelDifference, compare_models, declared_roles_mode
 from schemac.catalog.roles import roles_model
 from schemac.compiler import Compiled
 from schemac.model import Role
-from schemac.naming import quote_ident
+from schemac.naming import comment_safe, quote_ident
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def role_statements(compiled: Compiled, snapshot: RoleSnapshot) -> tuple[list[st
         if obj.node.kind != "role" or obj.node.obj.name not in differing:
             continue
         role: Role = obj.node.obj
-        statements.append(f"-- role {role.name}\n{obj.sql.strip()}")
+        statements.append(f"-- role {comment_safe(role.name)}\n{obj.sql.strip()}")
         current = snapshot.roles.get(role.name)
         if current is None:
             continue

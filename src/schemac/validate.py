@@ -152,12 +152,12 @@ def _to_diagnostics(document: Document, error: ValidationError) -> Iterator[Diag
             )
         return
     if error.validator == "propertyNames" or (
-        error.validator == "pattern" and "propertyNames" in error.schema_path
+        error.validator in ("pattern", "minLength") and "propertyNames" in error.schema_path
     ):  # jsonschema reports a bad key as the pattern its propertyNames failed: E104 at the key
         bad = error.instance
         yield Diagnostic(
             "E104",
-            f"'{bad}' is not a valid name: use lower case letters, digits and underscores, starting with a letter or underscore",
+            f"{_short(bad)} is not a valid name: a PostgreSQL name is not empty and has no NUL character",
             _key_location(document, path, str(bad)),
         )
         return
@@ -214,7 +214,9 @@ def _message(error: ValidationError) -> str:
         missing = _UNEXPECTED.findall(error.message) or [error.message.split("'")[1]]
         return f"missing required key '{missing[0]}'"
     if v == "pattern":
-        return f"{_short(instance)} is not a valid name here: use lower case letters, digits and underscores (schema.name where a qualified name is allowed)"
+        return (
+            f"{_short(instance)} is not a valid name here: a PostgreSQL name has no NUL character"
+        )
     if v == "minItems":
         return "the list must not be empty"
     if v == "uniqueItems":

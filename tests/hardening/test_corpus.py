@@ -254,13 +254,35 @@ CASES: list[Case] = [
     ),
     R("unknown_global_key", "E103", "roles:", "@@rolls: {}\nroles:", file=GLOBAL),
     # -- names (E104) -----------------------------------------------------------------------------
-    R("table_name_upper", "E104", "  people:\n", "  @@People:\n"),
-    R("column_name_space", "E104", "      score: {", '      @@"sc ore": {'),
-    R("column_name_digit", "E104", "      score: {", "      @@1score: {"),
-    R("column_name_quote", "E104", "      score: {", "      @@'sc\"ore': {"),
-    R("enum_name_dash", "E104", "  mood: [happy, sad]", "  @@mo-od: [happy, sad]"),
-    R("function_name_semicolon", "E104", "  touch:\n    language", "  @@'touch;':\n    language"),
-    R("check_name_paren", "E104", "      people_name_not_blank:", "      @@'x()':"),
+    # Any text PostgreSQL accepts is a name (upper case, spaces, quotes): only the empty name
+    # and NUL are not; a reference is SQL's syntax, so a part with upper case is quoted.
+    R("column_name_empty", "E104", "      score: {", '      @@"": {'),
+    R("column_name_nul", "E107", "      score: {", '      @@"sc\\0ore": {'),
+    R("table_reference_upper", "E104", "references: {table: orgs}", "references: {table: @@Orgs}"),
+    R(
+        "table_reference_quoted_schema_upper",
+        "E104",
+        "references: {table: orgs}",
+        """references: {table: '"app".@@Orgs'}""",
+    ),
+    R(
+        "table_reference_statement",
+        "E104",
+        "references: {table: orgs}",
+        """references: {table: 'orgs@@; DROP TABLE t; --'}""",
+    ),
+    R(
+        "short_reference_two_columns",
+        "E104",
+        "references: {table: orgs}",
+        "references: 'orgs(id@@, name)'",
+    ),
+    R(
+        "trigger_function_three_parts",
+        "E104",
+        "function: touch}",
+        "function: 'app.touch@@.x'}",
+    ),
     # -- wrong types and shapes (E105) -----------------------------------------------------------
     R(
         "not_null_string",
@@ -433,6 +455,14 @@ CASES: list[Case] = [
         "function: tuch}\n      @@other: {timing: after, events: [insert], for_each: row, function: nope}",
     ),
     R("identifier_too_long", "E304", "      score: {", "      @@" + "s" * 64 + ": {"),
+    # 63 bytes in UTF-8, not 63 characters: 32 two-byte letters are 64 bytes.
+    R("identifier_too_long_utf8", "E304", "      score: {", "      @@" + "é" * 32 + ": {"),
+    R(
+        "quoted_policy_name_too_long",
+        "E304",
+        "    triggers:\n",
+        "    policies:\n      @@" + "Allow read " * 6 + ": {using: 'true'}\n    triggers:\n",
+    ),
     R(
         "identity_with_default",
         "E305",

@@ -1,5 +1,5 @@
-"""What the YAML cannot hold is said, naming the object and the attribute; names it cannot hold
-stop the import before anything is written."""
+"""What the YAML cannot hold is said, naming the object and the attribute; objects it cannot
+hold stop the import before anything is written."""
 
 from __future__ import annotations
 
@@ -46,20 +46,13 @@ def test_every_attribute_the_yaml_lacks_is_a_warning_naming_it(
     assert (tmp_path / "schema" / "01_lossy.yaml").is_file()
 
 
-def test_names_the_yaml_cannot_hold_stop_the_import_and_are_listed(
+def test_objects_the_yaml_cannot_hold_stop_the_import_and_are_listed(
     empty_db: str, tmp_path: Path
 ) -> None:
     _load(empty_db, "refused")
     run_schemac("init", cwd=tmp_path)
     done = run_schemac("import", "--db", empty_db, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
-    for name in (
-        "'Mixed Case'",
-        "'café'",
-        "'Weird Column'",
-        "'Allow logged-in read access'",
-        "function app.answer(): a SQL-standard body",
-    ):
-        assert name in done.stderr, (name, done.stderr)
+    assert "function app.answer(): a SQL-standard body" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert list((tmp_path / "schema").iterdir()) == []

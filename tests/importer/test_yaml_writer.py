@@ -146,3 +146,27 @@ def test_layout_is_flow_for_short_things_block_for_long_ones() -> None:
         "      SELECT 1\n"
         "      FROM t\n"
     )
+
+
+# Names PostgreSQL accepts, as keys: quotes, SQL, line breaks YAML knows and JSON does not.
+HOSTILE_NAMES = [
+    'x"; DROP TABLE t; --',
+    "y\nDROP TABLE t; --",
+    "Allow logged-in read access",
+    "UserProfiles",
+    "Prénom",
+    'it\'s "fine"',
+    "a\u2028b",
+    "a\u0085b",
+    "\t",
+    "back\\slash",
+    "\U0001f600",
+    "\U000e0001",
+]
+
+
+def test_names_that_need_quotes_read_back_as_keys() -> None:
+    block = Block({name: Block({"type": "text", "comment": name}) for name in HOSTILE_NAMES})
+    text = dump_document(block, "")
+    assert yaml.safe_load(text) == {n: {"type": "text", "comment": n} for n in HOSTILE_NAMES}
+    assert "\u2028" not in text and "\u0085" not in text  # escaped: YAML reads them as breaks

@@ -29,6 +29,7 @@ from schemac.importer.units import (
     schema_units,
 )
 from schemac.importer.yaml_writer import dump_document
+from schemac.naming import file_safe
 from schemac.project import YAML_SUFFIXES, Settings
 
 PROJECT_UNIT = "00_project.yaml"
@@ -104,7 +105,9 @@ def render_import(
         )
     width = max(2, len(str(len(units))))
     for number, unit in enumerate(units, start=1):
-        files[f"{number:0{width}d}_{unit.schema}.yaml"] = dump_document(unit.document, header)
+        files[f"{number:0{width}d}_{file_safe(unit.schema)}.yaml"] = dump_document(
+            unit.document, header
+        )
         files.update(unit.bodies.files)
     result.seconds["write"] = time.perf_counter() - started
     result.losses = ctx.notes.sorted()

@@ -8,7 +8,7 @@ from typing import Any
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
-from schemac.importer.names import bare_expression, unquote_ident
+from schemac.importer.names import bare_expression, reference_part, unquote_ident
 from schemac.naming import default_constraint_name
 
 
@@ -57,7 +57,7 @@ def _index_element(element: m.IndexElement) -> Any:
     if element.column is not None:
         element = replace(element, column=unquote_ident(element.column))
     if element.column is not None and element.opclass is None and element.collation is None:
-        words = [element.column]
+        words = [reference_part(element.column)]  # the short form is SQL: quoted as needed
         if element.order:
             words.append(element.order)
         if element.nulls:

@@ -81,13 +81,15 @@ def is_identifier(name: str) -> bool:
 
 @dataclass
 class NameCheck:
-    """Names the YAML format cannot hold (quoted, upper case, non-ASCII): import refuses them."""
+    """What import refuses (`refused`, listed before anything is written). Names are not among
+    it: the YAML holds every name PostgreSQL does (quoted, upper case, non-ASCII), so `check`
+    only refuses one longer than PostgreSQL's 63 bytes, which a catalog never holds."""
 
     refused: list[str] = field(default_factory=list)
 
     def check(self, what: str, *names: str) -> None:
         for name in names:
-            if not is_identifier(name):
+            if len(name.encode()) > MAX_IDENTIFIER_BYTES:
                 self.refused.append(f"{what}: {name!r}")
 
 
@@ -99,8 +101,15 @@ def unquote_ident(text: str) -> str:
 
 
 def relative(qname: m.QName, schema: str) -> str:
-    """``name`` inside its own schema, ``schema.name`` from another one."""
-    return qname.name if qname.schema == schema else str(qname)
+    """``name`` inside its own schema, ``schema.name`` from another one, in SQL's syntax as
+    the YAML's references are (``"My Schema"."UserProfiles"``)."""
+    name = reference_part(qname.name)
+    return name if qname.schema == schema else f"{reference_part(qname.schema)}.{name}"
+
+
+def reference_part(name: str) -> str:
+    """One part of a reference: as it is when lower case, else in double quotes."""
+    return name if _IDENTIFIER.fullmatch(name) else '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
-from schemac.importer.names import bare_expression, sql_value
+from schemac.importer.names import bare_expression, reference_part, sql_value
 from schemac.importer.yaml_writer import Block, SpacedBlock
+from schemac.naming import file_safe
 
 if TYPE_CHECKING:
     from schemac.importer.units import SchemaUnit
@@ -37,10 +38,10 @@ class BodyFiles:
     files: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, body: str) -> str:
-        path = f"{self.folder}/{name}.sql"
+        path = f"{self.folder}/{file_safe(name)}.sql"
         number = 2
         while path in self.files:
-            path = f"{self.folder}/{name}_{number}.sql"
+            path = f"{self.folder}/{file_safe(name)}_{number}.sql"
             number += 1
         self.files[path] = body
         return path
@@ -172,20 +173,14 @@ def _body(
             "cannot declare yet"
         )
         return
-    raw = routine.body
-    core = raw.strip("\n")
-    if raw != "\n" + core + "\n":
-        ctx.notes.lost(
-            kind,
-            key,
-            "body line breaks",
-            "the body's leading and trailing line breaks are normalised to one each",
-        )
-    body = core + "\n"
+    # Byte for byte: schemac stores a line break and then the body (body_leading_newline).
+    body = routine.body.removeprefix("\n")
     if body.count("\n") > BODY_FILE_LINES:
         out["body_file"] = bodies.add(routine.qname.name, body)
     else:
         out["body"] = body
+    if body == routine.body:
+        out["body_leading_newline"] = False
 
 
 def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> dict[str, Any]:
@@ -319,7 +314,7 @@ def sequence_yaml(ctx: Context, sequence: m.Sequence) -> dict[str, Any]:
         if table.schema != sequence.qname.schema:
             ctx.notes.lost("sequence", name, "owned by", f"{table}.{column}, in another schema")
         else:
-            out["owned_by"] = f"{table.name}.{column}"
+            out["owned_by"] = f"{reference_part(table.name)}.{reference_part(column)}"
     grants = ctx.grants("sequence", name, sequence.grants)
     if grants:
         out["grants"] = grants

@@ -12,6 +12,7 @@ from schemac.importer.indexes import index_yaml
 from schemac.importer.names import (
     bare_expression,
     is_identifier,
+    reference_part,
     sql_value,
     unquote_ident,
 )
@@ -128,7 +129,7 @@ def _references(ctx: Context, fk: m.ForeignKey, schema: str) -> Any:
     if fk.initially_deferred:
         options["initially_deferred"] = True
     if not options:
-        return target if column is None else f"{target}({column})"
+        return target if column is None else f"{target}({reference_part(column)})"
     full: dict[str, Any] = {"table": target}
     if column is not None:
         full["column"] = column

@@ -14,6 +14,7 @@ from schemac.importer.routines import BodyFiles
 from schemac.importer.tables import TABLE_MEMBERS
 from schemac.importer.yaml_writer import Block
 from schemac.kinds import Kind
+from schemac.naming import file_safe
 
 PUBLIC_SCHEMA = "public"
 _PUBLIC_COMMENT = "standard public schema"
@@ -92,7 +93,9 @@ def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[An
 def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> SchemaUnit:
     ctx.names.check("schema", schema)
     doc: dict[str, Any] = {"schema": schema}
-    unit = SchemaUnit(schema, doc, BodyFiles(schema), content=content, by_table=_by_table(content))
+    unit = SchemaUnit(
+        schema, doc, BodyFiles(file_safe(schema)), content=content, by_table=_by_table(content)
+    )
     declared = ctx.of("schema").get(schema)
     if declared is not None:
         _schema_header(ctx, declared, doc)

@@ -11,7 +11,6 @@ error here, never a changed schema.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 import yaml
@@ -73,7 +72,23 @@ def _quoted(text: str) -> str:
         return '"' + text + '"'
     if text.isprintable():
         return "'" + text.replace("'", "''") + "'"
-    return json.dumps(text, ensure_ascii=False)  # JSON's escapes are YAML double-quoted escapes
+    return '"' + "".join(_escaped(c) for c in text) + '"'
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+
+
+def _escaped(char: str) -> str:
+    """One character inside YAML double quotes: what is not printable as an escape (YAML reads
+    U+2028 and U+0085 as line breaks, which JSON would leave raw)."""
+    if char in '"\\':
+        return "\\" + char
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def scalar(value: Any, flow: bool = False) -> str:

@@ -30,7 +30,7 @@ def build_foreign_keys(b: Builder, u: int, qname: m.QName, t: LocatedDict) -> No
                 fk.get("name") or default_constraint_name(qname.name, list(fk["columns"]), "fkey"),
                 qname,
                 tuple(fk["columns"]),
-                b.qualify(ref["table"], qname.schema),
+                b.qualify(ref["table"], qname.schema, (ref, "table")),
                 tuple(ref.get("columns", ())),
                 fk.get("on_delete"),
                 fk.get("on_update"),
@@ -47,14 +47,19 @@ def add_column_reference(
 ) -> None:
     """A column's `references:`, a foreign key of that one column."""
     if isinstance(ref, str):
-        # `[schema.]table[(column)]`, identifiers the JSON Schema pattern has checked.
-        head, _, column_part = ref.partition("(")
-        ref_schema, _, ref_table = head.rpartition(".")
-        target = m.QName(ref_schema or table.schema, ref_table)
-        ref_columns: tuple[str, ...] = (column_part.removesuffix(")"),) if column_part else ()
+        # `[schema.]table[(column)]` in SQL's syntax: `"My Schema"."My Table"("Id")`.
+        chain = b.name_chain(ref, loc, column=True)
+        if chain is None:
+            return
+        target = (
+            m.QName(*chain.parts)
+            if len(chain.parts) == 2
+            else m.QName(table.schema, chain.parts[0])
+        )
+        ref_columns: tuple[str, ...] = (chain.column,) if chain.column else ()
         options: dict[str, Any] = {}
     else:
-        target = b.qualify(ref["table"], table.schema)
+        target = b.qualify(ref["table"], table.schema, (ref, "table"))
         ref_columns = (ref["column"],) if ref.get("column") else ()
         options = ref
     b.add(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.naming import free_dollar_tag
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
@@ -66,7 +67,7 @@ ROLE = Kind(
     check=check,
     names=names,
     template="role",
-    dollar=lambda role: "$role$",
+    dollar=lambda role: free_dollar_tag(role.name, "role"),
     # Roles belong to the server: catalog.roles reads them apart from read_catalog.
     comparison=Comparison(("role",)),
 )

@@ -53,6 +53,13 @@ def _body(
     return body
 
 
+def stored_body(body: str, leading_newline: bool) -> str:
+    """The routine's source as PostgreSQL stores it (prosrc), byte for byte: the YAML's body
+    as written, after the line break that follows `AS $body$` unless `body_leading_newline:
+    false` (a body that starts on the same line)."""
+    return "\n" + body if leading_newline else body
+
+
 def _returns(
     b: Builder, returns: object, schema: str
 ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
@@ -108,8 +115,11 @@ def _build_routine(
             f.get("cost"),
             f.get("rows"),
             tuple((k, str(v)) for k, v in (f.get("set") or {}).items()),
-            body.strip("\n") + "\n",
-            tuple(b.qualify(d, schema) for d in f.get("depends_on", ())),
+            stored_body(body, f.get("body_leading_newline", True)),
+            tuple(
+                b.qualify(d, schema, (f["depends_on"], i))
+                for i, d in enumerate(f.get("depends_on", ()))
+            ),
             b.grants(doc.data.get("function_grants"), f.get("grants")),
             f.get("comment"),
             loc,

@@ -24,15 +24,15 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
     for name, seq in (data.get("sequences") or {}).items():
         owned_by = None
         if seq.get("owned_by"):
-            table_name, _, column = str(seq["owned_by"]).rpartition(".")
-            if not table_name or not column:
+            chain = b.name_chain(str(seq["owned_by"]), (seq, "owned_by"))
+            if chain is not None and len(chain.parts) != 2:
                 b.error(
                     "E312",
                     "owned_by must be 'table.column'",
                     locate(doc, ["sequences", name, "owned_by"]),
                 )
-            else:
-                owned_by = (b.qualify(table_name, schema), column)
+            elif chain is not None:
+                owned_by = (m.QName(schema, chain.parts[0]), chain.parts[1])
         b.add(
             "sequences",
             u,

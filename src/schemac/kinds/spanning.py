@@ -76,7 +76,7 @@ def check_names(a: Analyser) -> None:
         if too_long(name):
             a.error(
                 "E304",
-                f"identifier '{name}' is {len(name.encode())} bytes; PostgreSQL allows 63",
+                f"identifier {name!r} is {len(name.encode())} bytes; PostgreSQL allows 63",
                 loc,
                 hint="shorten it (PostgreSQL would silently truncate it)",
             )

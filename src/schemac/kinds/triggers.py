@@ -40,7 +40,7 @@ def build_triggers(b: Builder, u: int, qname: m.QName, t: LocatedDict) -> None:
                 tuple(tr.get("update_of", ())),
                 tr.get("for_each", "statement"),
                 tr.get("when"),
-                b.qualify(tr["function"], qname.schema),
+                b.qualify(tr["function"], qname.schema, (tr, "function")),
                 tuple(str(a) for a in tr.get("arguments", ())),
                 ref.get("old_table"),
                 ref.get("new_table"),

@@ -39,7 +39,10 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                     v.get("security_invoker"),
                     v.get("security_barrier"),
                     v.get("check_option"),
-                    tuple(b.qualify(d, schema) for d in v.get("depends_on", ())),
+                    tuple(
+                        b.qualify(d, schema, (v["depends_on"], i))
+                        for i, d in enumerate(v.get("depends_on", ()))
+                    ),
                     b.grants(doc.data.get("table_grants"), v.get("grants")),
                     tuple((k, c) for k, c in (v.get("column_comments") or {}).items()),
                     v.get("comment"),

@@ -77,3 +77,73 @@ def label_names(label: str) -> LabelNames:
             member, table = before[0], ".".join(after[:2])
             break
     return LabelNames(tuple(words), qualified, member, table)
+
+
+class NameChainError(ValueError):
+    """A reference that is not a dotted chain of names; `offset` is where it goes wrong."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class NameChain:
+    """A reference as the YAML writes it in SQL's syntax: `app.users`, `"My Schema"."My Table"`,
+    with an optional column in parentheses (`app.users(id)`)."""
+
+    parts: tuple[str, ...]
+    column: str | None = None
+
+
+def parse_name_chain(text: str, *, max_parts: int = 2, column: bool = False) -> NameChain:
+    """`text` read by PostgreSQL's lexer as `name[.name...][(column)]`.
+
+    A part in double quotes is the text inside (`""` a quote); an unquoted part is lower case
+    as written, because PostgreSQL would fold `Users` to `users` while the YAML's keys are the
+    names themselves: the author writes `"Users"` to mean the table `Users:` declares."""
+    try:
+        scanned = parser.scan(text)
+    except parser.ParseError as exc:
+        raise NameChainError(f"not a name: {exc.args[0]}", 0) from None
+    names: list[str] = []
+    in_column = closed = False
+    column_name: str | None = None
+    expect_name = True
+    for token in scanned:
+        written = text[token.start : token.end + 1]
+        if closed:
+            raise NameChainError(f"unexpected {written!r} after the column", token.start)
+        if expect_name:
+            name = _chain_part(token.name, written, token.start)
+            if in_column:
+                column_name = name
+            else:
+                names.append(name)
+            expect_name = False
+        elif written == "." and not in_column and len(names) < max_parts:
+            expect_name = True
+        elif written == "(" and column and not in_column:
+            in_column = expect_name = True
+        elif written == ")" and in_column and column_name is not None:
+            in_column, closed = False, True
+        else:
+            raise NameChainError(f"unexpected {written!r} in a name", token.start)
+    if expect_name or in_column:
+        raise NameChainError("the name is incomplete", len(text))
+    return NameChain(tuple(names), column_name)
+
+
+def _chain_part(token: str, written: str, offset: int) -> str:
+    if written.startswith('"'):
+        return written[1:-1].replace('""', '"')  # the lexer refuses `""`
+    if token == "UIDENT" or not (written[:1].isalpha() or written[:1] == "_"):
+        raise NameChainError(f"{written!r} is not a name", offset)
+    if written != written.lower():
+        quoted = '"' + written.replace('"', '""') + '"'
+        raise NameChainError(
+            f"PostgreSQL reads the unquoted {written!r} as {written.lower()!r}; "
+            f"write {quoted} (in double quotes) for the name with upper case",
+            offset,
+        )
+    return written

@@ -114,8 +114,9 @@ def tree_references(tree: Any) -> frozenset[Reference]:
 @functools.lru_cache(maxsize=1024)
 def name_in_literal(text: str) -> tuple[str | None, str] | None:
     """`app.seq` or `"App"."Seq"(int)` inside a literal: (schema, name), or None."""
-    head = text.split("(", 1)[0]
     try:
+        # The name ends at the first `(` the lexer sees: one inside a quoted name is the name's.
+        head = next((text[: t.start] for t in parser.scan(text) if t.name == "ASCII_40"), text)
         tree = json.loads(parser.parse_sql_json(f"TABLE {head}"))
     except parser.ParseError:
         return None

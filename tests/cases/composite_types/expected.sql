@@ -27,8 +27,7 @@ CREATE FUNCTION "geo"."lat_of"("p" "geo"."point2")
     RETURNS double precision
     LANGUAGE sql
 AS $body$
-SELECT (p).lat
-$body$;
+SELECT (p).lat$body$;
 
 -- table geo.place
 CREATE TABLE "geo"."place" (

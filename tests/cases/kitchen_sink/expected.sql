@@ -101,8 +101,7 @@ CREATE FUNCTION "core"."add"("a" integer, "b" integer DEFAULT 1)
     STRICT
     PARALLEL SAFE
 AS $body$
-SELECT a + b
-$body$;
+SELECT a + b$body$;
 GRANT EXECUTE ON FUNCTION "core"."add"(integer, integer) TO "ks_app";
 
 -- function core.ticket_rows
@@ -179,8 +178,7 @@ CREATE FUNCTION "core"."ticket_titles"("p_tenant" uuid)
     STABLE
     ROWS 10
 AS $body$
-SELECT title FROM core.tickets WHERE tenant_id = p_tenant
-$body$;
+SELECT title FROM core.tickets WHERE tenant_id = p_tenant$body$;
 GRANT EXECUTE ON FUNCTION "core"."ticket_titles"(uuid) TO "ks_app";
 
 -- function core.ticket_table
@@ -188,8 +186,7 @@ CREATE FUNCTION "core"."ticket_table"("p_tenant" uuid, OUT "n" integer)
     RETURNS integer
     LANGUAGE sql
 AS $body$
-SELECT count(*)::integer FROM core.tickets WHERE tenant_id = p_tenant
-$body$;
+SELECT count(*)::integer FROM core.tickets WHERE tenant_id = p_tenant$body$;
 GRANT EXECUTE ON FUNCTION "core"."ticket_table"(uuid) TO "ks_app";
 
 -- table core.events
