@@ -176,6 +176,13 @@ KINDS: list[Kind] = [
         _in_schema("composite_types"),
     ),
     Kind(
+        "range_type",
+        "rg",
+        "",
+        lambda name: {"subtype": "text"},
+        _in_schema("range_types"),
+    ),
+    Kind(
         "sequence",
         "sq",
         "usage",

@@ -16,6 +16,7 @@ from schemac.kinds.foreign_keys import FOREIGN_KEY
 from schemac.kinds.indexes import INDEX
 from schemac.kinds.partitions import PARTITION
 from schemac.kinds.policies import POLICY
+from schemac.kinds.ranges import RANGE_TYPE
 from schemac.kinds.registry import Comparison, Kind, Reading
 from schemac.kinds.roles import ROLE
 from schemac.kinds.routines import FUNCTION
@@ -37,6 +38,7 @@ KINDS: tuple[Kind, ...] = (
     ENUM,
     DOMAIN,
     COMPOSITE_TYPE,
+    RANGE_TYPE,
     SEQUENCE,
     FUNCTION,
     TABLE,

@@ -93,3 +93,6 @@ class Kind:
     # The object as `schemac import` writes it under the kind's first section (objects of a
     # kind with no such hook and no code of its own in importer/ are reported as lost).
     import_yaml: Callable[[Context, Any], Any] | None = None
+    # A kind migra does not diff: (current, desired connection) -> the statements that make the
+    # current database's objects of the kind like the desired one's (kinds/migrating.py).
+    migrate: Callable[[psycopg.Connection[Any], psycopg.Connection[Any]], list[str]] | None = None
