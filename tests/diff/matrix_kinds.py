@@ -324,6 +324,13 @@ KINDS: list[Kind] = [
         _in_schema("functions"),
     ),
     Kind(
+        "aggregate",
+        "ag",
+        "execute",
+        lambda name: {"args": ["integer"], "sfunc": "int4pl", "stype": "integer"},
+        _in_schema("aggregates"),
+    ),
+    Kind(
         "column_reference",
         "cr",
         "",

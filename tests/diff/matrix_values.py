@@ -19,6 +19,7 @@ COVERED_ELSEWHERE = {
         "domains",
         "composite_types",
         "range_types",
+        "aggregates",
         "sequences",
         "tables",
         "views",
@@ -44,6 +45,13 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("domain", "type"): ("text", "character varying(20)"),
     ("composite_type", "attributes"): ({"a": "integer"}, {"a": "integer", "b": "text"}),
     ("range_type", "subtype"): ("text", "integer"),
+    ("aggregate", "args"): (["integer"], ["smallint"]),
+    ("aggregate", "sfunc"): ("int4pl", "int4larger"),
+    ("aggregate", "stype"): ("integer", "bigint"),
+    ("aggregate", "finalfunc"): (ABSENT, "int4abs"),
+    ("aggregate", "initcond"): (ABSENT, "0"),
+    ("aggregate", "combinefunc"): (ABSENT, "int4pl"),
+    ("aggregate", "parallel"): (ABSENT, "safe"),
     ("range_type", "subtype_opclass"): (ABSENT, "text_pattern_ops"),
     ("range_type", "collation"): (ABSENT, "C"),
     ("range_type", "subtype_diff"): (ABSENT, "numrange_subdiff"),
@@ -220,6 +228,8 @@ AFTER_COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("index_element", "expression"): {"column": ABSENT},
     ("function", "language"): {"body": "BEGIN RETURN p + 1; END"},
     ("procedure", "language"): {"body": "SELECT p"},
+    ("aggregate", "args"): {"sfunc": "int42pl", "initcond": "0"},
+    ("aggregate", "stype"): {"sfunc": "int84pl", "initcond": "0"},
 }
 
 # $defs that are parts of a kind, not kinds: their properties are the kind's.

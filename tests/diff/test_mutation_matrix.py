@@ -205,7 +205,14 @@ GROUPS = {
         "trigger",
         "policy",
     ],
-    "views_and_routines": ["view", "materialized_view", "function", "argument", "procedure"],
+    "views_and_routines": [
+        "view",
+        "materialized_view",
+        "function",
+        "argument",
+        "procedure",
+        "aggregate",
+    ],
 }
 
 

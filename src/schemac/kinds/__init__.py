@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from schemac.kinds.aggregates import AGGREGATE
 from schemac.kinds.catalog_only import OTHER, PUBLICATION
 from schemac.kinds.composites import COMPOSITE_TYPE
 from schemac.kinds.extensions import EXTENSION
@@ -41,6 +42,7 @@ KINDS: tuple[Kind, ...] = (
     RANGE_TYPE,
     SEQUENCE,
     FUNCTION,
+    AGGREGATE,
     TABLE,
     PARTITION,
     SEQUENCE_OWNER,
