@@ -295,6 +295,7 @@ def plan_migration(
                 *partition_statements(read_partition_bounds(work), read_partition_bounds(desired)),
             ],
         )
+        applied += kind_statements(work, desired, kinds.KINDS, after_migra=True)
         with steps.step("comparing comments, privileges and options", "facts"):
             supplement = supplement_statements(compare_facts(read_facts(work), desired_facts))
         unresolved = domains.unresolved + supplement.unresolved

@@ -90,6 +90,7 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("table", "partitions"): (ABSENT, {"tb_partitions_p0": {"modulus": 1, "remainder": 0}}),
     ("table", "seed"): (ABSENT, {"key": ["id"], "rows": [{"id": 1, "v": 2}]}),
     ("table", "tenant"): (ABSENT, "v"),
+    ("table", "replica_identity"): (ABSENT, "full"),
     ("column", "type"): ("integer", "bigint"),
     ("column", "default"): ("1", "2"),
     ("column", "generated"): ("id * 2", "id * 3"),

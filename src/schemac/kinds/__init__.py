@@ -19,6 +19,7 @@ from schemac.kinds.partitions import PARTITION
 from schemac.kinds.policies import POLICY
 from schemac.kinds.ranges import RANGE_TYPE
 from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.replica_identity import REPLICA_IDENTITY
 from schemac.kinds.roles import ROLE
 from schemac.kinds.routines import FUNCTION
 from schemac.kinds.schemas import SCHEMA
@@ -45,6 +46,7 @@ KINDS: tuple[Kind, ...] = (
     AGGREGATE,
     TABLE,
     PARTITION,
+    REPLICA_IDENTITY,
     SEQUENCE_OWNER,
     VIEW,
     INDEX,

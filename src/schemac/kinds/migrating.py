@@ -65,12 +65,17 @@ def drop_and_create(
 
 
 def kind_statements(
-    work: psycopg.Connection[Any], desired: psycopg.Connection[Any], kinds: tuple[Kind, ...]
+    work: psycopg.Connection[Any],
+    desired: psycopg.Connection[Any],
+    kinds: tuple[Kind, ...],
+    *,
+    after_migra: bool = False,
 ) -> list[str]:
-    """Every kind's statements, each run on `work` at once (later kinds may use earlier ones)."""
+    """Every kind's statements, each run on `work` at once (later kinds may use earlier ones):
+    those run before migra's, or (`after_migra`) those that need the tables migra creates."""
     applied: list[str] = []
     for kind in kinds:
-        if kind.migrate is None:
+        if kind.migrate is None or kind.migrate_after_migra != after_migra:
             continue
         for statement in kind.migrate(work, desired):
             work.execute(statement)

@@ -96,3 +96,4 @@ class Kind:
     # A kind migra does not diff: (current, desired connection) -> the statements that make the
     # current database's objects of the kind like the desired one's (kinds/migrating.py).
     migrate: Callable[[psycopg.Connection[Any], psycopg.Connection[Any]], list[str]] | None = None
+    migrate_after_migra: bool = False  # run after migra's statements (tables exist), not before
