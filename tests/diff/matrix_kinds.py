@@ -331,6 +331,13 @@ KINDS: list[Kind] = [
         _in_schema("aggregates"),
     ),
     Kind(
+        "publication",
+        "pb",
+        "",
+        lambda name: {"tables": ["host"]},
+        _in_schema("publications"),
+    ),
+    Kind(
         "column_reference",
         "cr",
         "",

@@ -20,6 +20,7 @@ COVERED_ELSEWHERE = {
         "composite_types",
         "range_types",
         "aggregates",
+        "publications",
         "sequences",
         "tables",
         "views",
@@ -45,6 +46,13 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("domain", "type"): ("text", "character varying(20)"),
     ("composite_type", "attributes"): ({"a": "integer"}, {"a": "integer", "b": "text"}),
     ("range_type", "subtype"): ("text", "integer"),
+    ("publication", "all_tables"): (ABSENT, True),
+    ("publication", "tables"): (
+        ["host"],
+        [{"table": "host", "columns": ["id", "label"], "where": "id > 0"}],
+    ),
+    ("publication", "schemas"): (ABSENT, ["m"]),
+    ("publication", "publish"): (ABSENT, ["insert", "delete"]),
     ("aggregate", "args"): (["integer"], ["smallint"]),
     ("aggregate", "sfunc"): ("int4pl", "int4larger"),
     ("aggregate", "stype"): ("integer", "bigint"),
@@ -230,6 +238,7 @@ AFTER_COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("function", "language"): {"body": "BEGIN RETURN p + 1; END"},
     ("procedure", "language"): {"body": "SELECT p"},
     ("aggregate", "args"): {"sfunc": "int42pl", "initcond": "0"},
+    ("publication", "all_tables"): {"tables": ABSENT},
     ("aggregate", "stype"): {"sfunc": "int84pl", "initcond": "0"},
 }
 

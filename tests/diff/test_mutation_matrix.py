@@ -193,6 +193,7 @@ GROUPS = {
         "composite_type",
         "range_type",
         "sequence",
+        "publication",
         "document",
     ],
     "tables": ["table", "column", "column_reference", "primary_key", "partition"],
