@@ -74,7 +74,7 @@ def render_import(
     external = external_section(ctx, {u.schema for u in units}, wanted is not None)
     if external:
         project["external"] = external
-    for kind in ("publication", "other"):
+    for kind in ("other",):
         for name in sorted(catalog.of(kind)):
             ctx.notes.lost(kind, name, "the whole object", "the YAML format has no such kind yet")
     if ctx.names.refused:

@@ -19,6 +19,7 @@ from schemac.catalog.queries import (
     acl,
     acl_entries,
     comment,
+    grants_of,
     not_extension_member,
     rows,
 )
@@ -30,6 +31,7 @@ from schemac.kinds.functions_named import (
     function_edge,
     local_function,
     qualify_functions,
+    written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
 from schemac.kinds.registry import Comparison, Kind, Reading
@@ -164,6 +166,7 @@ ORDER BY n.nspname, p.proname, 4
 def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:
     for row in rows(conn, _AGGREGATES):
         qname = m.QName(row["schema"], row["name"])
+        entries = acl_entries(row["acl"])
         agg = Aggregate(
             qname,
             tuple(row["args"]),
@@ -173,13 +176,13 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             row["initcond"],
             row["combinefunc"],
             row["parallel"],
-            (),
+            grants_of(entries),
             row["comment"],
             CATALOG_LOCATION,
             tuple(row["unsupported"]),
         )
         name = f"{qname}({row['identity']})"
-        out.add("aggregate", name, agg, owner=row["owner"], acl=acl_entries(row["acl"]))
+        out.add("aggregate", name, agg, owner=row["owner"], acl=entries)
 
 
 def import_yaml(ctx: Context, agg: Aggregate) -> dict[str, Any]:
@@ -191,11 +194,30 @@ def import_yaml(ctx: Context, agg: Aggregate) -> dict[str, Any]:
     report_extras(ctx.source.catalog, "aggregate", name, ctx.notes, ctx.source.current_user)
     for attribute in agg.unsupported:
         ctx.notes.lost("aggregate", name, attribute, "the YAML declares plain aggregates")
-    out: dict[str, Any] = {"args": list(agg.args), "sfunc": agg.sfunc, "stype": agg.stype}
-    for key in ("finalfunc", "initcond", "combinefunc", "parallel", "comment"):
+    schema = agg.qname.schema
+    out: dict[str, Any] = {
+        "args": list(agg.args),
+        "sfunc": written_short(agg.sfunc, schema),
+        "stype": agg.stype,
+    }
+    for key in ("finalfunc", "initcond", "combinefunc", "parallel"):
         value = getattr(agg, key)
+        if key in FUNCTION_FIELDS:
+            value = written_short(value, schema)
         if value is not None:
             out[key] = value
+    grants = ctx.grants("aggregate", name, agg.grants)
+    # EXECUTE belongs to PUBLIC by default (an aggregate is never a definer).
+    if "execute" in grants.get("public", []):
+        grants["public"].remove("execute")
+        if not grants["public"]:
+            del grants["public"]
+    else:
+        ctx.notes.lost("aggregate", name, "acl", "EXECUTE revoked from PUBLIC")
+    if grants:
+        out["grants"] = grants
+    if agg.comment is not None:
+        out["comment"] = agg.comment
     return out
 
 

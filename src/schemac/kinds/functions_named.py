@@ -52,6 +52,11 @@ def qualify_functions(b: Builder, section: str, fields: tuple[str, ...]) -> None
             built[i] = (unit, dataclasses.replace(obj, **changes))
 
 
+def written_short(name: str | None, schema: str) -> str | None:
+    """A function of the object's own schema as a person writes it (`schemac import`)."""
+    return None if name is None else name.removeprefix(f"{schema}.")
+
+
 def _qname(name: str) -> m.QName | None:
     schema, dot, rest = name.partition(".")
     return m.QName(schema, rest) if dot else None

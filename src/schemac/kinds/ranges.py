@@ -29,6 +29,7 @@ from schemac.kinds.functions_named import (
     function_edge,
     local_function,
     qualify_functions,
+    written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
 from schemac.kinds.registry import Comparison, Kind, Reading
@@ -173,17 +174,6 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
         out.add("range type", str(qname), rng, owner=row["owner"], acl=acl_entries(row["acl"]))
 
 
-def _read_with_multiranges(
-    conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading
-) -> None:
-    read(conn, out, reading)
-    # The `other` kind reads range and multirange types as "type <name>": the multirange is
-    # part of its range here (pg_identify_object names the range itself through other_type).
-    found = out.of("other")
-    for rng in out.of("range type").values():
-        found.pop(f"type {rng.multirange}", None)
-
-
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     """The YAML of a range type read from a database (`schemac import`)."""
     from schemac.importer.extras import report_extras
@@ -197,7 +187,7 @@ def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     for key, value in (
         ("subtype_opclass", rng.subtype_opclass),
         ("collation", rng.collation),
-        ("subtype_diff", rng.subtype_diff),
+        ("subtype_diff", written_short(rng.subtype_diff, rng.qname.schema)),
     ):
         if value is not None:
             out[key] = value
@@ -233,7 +223,9 @@ RANGE_TYPE = Kind(
     names=names,
     types=types,
     template="range",
-    reader=_read_with_multiranges,
+    # The `other` kind leaves out the range (other_type), its multirange type and the cast
+    # between them (parts of the range: internal dependencies, catalog/others.py).
+    reader=read,
     other_type="type",
     comparison=Comparison(("range type",)),
     import_yaml=import_yaml,
