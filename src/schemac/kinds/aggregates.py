@@ -31,6 +31,7 @@ from schemac.kinds.functions_named import (
     function_edge,
     local_function,
     qualify_functions,
+    value_locations,
     written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
@@ -64,6 +65,10 @@ class Aggregate:
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
     unsupported: tuple[str, ...] = ()  # attributes set in the database the YAML cannot hold
+    # where each function field is written, for errors about it
+    field_locs: tuple[tuple[str, SourceLocation], ...] = field(
+        default=(), compare=False, repr=False
+    )
 
     @property
     def signature(self) -> str:
@@ -93,9 +98,12 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 sql_value(declared.get("initcond")),
                 local_function(doc, schema, declared.get("combinefunc")),
                 None if parallel in (None, "unsafe") else parallel,
-                b.grants(doc.data.get("function_grants"), declared.get("grants")),
+                # Not the schema's function_grants: import moves what every function of a
+                # schema grants there, which an aggregate of it need not grant.
+                b.grants(declared.get("grants")),
                 declared.get("comment"),
                 section.key_locations[name],  # type: ignore[union-attr]
+                field_locs=value_locations(declared, FUNCTION_FIELDS),
             ),
         )
 
@@ -112,9 +120,8 @@ def edges(a: Analyser, agg: Aggregate) -> set[str]:
 def check(a: Analyser) -> None:
     for _, agg in a.p.of(SECTION):
         for name in FUNCTION_FIELDS:
-            check_function_reference(
-                a, getattr(agg, name), f"aggregate {agg.qname}: {name}", agg.loc
-            )
+            where = dict(agg.field_locs).get(name, agg.loc)
+            check_function_reference(a, getattr(agg, name), f"aggregate {agg.qname}: {name}", where)
 
 
 def names(a: Analyser, agg: Aggregate, claims: NameClaims) -> None:

@@ -17,7 +17,7 @@ from schemac.diagnostics import SourceLocation, did_you_mean
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
     from schemac.build import Builder
-    from schemac.loader import Document
+    from schemac.loader import Document, LocatedDict
 
 # The function of an oid column as these fields write it: bare for pg_catalog, else qualified.
 PROC_NAME = (
@@ -50,6 +50,13 @@ def qualify_functions(b: Builder, section: str, fields: tuple[str, ...]) -> None
                 changes[name] = f"{obj.qname.schema}.{value}"
         if changes:
             built[i] = (unit, dataclasses.replace(obj, **changes))
+
+
+def value_locations(
+    declared: LocatedDict, fields: tuple[str, ...]
+) -> tuple[tuple[str, SourceLocation], ...]:
+    """Where each of these fields' values is written (errors about a field point at it)."""
+    return tuple((name, declared.value_locations[name]) for name in fields if name in declared)
 
 
 def written_short(name: str | None, schema: str) -> str | None:

@@ -29,6 +29,7 @@ from schemac.kinds.functions_named import (
     function_edge,
     local_function,
     qualify_functions,
+    value_locations,
     written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
@@ -58,6 +59,9 @@ class RangeType:
     multirange: m.QName  # the multirange type PostgreSQL creates with the range
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    field_locs: tuple[tuple[str, SourceLocation], ...] = field(
+        default=(), compare=False, repr=False
+    )
 
 
 def default_multirange_name(range_name: str) -> str:
@@ -96,6 +100,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 multirange_of(schema, name, declared),
                 declared.get("comment"),
                 section.key_locations[name],  # type: ignore[union-attr]
+                value_locations(declared, ("subtype_diff",)),
             ),
         )
 
@@ -113,7 +118,8 @@ def edges(a: Analyser, rng: RangeType) -> set[str]:
 def check(a: Analyser) -> None:
     for _, rng in a.p.of(SECTION):
         for what, function in (("canonical", rng.canonical), ("subtype_diff", rng.subtype_diff)):
-            check_function_reference(a, function, f"range type {rng.qname}: {what}", rng.loc)
+            where = dict(rng.field_locs).get(what, rng.loc)
+            check_function_reference(a, function, f"range type {rng.qname}: {what}", where)
 
 
 def names(a: Analyser, rng: RangeType, claims: NameClaims) -> None:
