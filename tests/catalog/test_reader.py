@@ -225,6 +225,18 @@ CHANGES = [
         ("range type", "public.probe_range", "subtype diff"),
     ),
     (
+        "publication publish changed by hand",
+        f"CREATE PUBLICATION probe_pub FOR TABLE {ORGS} (id, name) WHERE (name <> '')",
+        "ALTER PUBLICATION probe_pub SET (publish = 'insert')",
+        ("publication", "probe_pub", "publish"),
+    ),
+    (
+        "publication row filter changed by hand",
+        f"CREATE PUBLICATION probe_pub FOR TABLE {ORGS} (id, name) WHERE (name <> '')",
+        f"ALTER PUBLICATION probe_pub SET TABLE {ORGS} (id, name) WHERE (name <> 'x')",
+        ("publication", "probe_pub", "tables"),
+    ),
+    (
         "replica identity of a key",
         "CREATE TABLE public.probe_keyed (id integer PRIMARY KEY)",
         "ALTER TABLE public.probe_keyed REPLICA IDENTITY USING INDEX probe_keyed_pkey",
