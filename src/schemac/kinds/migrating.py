@@ -36,11 +36,19 @@ def read_kind(conn: psycopg.Connection[Any], kind: Kind) -> dict[str, Any]:
 
 
 def render_create(kind: Kind, obj: Any) -> str:
-    """The kind's template for an object read from a catalog, without its comment."""
+    """The kind's template for an object read from a catalog, without its comment and grants
+    (the supplements write both, from the facts: privileges exactly as the catalog has them)."""
     from schemac.render import Renderer, make_environment
 
+    return Renderer(make_environment()).render_object(kind.name, _plain(obj)).strip()
+
+
+def _plain(obj: Any) -> Any:
+    """The object without what the supplements migrate (its comment and grants)."""
     plain = dataclasses.replace(obj, comment=None)
-    return Renderer(make_environment()).render_object(kind.name, plain).strip()
+    if any(f.name == "grants" for f in dataclasses.fields(obj)):
+        plain = dataclasses.replace(plain, grants=())
+    return plain
 
 
 def drop_and_create(
@@ -50,12 +58,11 @@ def drop_and_create(
     drop: Callable[[Any], str],
 ) -> list[str]:
     """DROP for what the YAML no longer has or has changed, then CREATE for what is new or
-    changed; an object that differs only in its comment is left to the supplements."""
+    changed; an object that differs only in its comment or grants is left to the supplements."""
     changed = [
         name
         for name in sorted(current.keys() & desired.keys())
-        if dataclasses.replace(current[name], comment=None)
-        != dataclasses.replace(desired[name], comment=None)
+        if _plain(current[name]) != _plain(desired[name])
     ]
     drops = [drop(current[n]) for n in sorted(current.keys() - desired.keys()) + changed]
     creates = [
