@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 
+from schemac import kinds
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange, column_types, destructive_changes, is_widening
 from schemac.drift import (
@@ -45,6 +46,7 @@ from schemac.drift import (
 from schemac.emit import INTEGRITY_FILE, desired_state, emit, read_integrity, sha256
 from schemac.errors import UsageError
 from schemac.hazards import Hazard
+from schemac.kinds.migrating import kind_statements
 from schemac.migration_files import (
     DiffFailed,
     PlannedFile,
@@ -244,6 +246,8 @@ def plan_migration(
         connect(desired_url) as desired,
     ):
         renames = apply_renames(work, desired, compiled)
+        # Kinds migra does not diff (range types, aggregates, publications): theirs first.
+        renames += kind_statements(work, desired, kinds.KINDS)
         enum_values = enum_additions(read_enums(work), read_enums(desired))
         for statement in enum_values:
             work.execute(statement)
@@ -294,6 +298,7 @@ def plan_migration(
                 *partition_statements(read_partition_bounds(work), read_partition_bounds(desired)),
             ],
         )
+        applied += kind_statements(work, desired, kinds.KINDS, after_migra=True)
         with steps.step("comparing comments, privileges and options", "facts"):
             supplement = supplement_statements(compare_facts(read_facts(work), desired_facts))
         unresolved = domains.unresolved + supplement.unresolved

@@ -323,7 +323,7 @@ class PublicationTable:
 
 @dataclass(frozen=True)
 class Publication:
-    """A logical replication publication (read from the catalog; the YAML cannot declare one yet)."""
+    """A logical replication publication (`publications:`, schemac.kinds.publications)."""
 
     name: str
     all_tables: bool = False

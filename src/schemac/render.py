@@ -127,6 +127,12 @@ class _CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+def replica_identity_clause(value: str) -> str:
+    from schemac.kinds.replica_identity import sql_clause  # kinds import this module
+
+    return sql_clause(value)
+
+
 def make_environment(
     override_dir: Path | None = None, compiled_dir: Path | None = None
 ) -> jinja2.Environment:
@@ -161,6 +167,7 @@ def make_environment(
         role=_role,
         privileges=_privileges,
         setting_value=_setting_value,
+        replica_identity=replica_identity_clause,  # kinds/replica_identity.py
     )
     return env
 

@@ -140,6 +140,7 @@ _GRANT_TARGETS = {
     "schema": "SCHEMA",
     "function": "FUNCTION",
     "procedure": "PROCEDURE",
+    "aggregate": "FUNCTION",  # GRANT names an aggregate as a function (kinds/aggregates.py)
     "type": "TYPE",
     "domain": "DOMAIN",
 }

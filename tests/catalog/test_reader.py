@@ -199,7 +199,48 @@ CHANGES = [
         "aggregate made by hand",
         None,
         "CREATE AGGREGATE public.probe_sum(integer) (SFUNC = int4pl, STYPE = integer)",
-        ("other", "aggregate public.probe_sum(integer)", "exists"),
+        # A kind of its own since kinds/aggregates.py.
+        ("aggregate", "public.probe_sum(integer)", "exists"),
+    ),
+    (
+        "aggregate given an initial state",
+        "CREATE AGGREGATE public.probe_sum(integer) (SFUNC = int4pl, STYPE = integer)",
+        "CREATE OR REPLACE AGGREGATE public.probe_sum(integer) (SFUNC = int4pl, STYPE = integer, "
+        "INITCOND = '0')",
+        ("aggregate", "public.probe_sum(integer)", "initcond"),
+    ),
+    (
+        "aggregate made a moving aggregate by hand",
+        "CREATE AGGREGATE public.probe_msum(integer) (SFUNC = int4pl, STYPE = integer)",
+        "CREATE OR REPLACE AGGREGATE public.probe_msum(integer) (SFUNC = int4pl, STYPE = integer, "
+        "MSFUNC = int4pl, MINVFUNC = int4mi, MSTYPE = integer)",
+        # The YAML declares plain aggregates: what it cannot hold is a difference, named.
+        ("aggregate", "public.probe_msum(integer)", "unsupported"),
+    ),
+    (
+        "range type subtype diff set",
+        "CREATE TYPE public.probe_range AS RANGE (SUBTYPE = numeric)",
+        "DROP TYPE public.probe_range; "
+        "CREATE TYPE public.probe_range AS RANGE (SUBTYPE = numeric, SUBTYPE_DIFF = numrange_subdiff)",
+        ("range type", "public.probe_range", "subtype diff"),
+    ),
+    (
+        "publication publish changed by hand",
+        f"CREATE PUBLICATION probe_pub FOR TABLE {ORGS} (id, name) WHERE (name <> '')",
+        "ALTER PUBLICATION probe_pub SET (publish = 'insert')",
+        ("publication", "probe_pub", "publish"),
+    ),
+    (
+        "publication row filter changed by hand",
+        f"CREATE PUBLICATION probe_pub FOR TABLE {ORGS} (id, name) WHERE (name <> '')",
+        f"ALTER PUBLICATION probe_pub SET TABLE {ORGS} (id, name) WHERE (name <> 'x')",
+        ("publication", "probe_pub", "tables"),
+    ),
+    (
+        "replica identity of a key",
+        "CREATE TABLE public.probe_keyed (id integer PRIMARY KEY)",
+        "ALTER TABLE public.probe_keyed REPLICA IDENTITY USING INDEX probe_keyed_pkey",
+        ("table", "public.probe_keyed", "replica identity"),
     ),
     (
         "composite type attribute added",

@@ -176,6 +176,13 @@ KINDS: list[Kind] = [
         _in_schema("composite_types"),
     ),
     Kind(
+        "range_type",
+        "rg",
+        "",
+        lambda name: {"subtype": "text"},
+        _in_schema("range_types"),
+    ),
+    Kind(
         "sequence",
         "sq",
         "usage",
@@ -315,6 +322,20 @@ KINDS: list[Kind] = [
             "body": "SELECT p + 1",
         },
         _in_schema("functions"),
+    ),
+    Kind(
+        "aggregate",
+        "ag",
+        "execute",
+        lambda name: {"args": ["integer"], "sfunc": "int4pl", "stype": "integer"},
+        _in_schema("aggregates"),
+    ),
+    Kind(
+        "publication",
+        "pb",
+        "",
+        lambda name: {"tables": ["host"]},
+        _in_schema("publications"),
     ),
     Kind(
         "column_reference",

@@ -13,7 +13,8 @@ VARIADIC, defaults, RETURNS TABLE), search_path values as PostgreSQL shows them
 transition table, function privileges. metrics.sql: range, default and hash partitions,
 partitioned, BRIN and GIN indexes, a materialized view left unpopulated. quoted.sql: names
 that need quotes (a schema with a space, mixed case, non-ASCII, quotes, a name that looks like
-SQL) in every place, and function bodies whose whitespace is kept byte for byte.
+SQL) in every place, and function bodies whose whitespace is kept byte for byte. replication.sql:
+publications of every form, replica identities, aggregates and range types across two schemas.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 @pytest.mark.parametrize(
-    "name", ["shop", "events", "tenants", "library", "ledger", "metrics", "quoted"]
+    "name", ["shop", "events", "tenants", "library", "ledger", "metrics", "quoted", "replication"]
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
     name: str, pg_server: PostgresServer, empty_db: str, tmp_path: Path

@@ -113,7 +113,7 @@ SELECT o.type, o.identity, x.definition
 FROM ({" UNION ALL ".join(_PARTS)}) x
 CROSS JOIN LATERAL pg_catalog.pg_identify_object(x.classid, x.oid, 0) o
 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend e WHERE e.classid = x.classid
-                  AND e.objid = x.oid AND e.deptype = 'e')
+                  AND e.objid = x.oid AND e.deptype IN ('e', 'i'))
 ORDER BY 1, 2
 """
 

@@ -42,6 +42,10 @@ JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 WHERE p.prokind IN ('f', 'p', 'w') AND {USER_NAMESPACE}
   AND {not_extension_member("pg_proc", "p.oid")}
+  -- A range type's constructors are the type's (kinds/ranges.py), not routines of their own.
+  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend i
+                  WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    AND i.objid = p.oid AND i.deptype = 'i')
 ORDER BY n.nspname, p.proname, 5
 """
 

@@ -19,6 +19,7 @@ from schemac.importer.names import (
 from schemac.importer.partitions import partition_by_yaml, partition_yaml
 from schemac.importer.policies import policies_and_tenancy, triggers_of
 from schemac.importer.yaml_writer import Aligned, Block, SpacedBlock
+from schemac.kinds.replica_identity import yaml_of as replica_identity_yaml
 from schemac.naming import default_constraint_name
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> 
     if grants:
         out["grants"] = grants
     if table.replica_identity != "default":
-        ctx.notes.lost("table", str(table.qname), "replica identity", table.replica_identity)
+        out["replica_identity"] = replica_identity_yaml(table.replica_identity)
     report_extras(ctx.source.catalog, "table", str(table.qname), ctx.notes, ctx.source.current_user)
     return out
 

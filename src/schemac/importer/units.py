@@ -121,7 +121,7 @@ def _kind_sections(ctx: Context, unit: SchemaUnit) -> list[tuple[Kind, dict[str,
     for kind in sorted(kinds.KINDS, key=lambda k: k.dollar is not None):
         if kind.import_unit is not None:
             found.append((kind, dict(kind.import_unit(ctx, unit))))
-        elif kind.import_yaml is not None:
+        elif kind.import_yaml is not None and not kind.project_wide:  # those: project_document
             found.append((kind, _declared_sections(ctx, kind, unit.content)))
     return found
 
@@ -235,7 +235,30 @@ def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
     roles = _roles(ctx, _named_roles(units))
     if roles:
         doc["roles"] = roles
+    doc.update(_project_wide_sections(ctx, {u.schema for u in units}))
     return doc
+
+
+def _project_wide_sections(ctx: Context, schemas: set[str]) -> dict[str, Any]:
+    """Project-wide kinds that say how they are imported (publications): those whose tables
+    and schemas are all imported; any other is a loss naming it."""
+    found: dict[str, Any] = {}
+    for kind in kinds.KINDS:
+        if kind.import_yaml is None or not kind.project_wide or kind.field is None:
+            continue
+        section = {}
+        for catalog_kind in kind.comparison.catalog_kinds:
+            for name, obj in sorted(ctx.of(catalog_kind).items()):
+                named = {t.table.schema for t in getattr(obj, "tables", ())}
+                outside = sorted((named | set(getattr(obj, "schemas", ()))) - schemas)
+                if outside:
+                    detail = f"it publishes from schemas not imported: {', '.join(outside)}"
+                    ctx.notes.lost(catalog_kind, name, "the whole object", detail)
+                    continue
+                section[name] = kind.import_yaml(ctx, obj)
+        if section:
+            found[kind.field] = section
+    return found
 
 
 def _named_roles(units: list[SchemaUnit]) -> set[str]:
@@ -320,6 +343,8 @@ def imported_counts(
             continue
         if kind == "extension":
             found = len(project.get("extensions", {}))
+        elif kind == "publication":
+            found = len(project.get("publications", {}))
         else:
             found = sum(1 for n, o in objects.items() if _schema_of(kind, n, o) in schemas)
         if found:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from schemac.kinds.catalog_only import OTHER, PUBLICATION
+from schemac.kinds.aggregates import AGGREGATE
+from schemac.kinds.catalog_only import OTHER
 from schemac.kinds.composites import COMPOSITE_TYPE
 from schemac.kinds.extensions import EXTENSION
 from schemac.kinds.foreign_keys import FOREIGN_KEY
 from schemac.kinds.indexes import INDEX
 from schemac.kinds.partitions import PARTITION
 from schemac.kinds.policies import POLICY
+from schemac.kinds.publications import PUBLICATION
+from schemac.kinds.ranges import RANGE_TYPE
 from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.replica_identity import REPLICA_IDENTITY
 from schemac.kinds.roles import ROLE
 from schemac.kinds.routines import FUNCTION
 from schemac.kinds.schemas import SCHEMA
@@ -37,10 +41,13 @@ KINDS: tuple[Kind, ...] = (
     ENUM,
     DOMAIN,
     COMPOSITE_TYPE,
+    RANGE_TYPE,
     SEQUENCE,
     FUNCTION,
+    AGGREGATE,
     TABLE,
     PARTITION,
+    REPLICA_IDENTITY,
     SEQUENCE_OWNER,
     VIEW,
     INDEX,

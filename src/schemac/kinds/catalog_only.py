@@ -1,25 +1,17 @@
-"""Kinds the catalog reads that the YAML cannot declare (yet): publications, and every other
-user object by PostgreSQL's own kind and identity (so a hand-made one is never missed)."""
+"""Kinds the catalog reads that the YAML cannot declare (yet): every other user object by
+PostgreSQL's own kind and identity (so a hand-made one is never missed)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from schemac.catalog.others import read_others
-from schemac.catalog.publications import read_publications
 from schemac.kinds.registry import Comparison, Kind, Reading
 
 if TYPE_CHECKING:
     import psycopg
 
     from schemac.catalog.contents import CatalogModel
-
-PUBLICATION = Kind(
-    "publication",
-    project_wide=True,
-    reader=lambda conn, out, reading: read_publications(conn, out),
-    comparison=Comparison(("publication",)),
-)
 
 
 def _read_others(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:

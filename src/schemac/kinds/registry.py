@@ -119,3 +119,7 @@ class Kind:
     import_unit: Callable[[Context, SchemaUnit], Mapping[str, Any]] | None = None
     # The `*_grants` section where import moves what every object of the unit grants.
     grants_section: str | None = None
+    # A kind migra does not diff: (current, desired connection) -> the statements that make the
+    # current database's objects of the kind like the desired one's (kinds/migrating.py).
+    migrate: Callable[[psycopg.Connection[Any], psycopg.Connection[Any]], list[str]] | None = None
+    migrate_after_migra: bool = False  # run after migra's statements (tables exist), not before

@@ -14,6 +14,7 @@ from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, imported_by, one_node, sql_value
 from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
+from schemac.kinds.replica_identity import replica_identity_of
 from schemac.kinds.seeds import build_seed
 from schemac.loader import LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident
@@ -230,6 +231,7 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
                 if base_type_name(c.type) in SERIAL_TYPES
             ),
             sequence_grants=b.grants(document.get("sequence_grants")),
+            replica_identity=replica_identity_of(t.get("replica_identity")),
         ),
     )
     seed = t.get("seed")

@@ -1,0 +1,239 @@
+"""Range types (`range_types:`): `CREATE TYPE s.r AS RANGE (SUBTYPE = ..., ...)`.
+
+The whole kind in one module, as composite types are (docs/architecture.md "Adding an object
+kind"). A range type brings its multirange type (PostgreSQL 14+), named by
+`multirange_type_name` or by PostgreSQL's own rule; both names are types of the schema.
+Function references (`canonical`, `subtype_diff`): `kinds/functions_named.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schemac import model as m
+from schemac.catalog.contents import CATALOG_LOCATION
+from schemac.catalog.queries import (
+    USER_NAMESPACE,
+    acl,
+    acl_entries,
+    comment,
+    not_extension_member,
+    rows,
+)
+from schemac.diagnostics import SourceLocation
+from schemac.kinds.functions_named import (
+    PROC_NAME,
+    check_function_reference,
+    function_edge,
+    local_function,
+    qualify_functions,
+    value_locations,
+    written_short,
+)
+from schemac.kinds.migrating import drop_and_create, read_kind
+from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.sqlfields import FieldChecker
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from schemac.analyse import Analyser, NameClaims
+    from schemac.build import Builder
+    from schemac.catalog.contents import CatalogModel
+    from schemac.importer.context import Context
+    from schemac.loader import Document, LocatedDict
+
+SECTION = "range_types"
+
+
+@dataclass(frozen=True)
+class RangeType:
+    qname: m.QName
+    subtype: str  # rendered type
+    subtype_opclass: str | None  # None: the subtype's default btree operator class
+    collation: str | None
+    canonical: str | None  # `schema.function`, or a built-in's bare name
+    subtype_diff: str | None
+    multirange: m.QName  # the multirange type PostgreSQL creates with the range
+    comment: str | None
+    loc: SourceLocation = field(compare=False, repr=False)
+    field_locs: tuple[tuple[str, SourceLocation], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+
+def default_multirange_name(range_name: str) -> str:
+    """PostgreSQL's name for a range's multirange: 'multi' before the first 'range' in the
+    name, else '_multirange' appended (makeMultirangeTypeName)."""
+    at = range_name.find("range")
+    if at < 0:
+        return f"{range_name}_multirange"[:63]
+    return f"{range_name[:at]}multi{range_name[at:]}"[:63]
+
+
+def multirange_of(schema: str, name: str, declared: Any) -> m.QName:
+    written = declared.get("multirange_type_name") if declared is not None else None
+    if written is None:
+        return m.QName(schema, default_multirange_name(name))
+    return m.QName(schema, written)
+
+
+def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
+    assert schema is not None
+    section: LocatedDict | None = doc.data.get(SECTION)
+    for name, declared in (section or {}).items():
+        checker = FieldChecker()
+        checker.type(declared, "subtype", f"the subtype of range type '{name}'")
+        b.diagnostics.extend(checker.diagnostics)
+        b.add(
+            SECTION,
+            u,
+            RangeType(
+                m.QName(schema, name),
+                b.render_type(declared["subtype"], schema),
+                declared.get("subtype_opclass"),
+                declared.get("collation"),
+                None,  # `canonical`: a C function taking the shell type, which YAML cannot declare
+                local_function(doc, schema, declared.get("subtype_diff")),
+                multirange_of(schema, name, declared),
+                declared.get("comment"),
+                section.key_locations[name],  # type: ignore[union-attr]
+                value_locations(declared, ("subtype_diff",)),
+            ),
+        )
+
+
+def edges(a: Analyser, rng: RangeType) -> set[str]:
+    # The multirange is created with the range: a column of it depends on the range's node
+    # (ranges are linked before the tables and routines that use them).
+    a.type_keys.setdefault(rng.multirange, f"type:{rng.qname}")
+    deps = set(a.type_dependency(rng.subtype))
+    for function in (rng.canonical, rng.subtype_diff):
+        deps |= function_edge(a, function)
+    return deps
+
+
+def check(a: Analyser) -> None:
+    for _, rng in a.p.of(SECTION):
+        for what, function in (("canonical", rng.canonical), ("subtype_diff", rng.subtype_diff)):
+            where = dict(rng.field_locs).get(what, rng.loc)
+            check_function_reference(a, function, f"range type {rng.qname}: {what}", where)
+
+
+def names(a: Analyser, rng: RangeType, claims: NameClaims) -> None:
+    claims.claim("types", rng.qname, "range type", rng.loc)
+    claims.claim("types", rng.multirange, "multirange type of a range type", rng.loc)
+
+
+def types(rng: RangeType) -> Iterator[tuple[str, SourceLocation | None, str]]:
+    yield rng.subtype, rng.loc, rng.qname.schema
+
+
+def nodes(rng: RangeType) -> tuple[tuple[str, str], ...]:
+    return (("range", f"type:{rng.qname}"),)
+
+
+_RANGES = f"""
+SELECT t.oid, n.nspname AS schema, t.typname AS name,
+       pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
+       CASE WHEN NOT oc.opcdefault THEN
+            CASE WHEN ocn.nspname = 'pg_catalog' THEN oc.opcname
+                 ELSE ocn.nspname || '.' || oc.opcname END END AS opclass,
+       CASE WHEN r.rngcollation <> 0 AND r.rngcollation IS DISTINCT FROM st.typcollation
+            THEN (SELECT co.collname FROM pg_catalog.pg_collation co
+                  WHERE co.oid = r.rngcollation) END AS collation,
+       {PROC_NAME.format(oid="r.rngcanonical")} AS canonical,
+       {PROC_NAME.format(oid="r.rngsubdiff")} AS subtype_diff,
+       mn.nspname AS multirange_schema, mt.typname AS multirange_name,
+       pg_catalog.pg_get_userbyid(t.typowner) AS owner,
+       {acl("t.typacl", "T", "t.typowner")} AS acl,
+       {comment("pg_type", "t.oid")} AS comment
+FROM pg_catalog.pg_range r
+JOIN pg_catalog.pg_type t ON t.oid = r.rngtypid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype
+JOIN pg_catalog.pg_opclass oc ON oc.oid = r.rngsubopc
+JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace
+JOIN pg_catalog.pg_type mt ON mt.oid = r.rngmultitypid
+JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace
+WHERE {USER_NAMESPACE} AND {not_extension_member("pg_type", "t.oid")}
+ORDER BY n.nspname, t.typname
+"""
+
+
+def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:
+    for row in rows(conn, _RANGES):
+        qname = m.QName(row["schema"], row["name"])
+        rng = RangeType(
+            qname,
+            row["subtype"],
+            row["opclass"],
+            row["collation"],
+            row["canonical"],
+            row["subtype_diff"],
+            m.QName(row["multirange_schema"], row["multirange_name"]),
+            row["comment"],
+            CATALOG_LOCATION,
+        )
+        out.add("range type", str(qname), rng, owner=row["owner"], acl=acl_entries(row["acl"]))
+
+
+def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
+    """The YAML of a range type read from a database (`schemac import`)."""
+    from schemac.importer.extras import report_extras
+
+    name = str(rng.qname)
+    ctx.names.check(f"range type {name}", rng.qname.name)
+    report_extras(ctx.source.catalog, "range type", name, ctx.notes, ctx.source.current_user)
+    if rng.canonical is not None:
+        ctx.notes.lost("range type", name, "canonical", rng.canonical)
+    out: dict[str, Any] = {"subtype": rng.subtype}
+    for key, value in (
+        ("subtype_opclass", rng.subtype_opclass),
+        ("collation", rng.collation),
+        ("subtype_diff", written_short(rng.subtype_diff, rng.qname.schema)),
+    ):
+        if value is not None:
+            out[key] = value
+    if rng.multirange != m.QName(rng.qname.schema, default_multirange_name(rng.qname.name)):
+        out["multirange_type_name"] = rng.multirange.name
+    if rng.comment is not None:
+        out["comment"] = rng.comment
+    return out
+
+
+def migrate(work: psycopg.Connection[Any], desired: psycopg.Connection[Any]) -> list[str]:
+    """migra does not diff range types: a changed one is dropped and created again (DROP
+    TYPE fails while a column uses it, naming it; destructive.py asks for the drop)."""
+    return drop_and_create(
+        read_kind(work, RANGE_TYPE),
+        read_kind(desired, RANGE_TYPE),
+        RANGE_TYPE,
+        lambda rng: f"DROP TYPE {rng.qname.sql};",
+    )
+
+
+RANGE_TYPE = Kind(
+    "range",
+    field=SECTION,
+    sections=(SECTION,),
+    type_sections=(SECTION,),
+    build=build,
+    finish=lambda b: qualify_functions(b, SECTION, ("canonical", "subtype_diff")),
+    nodes=nodes,
+    namespaces=("type",),
+    edges=edges,
+    check=check,
+    names=names,
+    types=types,
+    template="range",
+    # The `other` kind leaves out the range (other_type), its multirange type and the cast
+    # between them (parts of the range: internal dependencies, catalog/others.py).
+    reader=read,
+    other_type="type",
+    comparison=Comparison(("range type",)),
+    import_yaml=import_yaml,
+    migrate=migrate,
+)
