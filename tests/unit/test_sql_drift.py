@@ -282,8 +282,9 @@ def test_identity_ref(kind: str, identity: str, ref: ObjectRef) -> None:
             ["fk:core.users.u_check", "relation:core.users"],
         ),
         (ObjectRef("column", "core", "id", "core.users"), ["relation:core.users"]),
+        (ObjectRef("aggregate", "core", "total"), ["function:core.total"]),
         (
-            ObjectRef("aggregate", "core", "total"),
+            ObjectRef("operator", "core", "total"),
             ["relation:core.total", "type:core.total", "index:core.total", "function:core.total"],
         ),
     ],

@@ -35,7 +35,7 @@ from schemac.kinds.functions_named import (
     written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -251,6 +251,7 @@ AGGREGATE = Kind(
     check=check,
     names=names,
     types=types,
+    located=Located("function", ("aggregate", "function")),
     template="aggregate",
     privileges=("routine", frozenset({"all", "execute"})),
     reader=read,

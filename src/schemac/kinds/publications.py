@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.publications import read_publications
 from schemac.kinds.migrating import read_kind, render_create
-from schemac.kinds.registry import Comparison, Kind
+from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import quote_ident, quote_literal
 from schemac.sqlfields import FieldChecker
 
@@ -209,6 +209,7 @@ PUBLICATION = Kind(
     nodes=nodes,
     edges=edges,
     check=check,
+    located=Located("publication", ("publication",)),
     template="publication",
     reader=lambda conn, out, reading: read_publications(conn, out),
     comparison=Comparison(("publication",)),

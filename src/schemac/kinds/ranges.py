@@ -33,7 +33,7 @@ from schemac.kinds.functions_named import (
     written_short,
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -228,6 +228,7 @@ RANGE_TYPE = Kind(
     check=check,
     names=names,
     types=types,
+    located=Located("type", ("type", "range type")),
     template="range",
     # The `other` kind leaves out the range (other_type), its multirange type and the cast
     # between them (parts of the range: internal dependencies, catalog/others.py).

@@ -11,8 +11,7 @@ CREATE FUNCTION "stats"."sum_pair"("state" numeric[], "v" numeric)
     IMMUTABLE
     PARALLEL SAFE
 AS $body$
-SELECT ARRAY[state[1] + v, state[2] + 1]
-$body$;
+SELECT ARRAY[state[1] + v, state[2] + 1]$body$;
 
 -- function stats.merge_pairs
 CREATE FUNCTION "stats"."merge_pairs"("a" numeric[], "b" numeric[])
@@ -21,8 +20,7 @@ CREATE FUNCTION "stats"."merge_pairs"("a" numeric[], "b" numeric[])
     IMMUTABLE
     PARALLEL SAFE
 AS $body$
-SELECT ARRAY[a[1] + b[1], a[2] + b[2]]
-$body$;
+SELECT ARRAY[a[1] + b[1], a[2] + b[2]]$body$;
 
 -- function stats.pair_mean
 CREATE FUNCTION "stats"."pair_mean"("state" numeric[])
@@ -30,8 +28,7 @@ CREATE FUNCTION "stats"."pair_mean"("state" numeric[])
     LANGUAGE sql
     IMMUTABLE
 AS $body$
-SELECT CASE WHEN state[2] = 0 THEN NULL ELSE state[1] / state[2] END
-$body$;
+SELECT CASE WHEN state[2] = 0 THEN NULL ELSE state[1] / state[2] END$body$;
 
 -- aggregate stats.mean
 CREATE AGGREGATE "stats"."mean"(numeric) (

@@ -24,8 +24,7 @@ CREATE FUNCTION "booking"."hours_between"("a" time, "b" time)
     LANGUAGE sql
     IMMUTABLE
 AS $body$
-SELECT EXTRACT(EPOCH FROM (a - b)) / 3600
-$body$;
+SELECT EXTRACT(EPOCH FROM (a - b)) / 3600$body$;
 
 -- range booking.shift_range
 CREATE TYPE "booking"."shift_range" AS RANGE (
