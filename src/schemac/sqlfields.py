@@ -108,8 +108,12 @@ class FieldChecker:
             for key, label in _COLUMN_SQL:
                 if key in column:  # most columns have none: the common case costs one lookup
                     self.sql(column, key, f"the {label} of {what}")
-        for check_name, _ in _items(table.get("checks"), dicts_only=False):
+            if isinstance(column.get("generated"), LocatedDict):  # {expression:, stored:}
+                self.sql(column["generated"], "expression", f"the generated expression of {what}")
+        for check_name, check in _items(table.get("checks"), dicts_only=False):
             self.sql(table["checks"], check_name, f"check '{check_name}' of '{name}'")
+            if isinstance(check, LocatedDict):  # {expression:, comment:}
+                self.sql(check, "expression", f"check '{check_name}' of '{name}'")
         for i, exclusion in _enumerated(table.get("exclusions")):
             what = f"exclusion {i + 1} of '{name}'"
             self.sql(exclusion, "where", f"the where of {what}")

@@ -175,6 +175,8 @@ def _explain_alternatives(document: Document, error: ValidationError) -> Iterato
         branches = [
             e for e in branches if e.validator != "required" or len(error.context or []) == 1
         ] or branches
+        # A mapping never matches a branch of scalars (`identity: always` beside its long form).
+        branches = [e for e in branches if e.validator != "enum" or e.path] or branches
     from jsonschema.exceptions import best_match
 
     best = best_match(branches) if branches else None
@@ -227,6 +229,8 @@ def _message(error: ValidationError) -> str:
         return f"{instance} is out of range ({v} {error.validator_value})"
     if v == "minLength":
         return "the value must not be empty"
+    if v == "not" and isinstance(value, dict) and "const" in value:
+        return f"{_short(instance)} is not allowed here"
     return str(error.message)
 
 

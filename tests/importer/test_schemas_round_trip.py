@@ -27,7 +27,9 @@ from schemac.shadow import PostgresServer, scratch_database
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
-@pytest.mark.parametrize("name", ["shop", "events", "tenants", "library", "ledger", "metrics"])
+@pytest.mark.parametrize(
+    "name", ["shop", "events", "tenants", "library", "ledger", "metrics", "telemetry"]
+)
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
     name: str, pg_server: PostgresServer, empty_db: str, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from schemac.catalog.queries import (
     options,
     rows,
 )
+from schemac.identity import catalog_options
 
 RELATIONS = f"""
 SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
@@ -200,17 +201,20 @@ def _common_extras(row: dict[str, Any]) -> dict[str, Any]:
 
 def _column(row: dict[str, Any]) -> m.Column:
     generated = row["expression"] if row["attgenerated"] else None
+    identity = {"a": "always", "d": "by_default"}.get(row["attidentity"])
     return m.Column(
         name=row["name"],
         type=row["type"],
         not_null=bool(row["attnotnull"]),
         default=None if generated else row["expression"],
-        identity={"a": "always", "d": "by_default"}.get(row["attidentity"]),
+        identity=identity,
         generated=generated,
         collation=row["collation"],
         renamed_from=None,
         comment=row["comment"],
         loc=CATALOG_LOCATION,
+        identity_options=catalog_options(row["type"], row["identity_sequence"]),
+        generated_virtual=row["attgenerated"] == "v",
     )
 
 
@@ -231,6 +235,7 @@ def _constraint(row: dict[str, Any]) -> m.Constraint:
         elements=elements,
         where=row["predicate"],
         loc=CATALOG_LOCATION,
+        comment=row["comment"],
     )
 
 
@@ -270,17 +275,14 @@ def _add_table(
         out.set_extra("table", name, prefix + "definition", constraint["definition"])
         out.set_extra("table", name, prefix + "validated", constraint["convalidated"])
         out.set_extra("table", name, prefix + "no inherit", constraint["connoinherit"])
-        if constraint["comment"] is not None:
-            out.set_extra("table", name, prefix + "comment", constraint["comment"])
 
 
 # Column attributes the YAML cannot declare (yet), read only where they are not the default.
+# (Identity options and virtual generation are model fields.)
 _COLUMN_EXTRAS = {
-    "attgenerated": "generated kind",  # s stored, v virtual (PostgreSQL 18)
     "storage": "storage",
     "compression": "compression",
     "statistics": "statistics",
-    "identity_sequence": "identity sequence",
 }
 
 
@@ -308,6 +310,7 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
         deferrable=bool(row["condeferrable"]),
         initially_deferred=bool(row["condeferred"]),
         loc=CATALOG_LOCATION,
+        comment=row["comment"],
     )
     out.add(
         "foreign key",
@@ -315,7 +318,6 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
         key,
         definition=row["definition"],
         validated=row["convalidated"],
-        comment=row["comment"],
     )
 
 

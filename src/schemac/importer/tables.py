@@ -81,6 +81,8 @@ def _references(ctx: Context, fk: m.ForeignKey, schema: str) -> Any:
         options["deferrable"] = True
     if fk.initially_deferred:
         options["initially_deferred"] = True
+    if fk.comment is not None:
+        options["comment"] = fk.comment
     if not options:
         return target if column is None else f"{target}({column})"
     full: dict[str, Any] = {"table": target}
@@ -115,6 +117,8 @@ def _foreign_key(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
         out["deferrable"] = True
     if fk.initially_deferred:
         out["initially_deferred"] = True
+    if fk.comment is not None:
+        out["comment"] = fk.comment
     return out
 
 
@@ -140,15 +144,22 @@ def _columns(
             and pk.columns == (column.name,)
             and pk.name == default_constraint_name(name, [], "pkey")
             and not pk.deferrable
+            and pk.comment is None
         )
         if column.not_null and not is_pk and column.identity is None:
             col["not_null"] = True
         if column.default is not None:
             col["default"] = sql_value(column.default)
         if column.identity is not None:
-            col["identity"] = column.identity
+            col["identity"] = (
+                {"generated": column.identity, **dict(column.identity_options)}
+                if column.identity_options
+                else column.identity
+            )
         if column.generated is not None:
-            col["generated"] = bare_expression(column.generated)
+            generated = bare_expression(column.generated)
+            virtual = {"expression": generated, "stored": False}
+            col["generated"] = virtual if column.generated_virtual else generated
         if column.collation is not None:
             col["collation"] = column.collation
         if is_pk and pk is not None:
@@ -156,13 +167,13 @@ def _columns(
             used.add(pk.name)
         unique = by_name.get(default_constraint_name(name, [column.name], "key"))
         plain_unique = unique is not None and not (
-            unique.nulls_not_distinct or unique.deferrable or unique.where
+            unique.nulls_not_distinct or unique.deferrable or unique.where or unique.comment
         )
         if plain_unique and unique and unique.kind == "unique" and unique.columns == (column.name,):
             col["unique"] = True
             used.add(unique.name)
         check = by_name.get(default_constraint_name(name, [column.name], "check"))
-        if check is not None and check.kind == "check":
+        if check is not None and check.kind == "check" and check.comment is None:
             col["check"] = bare_expression(check.expression or "")
             used.add(check.name)
         reference = next(
@@ -205,7 +216,13 @@ def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block)
         if c.kind == "primary_key":
             default = c.name == default_constraint_name(name, [], "pkey")
             out["primary_key"] = (
-                list(c.columns) if default else {"name": c.name, "columns": list(c.columns)}
+                list(c.columns)
+                if default and c.comment is None
+                else {
+                    **({} if default else {"name": c.name}),
+                    "columns": list(c.columns),
+                    **({"comment": c.comment} if c.comment is not None else {}),
+                }
             )
             if c.deferrable:
                 ctx.notes.lost(
@@ -214,7 +231,10 @@ def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block)
         elif c.kind == "unique":
             uniques.append(_unique(c, name))
         elif c.kind == "check":
-            checks[c.name] = bare_expression(c.expression or "")
+            check = bare_expression(c.expression or "")
+            checks[c.name] = (
+                check if c.comment is None else {"expression": check, "comment": c.comment}
+            )
         else:
             exclusions.append(_exclusion(ctx, c, table))
     if uniques:
@@ -235,6 +255,8 @@ def _unique(c: m.Constraint, table: str) -> Any:
         options["deferrable"] = True
     if c.initially_deferred:
         options["initially_deferred"] = True
+    if c.comment is not None:
+        options["comment"] = c.comment
     if not options:
         return list(c.columns)
     return {
@@ -266,4 +288,6 @@ def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
         out["deferrable"] = True
     if c.initially_deferred:
         out["initially_deferred"] = True
+    if c.comment is not None:
+        out["comment"] = c.comment
     return out

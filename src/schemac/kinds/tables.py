@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.relations import read_relations
 from schemac.diagnostics import SourceLocation
+from schemac.identity import normalised
 from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, one_node, sql_value
 from schemac.kinds.indexes import build_index
@@ -20,6 +21,7 @@ from schemac.naming import default_constraint_name, make_object_name, quote_iden
 from schemac.seeds import check_seed
 from schemac.sql.parse import partition_columns
 from schemac.sql.typed import plain_name_error
+from schemac.target import FEATURES
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from schemac.loader import Document
 
 TABLE_PRIVILEGES = frozenset(m.TABLE_PRIVILEGES)
+VIRTUAL_GENERATED_SINCE = FEATURES["virtual generated column"]
 IDENTITY_TYPES = ("smallint", "integer", "int", "bigint", "int2", "int4", "int8")
 
 
@@ -44,8 +47,29 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 def _column(
     b: Builder, schema: str, col_name: str, c: LocatedDict, loc: SourceLocation
 ) -> m.Column:
-    identity = c.get("identity")
-    generated = expression(c.get("generated"))
+    identity_spec = c.get("identity")
+    # `identity: always`, or `identity: {generated: always, start: 100, ...}`
+    identity = (
+        identity_spec.get("generated", "by_default")
+        if isinstance(identity_spec, dict)
+        else identity_spec
+    )
+    options = normalised(c["type"], identity_spec) if isinstance(identity_spec, dict) else ()
+    generated_spec = c.get("generated")
+    # `generated: expr` (stored), or `generated: {expression: expr, stored: false}`
+    virtual = isinstance(generated_spec, dict) and not generated_spec.get("stored", True)
+    generated = expression(
+        generated_spec["expression"] if isinstance(generated_spec, dict) else generated_spec
+    )
+    if virtual and b.settings.postgres_version < VIRTUAL_GENERATED_SINCE:
+        b.error(
+            "E356",
+            f"column '{col_name}' is a virtual generated column, which PostgreSQL "
+            f"{VIRTUAL_GENERATED_SINCE} introduced; the project's target is PostgreSQL "
+            f"{b.settings.postgres_version}",
+            c["generated"].value_locations.get("stored", loc),
+            hint="set postgres_version: 18 in schemac.yaml, or write stored: true",
+        )
     default = expression(sql_value(c.get("default")))
     if identity and (default is not None or generated):
         b.error(
@@ -66,6 +90,8 @@ def _column(
         c.get("renamed_from"),
         c.get("comment"),
         loc,
+        identity_options=options,
+        generated_virtual=virtual,
     )
 
 
@@ -124,6 +150,7 @@ def _primary_key(
             pk_name or default_constraint_name(name, [], "pkey"),
             tuple(pk_cols),
             loc=locate(doc, [*path, "primary_key"]),
+            comment=pk.get("comment") if isinstance(pk, dict) else None,
         )
     if pk_columns:
         return m.Constraint(
@@ -150,11 +177,18 @@ def _table_constraints(
             deferrable=bool(opts.get("deferrable", False)),
             initially_deferred=bool(opts.get("initially_deferred", False)),
             loc=locate(doc, [*path, "unique", i]),
+            comment=opts.get("comment"),
         )
     checks: LocatedDict = t.get("checks") or LocatedDict()
-    for check_name, text in checks.items():
+    for check_name, check in checks.items():
+        # `name: expression`, or `name: {expression:, comment:}`
+        text = check["expression"] if isinstance(check, dict) else check
         yield m.Constraint(
-            "check", check_name, expression=expression(text), loc=checks.key_locations[check_name]
+            "check",
+            check_name,
+            expression=expression(text),
+            loc=checks.key_locations[check_name],
+            comment=check.get("comment") if isinstance(check, dict) else None,
         )
     for i, ex in enumerate(t.get("exclusions") or []):
         elements = []
@@ -176,6 +210,7 @@ def _table_constraints(
             deferrable=bool(ex.get("deferrable", False)),
             initially_deferred=bool(ex.get("initially_deferred", False)),
             loc=locate(doc, [*path, "exclusions", i]),
+            comment=ex.get("comment"),
         )
 
 
