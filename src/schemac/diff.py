@@ -77,6 +77,7 @@ from schemac.table_plan import (
     constraints_without_their_index,
     drops_only_derived_values,
     generated_statements,
+    identity_statements,
     impossible_changes,
     index_statements,
     partition_statements,
@@ -84,6 +85,7 @@ from schemac.table_plan import (
     read_column_order,
     read_constraint_definitions,
     read_generated,
+    read_identities,
     read_indexes,
     read_partition_bounds,
     read_table_kinds,
@@ -289,6 +291,7 @@ def plan_migration(
                 *routine_statements(read_routines(work), read_routines(desired)),
                 *index_statements(read_indexes(work), read_indexes(desired)),
                 *partition_statements(read_partition_bounds(work), read_partition_bounds(desired)),
+                *identity_statements(read_identities(work), read_identities(desired)),
             ],
         )
         with steps.step("comparing comments, privileges and options", "facts"):

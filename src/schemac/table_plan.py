@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from schemac.identity import alter_clauses, catalog_options
 from schemac.naming import quote_ident, quote_qualified
 from schemac.partition_plan import drops_inherited as drops_inherited
 from schemac.partition_plan import key_using_index as key_using_index
@@ -204,6 +205,50 @@ def drops_only_derived_values(
         and found.relation is not None
         and (*found.relation, found.member or "") in desired
     )
+
+
+# -- identity options -----------------------------------------------------------------------------
+
+_IDENTITIES = f"""
+    SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, NULL),
+           ARRAY[pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
+                 s.seqmin::text, s.seqmax::text, s.seqcache::text, s.seqcycle::text]
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+      AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+    WHERE a.attidentity <> '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
+"""
+
+Identity = tuple[str, tuple[tuple[str, int | bool], ...]]  # column type, options
+
+
+def read_identities(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, str], Identity]:
+    """Each identity column's sequence options (those that differ from the defaults)."""
+    return {
+        (str(s), str(t), str(c)): (str(ty), catalog_options(str(ty), list(sequence)))
+        for s, t, c, ty, sequence in conn.execute(_IDENTITIES)
+    }
+
+
+def identity_statements(
+    current: dict[tuple[str, str, str], Identity], desired: dict[tuple[str, str, str], Identity]
+) -> list[str]:
+    """migra compares whether a column is an identity, not its sequence's options: an identity
+    whose options still differ after migra's statements gets them set in place (ALTER COLUMN
+    ... SET INCREMENT BY ...; its next value is left as it is)."""
+    statements = []
+    for column, (type_name, options) in sorted(desired.items()):
+        found = current.get(column)
+        if found is None or found[1] == options:
+            continue
+        clauses = alter_clauses(type_name, found[1], options)
+        table, name = quote_qualified(column[0], column[1]), quote_ident(column[2])
+        statements.append(f"ALTER TABLE {table} ALTER COLUMN {name} {' '.join(clauses)};")
+    return statements
 
 
 # -- triggers on partitioned tables ---------------------------------------------------------------
