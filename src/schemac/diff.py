@@ -90,6 +90,7 @@ from schemac.table_plan import (
     read_partition_bounds,
     read_table_kinds,
     repair_partitioned,
+    virtual_statements,
     without_cloned_triggers,
 )
 from schemac.target import for_target
@@ -262,6 +263,7 @@ def plan_migration(
         # The statements must run on the target version, not only on the shadow's.
         target = min(server.version, compiled.settings.postgres_version * 10000)
         from_migra = generated_statements(from_migra, generated, target)
+        from_migra = virtual_statements(from_migra, read_generated(work), generated)
         from_migra = without_cloned_triggers(
             from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
         )
