@@ -243,6 +243,10 @@ class Partition:
     bound: str  # "FOR VALUES ..." or "DEFAULT"
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # partitions13: checks and unique keys declared on the partition itself (not its
+    # parent's, which PostgreSQL copies), and its own partitioning (a sub-partitioned one)
+    constraints: tuple[Constraint, ...] = ()
+    partition_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,8 @@ class FieldChecker:
         for i, key in _enumerated(keys, dicts_only=False):
             if isinstance(key, str) and plain_name_error(key) is not None:
                 self.sql(keys, i, f"partition key {i + 1} of '{name}'")
+        for part_name, part in _items(table.get("partitions")):
+            self.table(part_name, part)  # a partition's own checks, indexes, partition key
 
     def index(self, what: str, index: LocatedDict) -> None:
         self.sql(index, "where", f"the where of {what}")

@@ -123,6 +123,13 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("partition", "modulus"): (2, 4),
     ("partition", "remainder"): (0, 1),
     ("partition", "default"): (ABSENT, True),  # the bound given up: see COMPANIONS
+    # What a partition declares itself (partitions13).
+    ("partition", "unique"): (ABSENT, [["k"]]),
+    ("partition", "checks"): (ABSENT, {"pa_checks_k": "k > 1"}),
+    ("partition", "foreign_keys"): (ABSENT, [{"columns": ["k"], "references": {"table": "host"}}]),
+    ("partition", "indexes"): (ABSENT, [{"columns": ["k"]}]),
+    ("partition", "partition_by"): (ABSENT, {"strategy": "list", "key": ["k"]}),
+    ("partition", "partitions"): (ABSENT, {"pa_partitions_one": {"in": [1]}}),
     ("view", "query"): ("SELECT id, label FROM m.host", "SELECT id, label, n FROM m.host"),
     ("view", "columns"): (ABSENT, ["vid", "vlabel"]),
     ("view", "depends_on"): (ABSENT, ["m.host"]),
@@ -205,6 +212,7 @@ COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("partition", "modulus"): {"from": ABSENT, "to": ABSENT, "remainder": 0},
     ("partition", "remainder"): {"from": ABSENT, "to": ABSENT, "modulus": 2},
     ("partition", "comment"): {},
+    ("partition", "partitions"): {"partition_by": {"strategy": "list", "key": ["k"]}},
     ("view", "check_option"): {"query": "SELECT id, label FROM m.host WHERE n > 0"},
     ("function", "rows"): {"returns": "setof integer", "body": "SELECT p + 1"},
     ("table", "partitions"): {"partition_by": {"strategy": "hash", "key": ["id"]}},
@@ -228,6 +236,7 @@ AFTER_COMPANIONS: dict[tuple[str, str], dict[str, Any]] = {
 
 # $defs that are parts of a kind, not kinds: their properties are the kind's.
 PART_OF = {
+    "partition_by": "table.partition_by and partition.partition_by (one property each)",
     "routine_common": "function and procedure",
     "seed": "table.seed (data, not schema)",
     # document.external: declarations of unmanaged objects, never migrated (tests/external)

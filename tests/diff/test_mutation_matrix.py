@@ -51,6 +51,7 @@ REFUSED: dict[str, str] = {
     "domain.collation": "the base type or collation of a domain cannot be altered",
     # No statement turns a table into a partitioned one.
     "table.partition_by": "PostgreSQL cannot turn an existing table into a partitioned one",
+    "partition.partition_by": "PostgreSQL cannot turn an existing table into a partitioned one",
 }
 
 # The same for a change taken back (REVERSED below).
@@ -59,6 +60,7 @@ REVERSED_REFUSED: dict[str, str] = {
     "domain.collation": REFUSED["domain.collation"],
     # No statement turns a partitioned table back into a plain one either.
     "table.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
+    "partition.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
     # An extension's scripts only go forward: hstore ships no script from 1.8 back to 1.7.
     "extension.version": 'extension "hstore" has no update path from version "1.8" to version',
     # A fresh sequence's current value is its START: PostgreSQL refuses a MINVALUE above it.

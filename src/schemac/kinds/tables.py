@@ -162,7 +162,7 @@ def _primary_key(
     return None
 
 
-def _table_constraints(
+def table_constraints(
     name: str, t: LocatedDict, doc: Document, path: list[Any]
 ) -> Iterator[m.Constraint]:
     """`unique:`, `checks:` and `exclusions:` of the table, in that order."""
@@ -214,7 +214,7 @@ def _table_constraints(
         )
 
 
-def _partition_by(t: LocatedDict) -> str | None:
+def partition_by_sql(t: LocatedDict) -> str | None:
     spec = t.get("partition_by")
     if not spec:
         return None
@@ -231,7 +231,7 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
     pk = _primary_key(b, name, t, pk_columns, doc, path)
     if pk is not None:
         constraints.insert(0, pk)
-    constraints += _table_constraints(name, t, doc, path)
+    constraints += table_constraints(name, t, doc, path)
     foreign_keys.build_foreign_keys(b, u, qname, t)
     # Positions straight from the table's own mapping: the same as locate(doc, path),
     # without walking down from the top of the file for every index.
@@ -239,8 +239,8 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
         build_index(b, u, qname, ix, t["indexes"].item_locations[i])
     triggers.build_triggers(b, u, qname, t)
     rls_enable, rls_force = policies.build_policies(b, u, qname, t, doc, path)
-    partition_by = _partition_by(t)
-    partitions.build_partitions(b, u, qname, t, partition_by)
+    partition_by = partition_by_sql(t)
+    partitions.build_partitions(b, u, qname, t, partition_by, doc, path)
     document = doc.data
     b.add(
         "tables",

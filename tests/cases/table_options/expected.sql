@@ -39,8 +39,44 @@ CREATE TABLE "telemetry"."readings" (
     "value" double precision
 );
 
+-- table telemetry.measurements
+CREATE TABLE "telemetry"."measurements" (
+    "device_id" bigint NOT NULL,
+    "at" timestamptz NOT NULL,
+    "value" double precision,
+    CONSTRAINT "measurements_pkey" PRIMARY KEY ("device_id", "at")
+) PARTITION BY RANGE ("at");
+COMMENT ON TABLE "telemetry"."measurements" IS 'Partitioned by month, the current months by device again.';
+
+-- partition telemetry.measurements_2025
+CREATE TABLE "telemetry"."measurements_2025" PARTITION OF "telemetry"."measurements" (
+    CONSTRAINT "value_known" CHECK (value IS NOT NULL)
+) FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+COMMENT ON CONSTRAINT "value_known" ON "telemetry"."measurements_2025" IS 'Archived rows are complete.';
+
+-- partition telemetry.measurements_2026
+CREATE TABLE "telemetry"."measurements_2026" PARTITION OF "telemetry"."measurements" (
+    CONSTRAINT "measurements_2026_device_id_at_value_key" UNIQUE ("device_id", "at", "value")
+) FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY HASH ("device_id");
+COMMENT ON CONSTRAINT "measurements_2026_device_id_at_value_key" ON "telemetry"."measurements_2026" IS 'Per device.';
+
+-- partition telemetry.measurements_2026_a
+CREATE TABLE "telemetry"."measurements_2026_a" PARTITION OF "telemetry"."measurements_2026" FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+
+-- partition telemetry.measurements_2026_b
+CREATE TABLE "telemetry"."measurements_2026_b" PARTITION OF "telemetry"."measurements_2026" FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+
 -- index telemetry.devices_bloom
 CREATE INDEX "devices_bloom" ON "telemetry"."devices" USING bloom ("model", "firmware") WITH (length = 80);
+
+-- index telemetry.measurements_at_idx
+CREATE INDEX "measurements_at_idx" ON "telemetry"."measurements" ("at");
+
+-- index telemetry.measurements_2025_value
+CREATE INDEX "measurements_2025_value" ON "telemetry"."measurements_2025" ("value");
+
+-- index telemetry.measurements_2026_a_value_idx
+CREATE INDEX "measurements_2026_a_value_idx" ON "telemetry"."measurements_2026_a" ("value");
 
 -- fk telemetry.readings.readings_device_id_fkey
 ALTER TABLE "telemetry"."readings" ADD CONSTRAINT "readings_device_id_fkey" FOREIGN KEY ("device_id")
@@ -51,3 +87,8 @@ COMMENT ON CONSTRAINT "readings_device_id_fkey" ON "telemetry"."readings" IS 'Re
 ALTER TABLE "telemetry"."readings" ADD CONSTRAINT "readings_device_again" FOREIGN KEY ("device_id")
     REFERENCES "telemetry"."devices" ("id") ON DELETE CASCADE;
 COMMENT ON CONSTRAINT "readings_device_again" ON "telemetry"."readings" IS 'A second key, to show the long form''s comment.';
+
+-- fk telemetry.measurements_2025.measurements_2025_device_id_fkey
+ALTER TABLE "telemetry"."measurements_2025" ADD CONSTRAINT "measurements_2025_device_id_fkey" FOREIGN KEY ("device_id")
+    REFERENCES "telemetry"."devices" ("id");
+COMMENT ON CONSTRAINT "measurements_2025_device_id_fkey" ON "telemetry"."measurements_2025" IS 'Archived devices stay.';

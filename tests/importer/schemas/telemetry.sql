@@ -29,3 +29,29 @@ CREATE TABLE telemetry.countdown (
     n smallint GENERATED ALWAYS AS IDENTITY (INCREMENT BY -1),
     label text
 );
+
+-- Measurements by month; the current year again by device (a sub-partitioned partition).
+CREATE TABLE telemetry.measurements (
+    device_id bigint NOT NULL,
+    at timestamptz NOT NULL,
+    value double precision,
+    PRIMARY KEY (device_id, at)
+) PARTITION BY RANGE (at);
+CREATE INDEX measurements_at_idx ON telemetry.measurements (at);
+CREATE TABLE telemetry.measurements_2025 PARTITION OF telemetry.measurements
+    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+-- Declared on the partition itself, not on the partitioned table.
+ALTER TABLE telemetry.measurements_2025 ADD CONSTRAINT measurements_2025_value_known CHECK (value IS NOT NULL);
+COMMENT ON CONSTRAINT measurements_2025_value_known ON telemetry.measurements_2025 IS 'Archived rows are complete.';
+CREATE INDEX measurements_2025_value ON telemetry.measurements_2025 USING brin (value);
+ALTER TABLE telemetry.measurements_2025 ADD CONSTRAINT measurements_2025_device_id_fkey
+    FOREIGN KEY (device_id) REFERENCES telemetry.devices (id);
+CREATE TABLE telemetry.measurements_2026 PARTITION OF telemetry.measurements
+    FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY HASH (device_id);
+ALTER TABLE telemetry.measurements_2026 ADD CONSTRAINT measurements_2026_device_id_at_value_key UNIQUE (device_id, at, value);
+CREATE TABLE telemetry.measurements_2026_a PARTITION OF telemetry.measurements_2026
+    FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE telemetry.measurements_2026_b PARTITION OF telemetry.measurements_2026
+    FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE INDEX measurements_2026_a_value_idx ON telemetry.measurements_2026_a (value);
+CREATE TABLE telemetry.measurements_default PARTITION OF telemetry.measurements DEFAULT;
