@@ -35,10 +35,10 @@ def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> 
     keys = [fk for fk in by_table.get("foreign key", [])]
     columns, short_keys, column_constraints = _columns(ctx, table, keys)
     out["columns"] = columns
-    _table_constraints(ctx, table, column_constraints, out)
+    constraints_yaml(ctx, table.qname, table.constraints, column_constraints, out)
     long_keys = [fk for fk in keys if fk.name not in short_keys]
     if long_keys:
-        out["foreign_keys"] = [_foreign_key(ctx, fk, schema) for fk in long_keys]
+        out["foreign_keys"] = [foreign_key_yaml(ctx, fk, schema) for fk in long_keys]
     indexes = [index_yaml(ctx, ix) for ix in by_table.get("index", [])]
     if indexes:
         out["indexes"] = indexes
@@ -96,7 +96,7 @@ def _primary_columns(table: m.Table) -> tuple[str, ...]:
     return pk.columns if pk is not None else ()
 
 
-def _foreign_key(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
+def foreign_key_yaml(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
     ctx.names.check(f"foreign key on {fk.table}", fk.name, *fk.columns, *fk.ref_columns)
     out: dict[str, Any] = {}
     if fk.name != default_constraint_name(fk.table.name, list(fk.columns), "fkey"):
@@ -204,15 +204,22 @@ def _columns(
     return columns, short_keys, used
 
 
-def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block) -> None:
-    name = table.qname.name
+def constraints_yaml(
+    ctx: Context,
+    qname: m.QName,
+    constraints: tuple[m.Constraint, ...],
+    used: set[str],
+    out: dict[str, Any],
+) -> None:
+    """The keys, checks and exclusions of a table (or a partition) not written on a column."""
+    name = qname.name
     uniques: list[Any] = []
     checks: dict[str, Any] = {}
     exclusions: list[Any] = []
-    for c in table.constraints:
+    for c in constraints:
         if c.name in used:
             continue
-        ctx.names.check(f"constraint on {table.qname}", c.name)
+        ctx.names.check(f"constraint on {qname}", c.name)
         if c.kind == "primary_key":
             default = c.name == default_constraint_name(name, [], "pkey")
             out["primary_key"] = (
@@ -226,7 +233,7 @@ def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block)
             )
             if c.deferrable:
                 ctx.notes.lost(
-                    "table", str(table.qname), f"constraint {c.name}", "a deferrable primary key"
+                    "table", str(qname), f"constraint {c.name}", "a deferrable primary key"
                 )
         elif c.kind == "unique":
             uniques.append(_unique(c, name))
@@ -236,7 +243,7 @@ def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block)
                 check if c.comment is None else {"expression": check, "comment": c.comment}
             )
         else:
-            exclusions.append(_exclusion(ctx, c, table))
+            exclusions.append(_exclusion(ctx, c, qname))
     if uniques:
         out["unique"] = uniques
     if checks:
@@ -266,7 +273,7 @@ def _unique(c: m.Constraint, table: str) -> Any:
     }
 
 
-def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
+def _exclusion(ctx: Context, c: m.Constraint, table: m.QName) -> dict[str, Any]:
     elements: list[dict[str, Any]] = []
     for_name: list[str] = []
     for text, operator in c.elements:
@@ -277,7 +284,7 @@ def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
             elements.append({"expression": text, "with": operator})
             for_name.append("expr")
     out: dict[str, Any] = {}
-    if c.name != default_constraint_name(table.qname.name, for_name, "excl"):
+    if c.name != default_constraint_name(table.name, for_name, "excl"):
         out["name"] = c.name
     if c.using != "gist":
         out["using"] = c.using

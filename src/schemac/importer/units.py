@@ -124,6 +124,7 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
     if declared is not None:
         _schema_header(ctx, declared, doc)
     by_table = _by_table(content)
+    ctx.by_relation = by_table
     enums = {e.qname.name: enum_yaml(ctx, e) for e in _sorted(content, "enum")}
     domains = {d.qname.name: domain_yaml(ctx, d) for d in _sorted(content, "domain")}
     sequences = {s.qname.name: sequence_yaml(ctx, s) for s in _sorted(content, "sequence")}
@@ -220,14 +221,12 @@ def _report_partition_level(
 ) -> None:
     """What is declared on a partition itself: the YAML declares it on the partitioned table."""
     detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
-    for kind, name, partition in ctx.source.partition_level:
-        if partition.split(".", 1)[0] == schema:
-            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
+    # A partition's own indexes, constraints and foreign keys are its YAML's (partitions.py).
     relations = {n for kind in ("table", "materialized view") for n in content.get(kind, {})}
     for relation, related in sorted(by_table.items()):
         if relation in relations:
             continue
-        for kind in ("trigger", "policy", "index", "foreign key"):
+        for kind in ("trigger", "policy"):
             for obj in related.get(kind, []):
                 ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
 
