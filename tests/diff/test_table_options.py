@@ -71,3 +71,66 @@ def test_identity_options_changed_in_place(pg18: Project) -> None:
     )
     sql = diff_and_prove(pg18, "identity in fives")
     assert "set increment by 5" in sql and "set cache 10" in sql
+
+
+MEASUREMENTS = """\
+schema: telemetry
+tables:
+  devices:
+    columns:
+      id: {type: bigint, primary_key: true}
+  measurements:
+    columns:
+      device_id: {type: bigint, not_null: true}
+      at: {type: timestamptz, not_null: true}
+      value: {type: double precision}
+    primary_key: [device_id, at]
+    partition_by: {strategy: range, key: [at]}
+    indexes: [{columns: [at]}]
+    partitions:
+      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}
+"""
+
+OWN_OBJECTS = """\
+      measurements_2025:
+        from: ['2025-01-01']
+        to: ['2026-01-01']
+        checks: {value_known: {expression: value IS NOT NULL, comment: Complete.}}
+        foreign_keys: [{columns: [device_id], references: {table: devices}}]
+        indexes: [{columns: [value]}]
+      measurements_2026:
+        from: ['2026-01-01']
+        to: ['2027-01-01']
+        unique: [{columns: [device_id, at, value], comment: Per device.}]
+        partition_by: {strategy: hash, key: [device_id]}
+        partitions:
+          measurements_2026_a: {modulus: 2, remainder: 0, indexes: [{columns: [value]}]}
+          measurements_2026_b: {modulus: 2, remainder: 1}
+"""
+
+
+@pytest.fixture
+def partitioned(tmp_path: Path, dev_url: str, pg_server: PostgresServer) -> Project:
+    root = tmp_path / "project"
+    (root / "schema").mkdir(parents=True)
+    (root / "schemac.yaml").write_text("version_width: 3\n", "utf-8")
+    (root / FILE).write_text(MEASUREMENTS, "utf-8")
+    ok(run_schemac("compile", cwd=root))
+    return Project(root, dev_url, pg_server)
+
+
+def test_a_partitions_own_objects_and_sub_partitions_are_migrated_both_ways(
+    partitioned: Project,
+) -> None:
+    plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    partitioned.edit(plain, OWN_OBJECTS, FILE)
+    sql = diff_and_prove(partitioned, "partition objects")
+    assert 'partition of "telemetry"."measurements_2026"' in sql.replace("\n", " ") or (
+        "measurements_2026_a" in sql
+    )
+    assert "comment on constraint" in sql
+    # PostgreSQL's copies of the table's index and key on the new partitions are not created
+    # by hand: only the partitions' own indexes are.
+    assert sql.count("create index") + sql.count("create unique index") <= 3, sql
+    partitioned.edit(OWN_OBJECTS, plain, FILE)
+    diff_and_prove(partitioned, "partition objects taken back", "--allow-destructive")
