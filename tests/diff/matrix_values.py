@@ -128,6 +128,10 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("partition", "checks"): (ABSENT, {"pa_checks_k": "k > 1"}),
     ("partition", "foreign_keys"): (ABSENT, [{"columns": ["k"], "references": {"table": "host"}}]),
     ("partition", "indexes"): (ABSENT, [{"columns": ["k"]}]),
+    ("partition", "exclusions"): (
+        ABSENT,
+        [{"using": "gist", "elements": [{"column": "k", "with": "="}]}],
+    ),
     ("partition", "partition_by"): (ABSENT, {"strategy": "list", "key": ["k"]}),
     ("partition", "partitions"): (ABSENT, {"pa_partitions_one": {"in": [1]}}),
     ("view", "query"): ("SELECT id, label FROM m.host", "SELECT id, label, n FROM m.host"),

@@ -26,16 +26,23 @@ tables:
 FILE = "schema/01_telemetry.yaml"
 
 
+def compiled(
+    root: Path, settings: str, schema: str, dev_url: str, server: PostgresServer
+) -> Project:
+    """A project of one schema file, compiled: its baseline is V001."""
+    (root / "schema").mkdir(parents=True)
+    (root / "schemac.yaml").write_text(settings, "utf-8")
+    (root / FILE).write_text(schema, "utf-8")
+    ok(run_schemac("compile", cwd=root))
+    return Project(root, dev_url, server)
+
+
 @pytest.fixture
 def pg18(tmp_path: Path, dev_url: str, pg_server: PostgresServer) -> Project:
     if pg_server.version < 180000:
         pytest.skip("virtual generated columns need a PostgreSQL 18 server")
-    root = tmp_path / "project"
-    (root / "schema").mkdir(parents=True)
-    (root / "schemac.yaml").write_text("version_width: 3\npostgres_version: 18\n", "utf-8")
-    (root / FILE).write_text(SENSORS, "utf-8")
-    ok(run_schemac("compile", cwd=root))
-    return Project(root, dev_url, pg_server)
+    settings = "version_width: 3\npostgres_version: 18\n"
+    return compiled(tmp_path / "project", settings, SENSORS, dev_url, pg_server)
 
 
 def test_a_virtual_column_is_added_and_its_expression_changed(pg18: Project) -> None:
@@ -111,12 +118,7 @@ OWN_OBJECTS = """\
 
 @pytest.fixture
 def partitioned(tmp_path: Path, dev_url: str, pg_server: PostgresServer) -> Project:
-    root = tmp_path / "project"
-    (root / "schema").mkdir(parents=True)
-    (root / "schemac.yaml").write_text("version_width: 3\n", "utf-8")
-    (root / FILE).write_text(MEASUREMENTS, "utf-8")
-    ok(run_schemac("compile", cwd=root))
-    return Project(root, dev_url, pg_server)
+    return compiled(tmp_path / "project", "version_width: 3\n", MEASUREMENTS, dev_url, pg_server)
 
 
 def test_a_partitions_own_objects_and_sub_partitions_are_migrated_both_ways(
@@ -125,9 +127,9 @@ def test_a_partitions_own_objects_and_sub_partitions_are_migrated_both_ways(
     plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
     partitioned.edit(plain, OWN_OBJECTS, FILE)
     sql = diff_and_prove(partitioned, "partition objects")
-    assert 'partition of "telemetry"."measurements_2026"' in sql.replace("\n", " ") or (
-        "measurements_2026_a" in sql
-    )
+    # migra's unparseable statement for the partition partitioned again, as schemac writes it:
+    assert '"measurements_2026" partition of "telemetry"."measurements"' in sql
+    assert "partition by hash (device_id)" in sql
     assert "comment on constraint" in sql
     # PostgreSQL's copies of the table's index and key on the new partitions are not created
     # by hand: only the partitions' own indexes are.

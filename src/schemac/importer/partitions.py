@@ -101,7 +101,11 @@ def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> N
 
     name = str(partition.qname)
     related = ctx.by_relation.get(name, {})
-    constraints_yaml(ctx, partition.qname, partition.constraints, set(), out)
+    own_keys = [c for c in partition.constraints if c.kind == "primary_key"]
+    for key in own_keys:  # the YAML gives a partition its table's primary key only
+        ctx.notes.lost("partition", name, f"constraint {key.name}", "a primary key of its own")
+    used = {key.name for key in own_keys}
+    constraints_yaml(ctx, partition.qname, partition.constraints, used, out)
     keys = [
         foreign_key_yaml(ctx, fk, partition.qname.schema) for fk in related.get("foreign key", [])
     ]

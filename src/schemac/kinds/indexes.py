@@ -123,14 +123,21 @@ def check(a: Analyser) -> None:
             ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'"
         )
         a.check_columns(ix.table, ix.include, ix.loc, f"index '{ix.name}' include")
-        table = a.tables.get(ix.table)
-        if ix.concurrently and table is not None and table.partition_by:
+        if ix.concurrently and _partitioned(a, ix.table):
             a.error(
                 "E351",
                 f"index '{ix.name}': PostgreSQL cannot build an index on a partitioned table concurrently",
                 ix.loc,
                 hint="drop concurrently: (or index each partition)",
             )
+
+
+def _partitioned(a: Analyser, relation: m.QName) -> bool:
+    """Whether the table, or the partition, is partitioned (again)."""
+    table = a.tables.get(relation)
+    if table is not None:
+        return bool(table.partition_by)
+    return any(p.qname == relation and p.partition_by for _, p in a.p.partitions)
 
 
 def _check_method(a: Analyser, ix: m.Index) -> None:
