@@ -19,6 +19,7 @@ from schemac import kinds
 from schemac import model as m
 from schemac.diagnostics import Diagnostic, SourceLocation, did_you_mean
 from schemac.external_names import know_external
+from schemac.kinds.partitions import root_table
 from schemac.kinds.spanning import (
     NameClaims,
     check_grants,
@@ -273,6 +274,9 @@ class Analyser:
         view = self.views.get(qname)
         if view and view.columns:
             return list(view.columns)
+        root = root_table(self, qname)  # a partition has its partitioned table's columns
+        if root is not None:
+            return [c.name for c in root.columns]
         return None
 
     def check_columns(

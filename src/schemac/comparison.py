@@ -23,6 +23,7 @@ from schemac.catalog import CatalogModel, ModelDifference, compare_models, read_
 from schemac.catalog.compare import WARNING
 from schemac.errors import EnvironmentFailure, SchemacError, UsageError
 from schemac.objects import ObjectRef, identity_ref, model_ref, statement_ref
+from schemac.partition_plan import sub_partition_statement
 from schemac.shadow import redact
 from schemac.shadows import Steps, connect, first_line
 from schemac.sql.classify import classify, describe
@@ -89,6 +90,10 @@ def migra_statements(
         try:
             statements += _cleaned(statement)
         except SqlSyntaxError as error:
+            fixed = sub_partition_statement(to_url, statement)  # partition_plan.py
+            if fixed is not None:
+                statements.append(fixed)
+                continue
             raise SchemacError(
                 f"migra wrote a statement PostgreSQL's parser rejects ({error.error.message}): "
                 f"{statement.strip()[:200]}"

@@ -81,6 +81,7 @@ from schemac.table_plan import (
     constraints_without_their_index,
     drops_only_derived_values,
     generated_statements,
+    identity_statements,
     impossible_changes,
     index_statements,
     partition_statements,
@@ -88,10 +89,12 @@ from schemac.table_plan import (
     read_column_order,
     read_constraint_definitions,
     read_generated,
+    read_identities,
     read_indexes,
     read_partition_bounds,
     read_table_kinds,
     repair_partitioned,
+    virtual_statements,
     without_cloned_triggers,
 )
 from schemac.target import for_target
@@ -267,6 +270,7 @@ def plan_migration(
         # The statements must run on the target version, not only on the shadow's.
         target = min(server.version, compiled.settings.postgres_version * 10000)
         from_migra = generated_statements(from_migra, generated, target)
+        from_migra = virtual_statements(from_migra, read_generated(work), generated)
         from_migra = without_cloned_triggers(
             from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
         )
@@ -296,6 +300,7 @@ def plan_migration(
                 *routine_statements(read_routines(work), read_routines(desired)),
                 *index_statements(read_indexes(work), read_indexes(desired)),
                 *partition_statements(read_partition_bounds(work), read_partition_bounds(desired)),
+                *identity_statements(read_identities(work), read_identities(desired)),
             ],
         )
         applied += kind_statements(work, desired, kinds.KINDS, after_migra=True)

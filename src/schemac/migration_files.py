@@ -17,6 +17,7 @@ from schemac.emit import (
     emit,
 )
 from schemac.errors import SchemacError
+from schemac.generated_plan import adds_virtual_column
 from schemac.naming import file_safe, quote_literal
 from schemac.online import MigrationSettings, Stage
 from schemac.plan import Operation
@@ -179,11 +180,18 @@ PROVEN_MARK = (
 )
 
 
+# Before ADD COLUMN of a virtual generated column (PostgreSQL 18): squawk takes every generated
+# column for a stored one, and keeps its adding-field-with-default finding as info after this.
+VIRTUAL_MARK = "-- schemac: the column below is virtual (computed when read): no row is rewritten"
+
+
 def _in_place_mark(operation: Operation) -> str:
     if operation.proven:
         return PROVEN_MARK + "\n"
     if operation.kind != "alter table" or operation.rewrites or operation.locked is None:
         return ""
+    if adds_virtual_column(operation.sql):
+        return VIRTUAL_MARK + "\n"
     if not any(c.action == "set data type" for c in classify(operation.sql).subcommands):
         return ""
     return IN_PLACE_MARK + "\n"

@@ -131,6 +131,11 @@ class Column:
     renamed_from: str | None
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # partitions13: an identity's sequence options that differ from PostgreSQL's defaults for
+    # the column's type and direction, as (option, value) in IDENTITY_OPTIONS order
+    identity_options: tuple[tuple[str, int | bool], ...] = ()
+    # partitions13: a generated column computed when read (PostgreSQL 18), not stored
+    generated_virtual: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ class Constraint:
     elements: tuple[tuple[str, str], ...] = ()  # exclusion: (rendered element, operator)
     where: str | None = None
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+    comment: str | None = None  # partitions13: COMMENT ON CONSTRAINT
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class ForeignKey:
     deferrable: bool
     initially_deferred: bool
     loc: SourceLocation = field(compare=False, repr=False)
+    comment: str | None = None  # partitions13: COMMENT ON CONSTRAINT
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,8 @@ class Index:
     concurrently: bool
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # partitions13: where `method:` is written (an extension's method is checked there)
+    method_loc: SourceLocation | None = field(default=None, compare=False, repr=False)
 
     @property
     def qname(self) -> QName:
@@ -234,6 +243,10 @@ class Partition:
     bound: str  # "FOR VALUES ..." or "DEFAULT"
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    # partitions13: checks and unique keys declared on the partition itself (not its
+    # parent's, which PostgreSQL copies), and its own partitioning (a sub-partitioned one)
+    constraints: tuple[Constraint, ...] = ()
+    partition_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from schemac import kinds
 from schemac import model as m
 from schemac.analyse import Node
 from schemac.diagnostics import Diagnostic, SourceLocation
+from schemac.identity import options_sql
 from schemac.naming import quote_ident, quote_literal
 
 TEMPLATE_SUFFIX = ".sql.j2"
@@ -168,6 +169,7 @@ def make_environment(
         privileges=_privileges,
         setting_value=_setting_value,
         replica_identity=replica_identity_clause,  # kinds/replica_identity.py
+        identity_options=options_sql,
     )
     return env
 

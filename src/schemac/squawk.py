@@ -266,6 +266,10 @@ _MARKS = {
         "-- schemac: the type change below rewrites nothing",
         "schemac found that this type change rewrites nothing, e.g. a longer varchar",
     ),
+    "adding-field-with-default": (
+        "-- schemac: the column below is virtual",
+        "a virtual generated column is computed when read; adding it rewrites no row",
+    ),
     "adding-not-nullable-field": (
         "-- schemac: the validated CHECK (column IS NOT NULL) proves this",
         "the CHECK validated by the previous migration proves it; PostgreSQL scans nothing",

@@ -6,16 +6,21 @@ DEFAULT; the triggers PostgreSQL clones onto partitions look like triggers of th
 re-added USING its own index finds the index gone; and a column added to the middle of a
 table in YAML is appended. Each function reads both catalogs or filters migra's statements
 (read with pglast through `planner.shape`). Partitioned tables' indexes and keys are
-`partition_plan`'s (re-exported here).
+`partition_plan`'s, generated columns `generated_plan`'s (both re-exported here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
+from schemac.generated_plan import GeneratedColumn as GeneratedColumn
+from schemac.generated_plan import drops_only_derived_values as drops_only_derived_values
+from schemac.generated_plan import generated_statements as generated_statements
+from schemac.generated_plan import read_generated as read_generated
+from schemac.generated_plan import virtual_statements as virtual_statements
+from schemac.identity import alter_clauses, catalog_options
 from schemac.naming import quote_ident, quote_qualified
 from schemac.partition_plan import drops_inherited as drops_inherited
 from schemac.partition_plan import key_using_index as key_using_index
@@ -133,77 +138,48 @@ def partition_statements(
     return statements
 
 
-# -- generated columns ----------------------------------------------------------------------------
+# -- identity options -----------------------------------------------------------------------------
 
-_GENERATED = f"""
-    SELECT n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid),
-           pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated::text
+_IDENTITIES = f"""
+    SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, NULL),
+           ARRAY[pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
+                 s.seqmin::text, s.seqmax::text, s.seqcache::text, s.seqcycle::text]
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE a.attgenerated <> '' AND NOT a.attisdropped AND {USER_SCHEMAS}
+    JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+      AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+    WHERE a.attidentity <> '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS}
 """
 
-
-@dataclass(frozen=True)
-class GeneratedColumn:
-    expression: str
-    type: str
-    not_null: bool
-    stored: bool
+Identity = tuple[str, tuple[tuple[str, int | bool], ...]]  # column type, options
 
 
-def read_generated(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, str], GeneratedColumn]:
+def read_identities(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, str], Identity]:
+    """Each identity column's sequence options (those that differ from the defaults)."""
     return {
-        (str(s), str(t), str(c)): GeneratedColumn(str(e), str(ty), bool(nn), g == "s")
-        for s, t, c, e, ty, nn, g in conn.execute(_GENERATED)
+        (str(s), str(t), str(c)): (str(ty), catalog_options(str(ty), list(sequence)))
+        for s, t, c, ty, sequence in conn.execute(_IDENTITIES)
     }
 
 
-def generated_statements(
-    statements: list[str],
-    desired: dict[tuple[str, str, str], GeneratedColumn],
-    server_version: int,
+def identity_statements(
+    current: dict[tuple[str, str, str], Identity], desired: dict[tuple[str, str, str], Identity]
 ) -> list[str]:
-    """migra writes a changed generation expression as SET DEFAULT, which PostgreSQL refuses.
-    PostgreSQL 17 and later change it in place (SET EXPRESSION, which rewrites the table);
-    before 17 the column is dropped and added again (it holds nothing but derived values)."""
-    planned = []
-    for statement in statements:
-        found = shape(statement)
-        column = (*found.relation, found.member or "") if found.relation else None
-        if found.action != "column_default" or column not in desired:
-            planned.append(statement)
+    """migra compares whether a column is an identity, not its sequence's options: an identity
+    whose options still differ after migra's statements gets them set in place (ALTER COLUMN
+    ... SET INCREMENT BY ...; its next value is left as it is)."""
+    statements = []
+    for column, (type_name, options) in sorted(desired.items()):
+        found = current.get(column)
+        if found is None or found[1] == options:
             continue
-        generated = desired[column]
+        clauses = alter_clauses(type_name, found[1], options)
         table, name = quote_qualified(column[0], column[1]), quote_ident(column[2])
-        if server_version >= 170000:
-            planned.append(
-                f"ALTER TABLE {table} ALTER COLUMN {name} SET EXPRESSION AS ({generated.expression});"
-            )
-            continue
-        kind = "STORED" if generated.stored else "VIRTUAL"
-        not_null = " NOT NULL" if generated.not_null else ""
-        planned.append(f"ALTER TABLE {table} DROP COLUMN {name};")
-        planned.append(
-            f"ALTER TABLE {table} ADD COLUMN {name} {generated.type} GENERATED ALWAYS AS "
-            f"({generated.expression}) {kind}{not_null};"
-        )
-    return planned
-
-
-def drops_only_derived_values(
-    statement: str, desired: dict[tuple[str, str, str], GeneratedColumn]
-) -> bool:
-    """Whether the statement drops a column the desired state generates again (before 17):
-    it holds nothing but values PostgreSQL computes, so no data is lost."""
-    found = shape(statement)
-    return (
-        found.action == "drop_column"
-        and found.relation is not None
-        and (*found.relation, found.member or "") in desired
-    )
+        statements.append(f"ALTER TABLE {table} ALTER COLUMN {name} {' '.join(clauses)};")
+    return statements
 
 
 # -- triggers on partitioned tables ---------------------------------------------------------------

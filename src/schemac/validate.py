@@ -32,20 +32,34 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def _inline_references(node: Any, definitions: dict[str, Any]) -> Any:
-    """The schema with every $ref replaced by its target (the format has no recursive refs).
+def _inline_references(
+    node: Any, definitions: dict[str, Any], expanding: tuple[str, ...] = ()
+) -> Any:
+    """The schema with every $ref replaced by its target, except a definition's reference to
+    itself (a partition's `partitions:`), which stays a $ref into the kept `$defs`.
 
     Resolving references dominates jsonschema's run time; validating against the inlined
     copy gives the same errors about twice as fast.
     """
     if isinstance(node, dict):
         if "$ref" in node:
-            target = _inline_references(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
-            rest = {k: _inline_references(v, definitions) for k, v in node.items() if k != "$ref"}
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name in expanding:
+                return node
+            target = _inline_references(definitions[name], definitions, (*expanding, name))
+            rest = {
+                k: _inline_references(v, definitions, expanding)
+                for k, v in node.items()
+                if k != "$ref"
+            }
             return {"allOf": [target], **rest} if rest else target
-        return {k: _inline_references(v, definitions) for k, v in node.items() if k != "$defs"}
+        return {
+            k: _inline_references(v, definitions, expanding)
+            for k, v in node.items()
+            if k != "$defs"
+        }
     if isinstance(node, list):
-        return [_inline_references(item, definitions) for item in node]
+        return [_inline_references(item, definitions, expanding) for item in node]
     return node
 
 
@@ -53,6 +67,7 @@ def _inline_references(node: Any, definitions: dict[str, Any]) -> Any:
 def _inlined_schema() -> dict[str, Any]:
     schema = json_schema()
     inlined: dict[str, Any] = _inline_references(schema, schema["$defs"])
+    inlined["$defs"] = schema["$defs"]  # for the recursive references left in place
     return inlined
 
 
@@ -175,6 +190,8 @@ def _explain_alternatives(document: Document, error: ValidationError) -> Iterato
         branches = [
             e for e in branches if e.validator != "required" or len(error.context or []) == 1
         ] or branches
+        # A mapping never matches a branch of scalars (`identity: always` beside its long form).
+        branches = [e for e in branches if e.validator != "enum" or e.path] or branches
     from jsonschema.exceptions import best_match
 
     best = best_match(branches) if branches else None
@@ -229,6 +246,8 @@ def _message(error: ValidationError) -> str:
         return f"{instance} is out of range ({v} {error.validator_value})"
     if v == "minLength":
         return "the value must not be empty"
+    if v == "not" and isinstance(value, dict) and "const" in value:
+        return f"{_short(instance)} is not allowed here"
     return str(error.message)
 
 

@@ -187,7 +187,7 @@ CHANGES = [
         "identity sequence increment",
         "CREATE TABLE public.probe (id bigint GENERATED ALWAYS AS IDENTITY)",
         "ALTER TABLE public.probe ALTER COLUMN id SET INCREMENT BY 5",
-        ("table", "public.probe", "column id: identity sequence"),
+        ("table", "public.probe", "column id: identity options"),
     ),
     (
         "column privilege",

@@ -364,6 +364,32 @@ KINDS: list[Kind] = [
         ),
     ),
     Kind("argument", "fa", "", lambda name: {"name": "p", "type": "integer"}, _place_argument),
+    # A column's long forms: identity options and a generated column's expression and kind.
+    Kind(
+        "identity",
+        "id",
+        "",
+        lambda name: {"generated": "always"},
+        lambda project, name, obj: _place_column(
+            project, name, {"type": "bigint", "identity": obj}
+        ),
+    ),
+    Kind(
+        "generated_column",
+        "gc",
+        "",
+        lambda name: {"expression": "id * 2"},
+        lambda project, name, obj: _place_column(
+            project, name, {"type": "bigint", "generated": obj}
+        ),
+    ),
+    Kind(
+        "table_check",
+        "tc",
+        "",
+        lambda name: {"expression": "a > 0"},
+        _table_part("checks", keyed=True, table_columns={"a": {"type": "integer"}}, table_extra={}),
+    ),
     Kind(
         "procedure",
         "pr",

@@ -51,6 +51,7 @@ REFUSED: dict[str, str] = {
     "domain.collation": "the base type or collation of a domain cannot be altered",
     # No statement turns a table into a partitioned one.
     "table.partition_by": "PostgreSQL cannot turn an existing table into a partitioned one",
+    "partition.partition_by": "PostgreSQL cannot turn an existing table into a partitioned one",
 }
 
 # The same for a change taken back (REVERSED below).
@@ -59,9 +60,12 @@ REVERSED_REFUSED: dict[str, str] = {
     "domain.collation": REFUSED["domain.collation"],
     # No statement turns a partitioned table back into a plain one either.
     "table.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
+    "partition.partition_by": "PostgreSQL cannot turn a partitioned table into a plain one",
     # An extension's scripts only go forward: hstore ships no script from 1.8 back to 1.7.
     "extension.version": "extension hstore: version 1.8 is installed and the YAML declares 1.7, "
     "which is a downgrade: PostgreSQL has no downgrade path",
+    # A fresh sequence's current value is its START: PostgreSQL refuses a MINVALUE above it.
+    "identity.minvalue": "cannot be less than MINVALUE",
 }
 
 # (kind, property) -> why the case fails today (strict: a fix makes the test fail until the
@@ -197,7 +201,15 @@ GROUPS = {
         "publication",
         "document",
     ],
-    "tables": ["table", "column", "column_reference", "primary_key", "partition"],
+    "tables": [
+        "table",
+        "column",
+        "column_reference",
+        "primary_key",
+        "partition",
+        "identity",
+        "generated_column",
+    ],
     "table_parts": [
         "index",
         "index_element",
@@ -206,6 +218,7 @@ GROUPS = {
         "exclusion",
         "trigger",
         "policy",
+        "table_check",
     ],
     "views_and_routines": [
         "view",

@@ -26,17 +26,12 @@ def test_every_attribute_the_yaml_lacks_is_a_warning_naming_it(
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
     expected = [
         "table lossy.items: options not imported",  # fillfactor
-        "table lossy.items: constraint items_pkey: comment not imported",
         "table lossy.items: constraint items_amount_check: no inherit not imported",
         "table lossy.items: column id: acl not imported",
         "table lossy.items: acl not imported (WITH GRANT OPTION on SELECT to loss_reader",
         "function lossy.noop(): acl not imported (EXECUTE revoked from PUBLIC",
         "trigger quiet on lossy.items: enabled not imported",
-        "partition lossy.parts_2026: index parts_2026_id not imported (declared on the partition",
-        "partition lossy.parts_2026: constraint parts_2026_id_positive not imported",
         "partition lossy.parts_2026: trigger parts_quiet not imported",
-        "table lossy.counters: column id: identity sequence not imported",  # START 100 INCREMENT 10
-        "partition lossy.parts_2027: partition by not imported",  # partitioned again, by LIST
     ]
     for text in expected:
         assert any(w.startswith(f"warning: {text}") for w in warnings), (text, done.stderr)

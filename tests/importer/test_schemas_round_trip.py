@@ -31,7 +31,18 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 @pytest.mark.parametrize(
-    "name", ["shop", "events", "tenants", "library", "ledger", "metrics", "quoted", "replication"]
+    "name",
+    [
+        "shop",
+        "events",
+        "tenants",
+        "library",
+        "ledger",
+        "metrics",
+        "quoted",
+        "replication",
+        "telemetry",
+    ],
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
     name: str, pg_server: PostgresServer, empty_db: str, tmp_path: Path

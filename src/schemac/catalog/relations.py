@@ -8,6 +8,7 @@ import psycopg
 
 from schemac import model as m
 from schemac.catalog.contents import CATALOG_LOCATION, CatalogModel
+from schemac.catalog.indexes import read_indexes
 from schemac.catalog.queries import (
     USER_NAMESPACE,
     acl,
@@ -18,6 +19,7 @@ from schemac.catalog.queries import (
     options,
     rows,
 )
+from schemac.identity import catalog_options
 
 RELATIONS = f"""
 SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
@@ -107,30 +109,8 @@ LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = k.conindid
 LEFT JOIN pg_catalog.pg_class ic ON ic.oid = k.conindid
 LEFT JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 WHERE k.conrelid = ANY(%s) AND k.contype IN ('p', 'u', 'c', 'x', 'f') AND k.conparentid = 0
+  AND k.conislocal
 ORDER BY k.conrelid, k.conname
-"""
-
-INDEXES = f"""
-SELECT i.indexrelid, i.indrelid AS rel, ic.relname AS name,
-       pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, am.amname AS method,
-       i.indisunique, i.indnullsnotdistinct, i.indisvalid,
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS predicate, ic.reloptions,
-       (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(
-                 pg_catalog.pg_get_indexdef(i.indexrelid, g, true), i.indkey[g - 1] <> 0,
-                 i.indoption[g - 1], oc.opcname, oc.opcdefault, g <= i.indnkeyatts,
-                 CASE WHEN i.indcollation[g - 1] <> 0 THEN
-                   (SELECT co.collname FROM pg_catalog.pg_collation co
-                    WHERE co.oid = i.indcollation[g - 1]) END) ORDER BY g)
-        FROM generate_series(1, i.indnatts) g
-        LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[g - 1]) AS elements,
-       {comment("pg_class", "i.indexrelid")} AS comment
-FROM pg_catalog.pg_index i
-JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-WHERE i.indrelid = ANY(%s)
-  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid
-                  AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
-ORDER BY ic.relname
 """
 
 _REPLICA_IDENTITY = {"d": "default", "n": "nothing", "f": "full"}
@@ -169,7 +149,9 @@ def read_relations(
     for row in rows(conn, COLUMNS, (relations.oids("table", "view", "materialized view"),)):
         columns.setdefault(row["rel"], []).append(row)
     constraints: dict[int, list[dict[str, Any]]] = {}
-    for row in rows(conn, CONSTRAINTS, (relations.oids("table"),)):
+    # A partition's own constraints: its copies of the parent's have a conparentid (keys,
+    # foreign keys) or are not local (checks).
+    for row in rows(conn, CONSTRAINTS, (relations.oids("table", "partition"),)):
         if row["type"] == "f":
             _add_foreign_key(out, relations.names[row["rel"]], row)
         else:
@@ -179,10 +161,10 @@ def read_relations(
         if kind == "table":
             _add_table(out, row, columns.get(row["oid"], []), constraints.get(row["oid"], []))
         elif kind == "partition":
-            _add_partition(out, row)
+            _add_partition(out, row, constraints.get(row["oid"], []))
         else:
             _add_view(out, kind, row, columns.get(row["oid"], []))
-    read_indexes(conn, out, relations)
+    read_indexes(conn, out, relations)  # catalog/indexes.py
     return relations
 
 
@@ -200,17 +182,20 @@ def _common_extras(row: dict[str, Any]) -> dict[str, Any]:
 
 def _column(row: dict[str, Any]) -> m.Column:
     generated = row["expression"] if row["attgenerated"] else None
+    identity = {"a": "always", "d": "by_default"}.get(row["attidentity"])
     return m.Column(
         name=row["name"],
         type=row["type"],
         not_null=bool(row["attnotnull"]),
         default=None if generated else row["expression"],
-        identity={"a": "always", "d": "by_default"}.get(row["attidentity"]),
+        identity=identity,
         generated=generated,
         collation=row["collation"],
         renamed_from=None,
         comment=row["comment"],
         loc=CATALOG_LOCATION,
+        identity_options=catalog_options(row["type"], row["identity_sequence"]),
+        generated_virtual=row["attgenerated"] == "v",
     )
 
 
@@ -231,6 +216,7 @@ def _constraint(row: dict[str, Any]) -> m.Constraint:
         elements=elements,
         where=row["predicate"],
         loc=CATALOG_LOCATION,
+        comment=row["comment"],
     )
 
 
@@ -265,22 +251,25 @@ def _add_table(
         out.set_extra("table", name, "access method", row["access_method"])
     for column in columns:
         _column_extras(out, name, column)
+    _constraint_extras(out, "table", name, constraints)
+
+
+def _constraint_extras(
+    out: CatalogModel, kind: str, name: str, constraints: list[dict[str, Any]]
+) -> None:
     for constraint in constraints:
         prefix = f"constraint {constraint['name']}: "
-        out.set_extra("table", name, prefix + "definition", constraint["definition"])
-        out.set_extra("table", name, prefix + "validated", constraint["convalidated"])
-        out.set_extra("table", name, prefix + "no inherit", constraint["connoinherit"])
-        if constraint["comment"] is not None:
-            out.set_extra("table", name, prefix + "comment", constraint["comment"])
+        out.set_extra(kind, name, prefix + "definition", constraint["definition"])
+        out.set_extra(kind, name, prefix + "validated", constraint["convalidated"])
+        out.set_extra(kind, name, prefix + "no inherit", constraint["connoinherit"])
 
 
 # Column attributes the YAML cannot declare (yet), read only where they are not the default.
+# (Identity options and virtual generation are model fields.)
 _COLUMN_EXTRAS = {
-    "attgenerated": "generated kind",  # s stored, v virtual (PostgreSQL 18)
     "storage": "storage",
     "compression": "compression",
     "statistics": "statistics",
-    "identity_sequence": "identity sequence",
 }
 
 
@@ -308,6 +297,7 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
         deferrable=bool(row["condeferrable"]),
         initially_deferred=bool(row["condeferred"]),
         loc=CATALOG_LOCATION,
+        comment=row["comment"],
     )
     out.add(
         "foreign key",
@@ -315,11 +305,12 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
         key,
         definition=row["definition"],
         validated=row["convalidated"],
-        comment=row["comment"],
     )
 
 
-def _add_partition(out: CatalogModel, row: dict[str, Any]) -> None:
+def _add_partition(
+    out: CatalogModel, row: dict[str, Any], constraints: list[dict[str, Any]]
+) -> None:
     qname = m.QName(row["schema"], row["name"])
     partition = m.Partition(
         qname=qname,
@@ -327,6 +318,8 @@ def _add_partition(out: CatalogModel, row: dict[str, Any]) -> None:
         bound=row["bound"],
         comment=row["comment"],
         loc=CATALOG_LOCATION,
+        constraints=tuple(_constraint(c) for c in constraints),
+        partition_by=row["partition_by"],
     )
     out.add(
         "partition",
@@ -338,8 +331,8 @@ def _add_partition(out: CatalogModel, row: dict[str, Any]) -> None:
         replica_identity=_REPLICA_IDENTITY.get(
             row["relreplident"], f"index {row['identity_index']}"
         ),
-        partition_by=row["partition_by"],
     )
+    _constraint_extras(out, "partition", str(qname), constraints)
 
 
 def _add_view(
@@ -365,46 +358,3 @@ def _add_view(
     )
     other = tuple((k, v) for k, v in sorted(settings.items()) if k not in _VIEW_OPTIONS)
     out.add(kind, str(qname), view, owner=row["owner"], acl=entries, options=other)
-
-
-def _element(raw: list[Any]) -> m.IndexElement:
-    text, is_column, option, opclass, opclass_default, is_key, collation = raw
-    option = option or 0
-    return m.IndexElement(
-        column=text if is_column else None,
-        expression=None if is_column else text,
-        order="desc" if option & 1 else None,
-        nulls=("first" if option & 2 else "last")
-        if is_key and bool(option & 1) != bool(option & 2)
-        else None,
-        opclass=opclass if opclass and not opclass_default else None,
-        collation=collation,
-    )
-
-
-def read_indexes(conn: psycopg.Connection[Any], out: CatalogModel, relations: Relations) -> None:
-    """Indexes of tables and materialized views (a constraint's own index is the constraint's)."""
-    for row in rows(conn, INDEXES, (relations.oids("table", "materialized view"),)):
-        table = relations.names[row["rel"]]
-        raw = row["elements"] or []
-        index = m.Index(
-            name=row["name"],
-            table=table,
-            elements=tuple(_element(e) for e in raw if e[5]),
-            unique=bool(row["indisunique"]),
-            nulls_not_distinct=bool(row["indnullsnotdistinct"]),
-            method=row["method"],
-            where=row["predicate"],
-            include=tuple(e[0] for e in raw if not e[5]),
-            storage=options(row["reloptions"]),
-            concurrently=False,
-            comment=row["comment"],
-            loc=CATALOG_LOCATION,
-        )
-        out.add(
-            "index",
-            f"{table.schema}.{row['name']}",
-            index,
-            definition=row["definition"],
-            valid=row["indisvalid"],
-        )

@@ -19,6 +19,9 @@ class Context:
     types: TypeNames
     notes: Notes = field(default_factory=Notes)
     names: NameCheck = field(default_factory=NameCheck)
+    # partitions13: each relation's indexes, foreign keys, partitions ... (units._by_table), so
+    # a partition's own objects and its own partitions are found
+    by_relation: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def of(self, kind: str) -> dict[str, Any]:
         return self.source.catalog.of(kind)

@@ -49,28 +49,6 @@ JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE k.contype = 'c'
 """
 
-# Indexes and constraints declared on a partition itself (not copies of the parent's), which
-# the catalog model does not read: import names each one.
-PARTITION_LEVEL = """
-SELECT 'index' AS kind, ic.relname AS name, n.nspname || '.' || c.relname AS partition
-FROM pg_catalog.pg_index i
-JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relispartition
-  AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
-  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid
-                  AND k.conrelid = i.indrelid)
-UNION ALL
-SELECT 'constraint', k.conname, n.nspname || '.' || c.relname
-FROM pg_catalog.pg_constraint k
-JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relispartition AND k.conparentid = 0 AND k.contype IN ('c', 'f', 'u', 'p', 'x')
-  AND k.conislocal
-ORDER BY 3, 1, 2
-"""
-
 # Routines whose body is SQL-standard (BEGIN ATOMIC / RETURN): prosrc is empty for them.
 STANDARD_BODIES = """
 SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
@@ -94,7 +72,6 @@ class Source:
     standard_bodies: frozenset[str] = frozenset()
     routine_settings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     domain_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
-    partition_level: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def read_source(db_url: str) -> Source:
@@ -123,10 +100,6 @@ def read_source(db_url: str) -> Source:
             (str(r["domain"]), str(r["name"])): (str(r["expression"]), bool(r["not_valid"]))
             for r in rows(conn, DOMAIN_CHECKS)
         }
-        partition_level = [
-            (str(r["kind"]), str(r["name"]), str(r["partition"]))
-            for r in rows(conn, PARTITION_LEVEL)
-        ]
         conn.rollback()
     source = Source(
         catalog,
@@ -139,7 +112,6 @@ def read_source(db_url: str) -> Source:
         standard,
         settings,
         checks,
-        partition_level,
     )
     for name in catalog.of("trigger"):
         definition = catalog.extras.get(("trigger", name), {}).get("definition")

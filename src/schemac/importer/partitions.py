@@ -9,10 +9,11 @@ from pglast import ast
 from schemac import model as m
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
+from schemac.importer.indexes import index_yaml
 from schemac.importer.names import printed, statement
 
 
-def partition_by_yaml(ctx: Context, table: m.Table) -> dict[str, Any]:
+def partition_by_yaml(ctx: Context, table: m.Table | m.Partition) -> dict[str, Any]:
     """``RANGE (a, lower(b))`` -> {strategy: range, key: [a, lower(b)]}, read by the parser."""
     spec = statement(f"CREATE TABLE x () PARTITION BY {table.partition_by}").partspec
     keys: list[str] = []
@@ -23,7 +24,7 @@ def partition_by_yaml(ctx: Context, table: m.Table) -> dict[str, Any]:
             keys.append(printed(element.expr))
         if element.collation or element.opclass:
             ctx.notes.lost(
-                "table",
+                "table" if isinstance(table, m.Table) else "partition",
                 str(table.qname),
                 "partition key collation or operator class",
                 str(table.partition_by),
@@ -54,7 +55,9 @@ def _datum(node: Any) -> Any:
     return printed(node)
 
 
-def partition_yaml(ctx: Context, partition: m.Partition, parent: m.Table) -> dict[str, Any]:
+def partition_yaml(
+    ctx: Context, partition: m.Partition, parent: m.Table | m.Partition
+) -> dict[str, Any]:
     name = str(partition.qname)
     if partition.qname.schema != parent.qname.schema:
         ctx.names.refused.append(f"partition {name} of {parent.qname} (in another schema)")
@@ -74,6 +77,7 @@ def partition_yaml(ctx: Context, partition: m.Partition, parent: m.Table) -> dic
             out["remainder"] = int(spec.remainder)
     if partition.comment is not None:
         out["comment"] = partition.comment
+    _own_objects(ctx, partition, out)
     granted = [e for e in ctx.extras("partition", name).get("acl", ()) if e[0] != "(owner)"]
     if granted:
         detail = ", ".join(f"{p} to {g}" for g, p, _ in granted)
@@ -87,3 +91,39 @@ def partition_yaml(ctx: Context, partition: m.Partition, parent: m.Table) -> dic
         frozenset({"acl"}),
     )
     return out
+
+
+def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> None:
+    """What the partition declares itself: its keys, checks, foreign keys and indexes (not
+    PostgreSQL's copies of its parent's, which the catalog does not read as its own), and its
+    own partitioning with its partitions."""
+    from schemac.importer.tables import constraints_yaml, foreign_key_yaml  # imports this
+
+    name = str(partition.qname)
+    related = ctx.by_relation.get(name, {})
+    own_keys = [c for c in partition.constraints if c.kind == "primary_key"]
+    for key in own_keys:  # the YAML gives a partition its table's primary key only
+        ctx.notes.lost("partition", name, f"constraint {key.name}", "a primary key of its own")
+    used = {key.name for key in own_keys}
+    constraints_yaml(ctx, partition.qname, partition.constraints, used, out)
+    keys = [
+        foreign_key_yaml(ctx, fk, partition.qname.schema) for fk in related.get("foreign key", [])
+    ]
+    if keys:
+        out["foreign_keys"] = keys
+    for fk in related.get("foreign key", []):
+        report_extras(
+            ctx.source.catalog,
+            "foreign key",
+            f"{fk.name} on {partition.qname}",
+            ctx.notes,
+            ctx.source.current_user,
+        )
+    indexes = [index_yaml(ctx, ix) for ix in related.get("index", [])]
+    if indexes:
+        out["indexes"] = indexes
+    if partition.partition_by:
+        out["partition_by"] = partition_by_yaml(ctx, partition)
+        parts = sorted(related.get("partition", []), key=lambda p: p.qname.name)
+        if parts:
+            out["partitions"] = {p.qname.name: partition_yaml(ctx, p, partition) for p in parts}

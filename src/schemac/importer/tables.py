@@ -46,14 +46,12 @@ def tables_section(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
 def _report_partition_level(ctx: Context, unit: SchemaUnit) -> None:
     """What is declared on a partition itself: the YAML declares it on the partitioned table."""
     detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
-    for kind, name, partition in ctx.source.partition_level:
-        if partition.split(".", 1)[0] == unit.schema:
-            ctx.notes.lost("partition", partition, f"{kind} {name}", detail)
+    # A partition's own indexes, constraints and foreign keys are its YAML's (partitions.py).
     relations = {n for kind in ("table", "materialized view") for n in unit.content.get(kind, {})}
     for relation, related in sorted(unit.by_table.items()):
         if relation in relations:
             continue
-        for kind in TABLE_MEMBERS:
+        for kind in ("trigger", "policy"):
             for obj in related.get(kind, []):
                 ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
 
@@ -83,10 +81,10 @@ def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> 
     keys = [fk for fk in by_table.get("foreign key", [])]
     columns, short_keys, column_constraints = _columns(ctx, table, keys)
     out["columns"] = columns
-    _table_constraints(ctx, table, column_constraints, out)
+    constraints_yaml(ctx, table.qname, table.constraints, column_constraints, out)
     long_keys = [fk for fk in keys if fk.name not in short_keys]
     if long_keys:
-        out["foreign_keys"] = [_foreign_key(ctx, fk, schema) for fk in long_keys]
+        out["foreign_keys"] = [foreign_key_yaml(ctx, fk, schema) for fk in long_keys]
     indexes = [index_yaml(ctx, ix) for ix in by_table.get("index", [])]
     if indexes:
         out["indexes"] = indexes
@@ -129,6 +127,8 @@ def _references(ctx: Context, fk: m.ForeignKey, schema: str) -> Any:
         options["deferrable"] = True
     if fk.initially_deferred:
         options["initially_deferred"] = True
+    if fk.comment is not None:
+        options["comment"] = fk.comment
     if not options:
         return target if column is None else f"{target}({reference_part(column)})"
     full: dict[str, Any] = {"table": target}
@@ -142,7 +142,7 @@ def _primary_columns(table: m.Table) -> tuple[str, ...]:
     return pk.columns if pk is not None else ()
 
 
-def _foreign_key(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
+def foreign_key_yaml(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
     ctx.names.check(f"foreign key on {fk.table}", fk.name, *fk.columns, *fk.ref_columns)
     out: dict[str, Any] = {}
     if fk.name != default_constraint_name(fk.table.name, list(fk.columns), "fkey"):
@@ -163,6 +163,8 @@ def _foreign_key(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, Any]:
         out["deferrable"] = True
     if fk.initially_deferred:
         out["initially_deferred"] = True
+    if fk.comment is not None:
+        out["comment"] = fk.comment
     return out
 
 
@@ -188,15 +190,22 @@ def _columns(
             and pk.columns == (column.name,)
             and pk.name == default_constraint_name(name, [], "pkey")
             and not pk.deferrable
+            and pk.comment is None
         )
         if column.not_null and not is_pk and column.identity is None:
             col["not_null"] = True
         if column.default is not None:
             col["default"] = sql_value(column.default)
         if column.identity is not None:
-            col["identity"] = column.identity
+            col["identity"] = (
+                {"generated": column.identity, **dict(column.identity_options)}
+                if column.identity_options
+                else column.identity
+            )
         if column.generated is not None:
-            col["generated"] = bare_expression(column.generated)
+            generated = bare_expression(column.generated)
+            virtual = {"expression": generated, "stored": False}
+            col["generated"] = virtual if column.generated_virtual else generated
         if column.collation is not None:
             col["collation"] = column.collation
         if is_pk and pk is not None:
@@ -204,13 +213,13 @@ def _columns(
             used.add(pk.name)
         unique = by_name.get(default_constraint_name(name, [column.name], "key"))
         plain_unique = unique is not None and not (
-            unique.nulls_not_distinct or unique.deferrable or unique.where
+            unique.nulls_not_distinct or unique.deferrable or unique.where or unique.comment
         )
         if plain_unique and unique and unique.kind == "unique" and unique.columns == (column.name,):
             col["unique"] = True
             used.add(unique.name)
         check = by_name.get(default_constraint_name(name, [column.name], "check"))
-        if check is not None and check.kind == "check":
+        if check is not None and check.kind == "check" and check.comment is None:
             col["check"] = bare_expression(check.expression or "")
             used.add(check.name)
         reference = next(
@@ -241,30 +250,46 @@ def _columns(
     return columns, short_keys, used
 
 
-def _table_constraints(ctx: Context, table: m.Table, used: set[str], out: Block) -> None:
-    name = table.qname.name
+def constraints_yaml(
+    ctx: Context,
+    qname: m.QName,
+    constraints: tuple[m.Constraint, ...],
+    used: set[str],
+    out: dict[str, Any],
+) -> None:
+    """The keys, checks and exclusions of a table (or a partition) not written on a column."""
+    name = qname.name
     uniques: list[Any] = []
     checks: dict[str, Any] = {}
     exclusions: list[Any] = []
-    for c in table.constraints:
+    for c in constraints:
         if c.name in used:
             continue
-        ctx.names.check(f"constraint on {table.qname}", c.name)
+        ctx.names.check(f"constraint on {qname}", c.name)
         if c.kind == "primary_key":
             default = c.name == default_constraint_name(name, [], "pkey")
             out["primary_key"] = (
-                list(c.columns) if default else {"name": c.name, "columns": list(c.columns)}
+                list(c.columns)
+                if default and c.comment is None
+                else {
+                    **({} if default else {"name": c.name}),
+                    "columns": list(c.columns),
+                    **({"comment": c.comment} if c.comment is not None else {}),
+                }
             )
             if c.deferrable:
                 ctx.notes.lost(
-                    "table", str(table.qname), f"constraint {c.name}", "a deferrable primary key"
+                    "table", str(qname), f"constraint {c.name}", "a deferrable primary key"
                 )
         elif c.kind == "unique":
             uniques.append(_unique(c, name))
         elif c.kind == "check":
-            checks[c.name] = bare_expression(c.expression or "")
+            check = bare_expression(c.expression or "")
+            checks[c.name] = (
+                check if c.comment is None else {"expression": check, "comment": c.comment}
+            )
         else:
-            exclusions.append(_exclusion(ctx, c, table))
+            exclusions.append(_exclusion(ctx, c, qname))
     if uniques:
         out["unique"] = uniques
     if checks:
@@ -283,6 +308,8 @@ def _unique(c: m.Constraint, table: str) -> Any:
         options["deferrable"] = True
     if c.initially_deferred:
         options["initially_deferred"] = True
+    if c.comment is not None:
+        options["comment"] = c.comment
     if not options:
         return list(c.columns)
     return {
@@ -292,7 +319,7 @@ def _unique(c: m.Constraint, table: str) -> Any:
     }
 
 
-def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
+def _exclusion(ctx: Context, c: m.Constraint, table: m.QName) -> dict[str, Any]:
     elements: list[dict[str, Any]] = []
     for_name: list[str] = []
     for text, operator in c.elements:
@@ -303,7 +330,7 @@ def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
             elements.append({"expression": text, "with": operator})
             for_name.append("expr")
     out: dict[str, Any] = {}
-    if c.name != default_constraint_name(table.qname.name, for_name, "excl"):
+    if c.name != default_constraint_name(table.name, for_name, "excl"):
         out["name"] = c.name
     if c.using != "gist":
         out["using"] = c.using
@@ -314,4 +341,6 @@ def _exclusion(ctx: Context, c: m.Constraint, table: m.Table) -> dict[str, Any]:
         out["deferrable"] = True
     if c.initially_deferred:
         out["initially_deferred"] = True
+    if c.comment is not None:
+        out["comment"] = c.comment
     return out

@@ -99,6 +99,7 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
     declared = ctx.of("schema").get(schema)
     if declared is not None:
         _schema_header(ctx, declared, doc)
+    ctx.by_relation = unit.by_table
     sections = _kind_sections(ctx, unit)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for kind, blocks in sections:

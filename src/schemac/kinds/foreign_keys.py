@@ -38,6 +38,7 @@ def build_foreign_keys(b: Builder, u: int, qname: m.QName, t: LocatedDict) -> No
                 bool(fk.get("deferrable", False)),
                 bool(fk.get("initially_deferred", False)),
                 t["foreign_keys"].item_locations[i],
+                fk.get("comment"),
             ),
         )
 
@@ -77,6 +78,7 @@ def add_column_reference(
             bool(options.get("deferrable", False)),
             bool(options.get("initially_deferred", False)),
             loc,
+            options.get("comment"),
         ),
     )
 

@@ -100,12 +100,31 @@ def build_index(b: Builder, u: int, table: m.QName, ix: LocatedDict, loc: Source
             bool(ix.get("concurrently", False)),
             ix.get("comment"),
             loc,
+            ix.value_locations.get("method", loc) if "method" in ix else None,
         ),
     )
 
 
+# The access methods PostgreSQL has without an extension.
+BUILT_IN_METHODS = frozenset({"btree", "hash", "gist", "spgist", "gin", "brin"})
+# Extensions known to provide an index method (another one may: any declared extension is
+# then accepted, and the shadow's replay proves it).
+METHOD_EXTENSIONS = {"bloom": "bloom", "hnsw": "vector", "ivfflat": "vector", "rum": "rum"}
+
+
+def _method_extensions(a: Analyser, ix: m.Index) -> set[str]:
+    """The declared extensions the index's method may come from."""
+    if ix.method is None or ix.method in BUILT_IN_METHODS:
+        return set()
+    known = METHOD_EXTENSIONS.get(ix.method)
+    if known is not None:
+        return {known} & a.extensions
+    return {e for e in a.extensions if e not in METHOD_EXTENSIONS.values()}
+
+
 def edges(a: Analyser, ix: m.Index) -> set[str]:
     deps = a.sql_dependencies(ix.where, *(e.expression for e in ix.elements))
+    deps |= {f"extension:{e}" for e in _method_extensions(a, ix)}
     target = a.relation_keys.get(ix.table)
     if target:
         deps.add(target)
@@ -126,18 +145,42 @@ def check(a: Analyser) -> None:
                 ix.loc,
             )
             continue
+        _check_method(a, ix)
         a.check_columns(
             ix.table, [e.column for e in ix.elements if e.column], ix.loc, f"index '{ix.name}'"
         )
         a.check_columns(ix.table, ix.include, ix.loc, f"index '{ix.name}' include")
-        table = a.tables.get(ix.table)
-        if ix.concurrently and table is not None and table.partition_by:
+        if ix.concurrently and _partitioned(a, ix.table):
             a.error(
                 "E351",
                 f"index '{ix.name}': PostgreSQL cannot build an index on a partitioned table concurrently",
                 ix.loc,
                 hint="drop concurrently: (or index each partition)",
             )
+
+
+def _partitioned(a: Analyser, relation: m.QName) -> bool:
+    """Whether the table, or the partition, is partitioned (again)."""
+    table = a.tables.get(relation)
+    if table is not None:
+        return bool(table.partition_by)
+    return any(p.qname == relation and p.partition_by for _, p in a.p.partitions)
+
+
+def _check_method(a: Analyser, ix: m.Index) -> None:
+    """A method PostgreSQL does not have built in needs the extension that provides it."""
+    if ix.method is None or ix.method in BUILT_IN_METHODS or _method_extensions(a, ix):
+        return
+    known = METHOD_EXTENSIONS.get(ix.method)
+    a.error(
+        "E355",
+        f"index '{ix.name}' uses method '{ix.method}', which is not built into PostgreSQL "
+        f"({', '.join(sorted(BUILT_IN_METHODS))})",
+        ix.method_loc or ix.loc,
+        hint=f"declare the extension that provides it under extensions: ({known}: {{}})"
+        if known
+        else "declare the extension that provides it under extensions:",
+    )
 
 
 def _nodes(ix: Any) -> tuple[tuple[str, str], ...]:

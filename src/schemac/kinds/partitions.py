@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
+from schemac.kinds import foreign_keys
 from schemac.kinds.common import one_node
+from schemac.kinds.indexes import build_index
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import quote_literal
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
-    from schemac.loader import LocatedDict
+    from schemac.loader import Document, LocatedDict
 
 # -- partitions ------------------------------------------------------------------------------
 
@@ -42,24 +44,43 @@ def partition_bound(part: dict[str, Any]) -> str:
 
 
 def build_partitions(
-    b: Builder, u: int, qname: m.QName, t: LocatedDict, partition_by: str | None
+    b: Builder,
+    u: int,
+    qname: m.QName,
+    t: LocatedDict,
+    partition_by: str | None,
+    doc: Document,
+    path: list[Any],
 ) -> None:
+    """The partitions of a table (or of a partition), each with what is declared on it:
+    indexes, checks, unique keys and foreign keys of its own, and its own partitions."""
+    from schemac.kinds.tables import partition_by_sql, table_constraints  # tables imports this
+
     for part_name, part in (t.get("partitions") or {}).items():
         loc = t["partitions"].key_locations[part_name]
         if partition_by is None:
             b.error("E308", f"'{qname.name}' has partitions but no partition_by", loc)
             continue
+        part_qname = m.QName(qname.schema, part_name)
+        part_path = [*path, "partitions", part_name]
+        for i, ix in enumerate(part.get("indexes") or []):
+            build_index(b, u, part_qname, ix, part["indexes"].item_locations[i])
+        foreign_keys.build_foreign_keys(b, u, part_qname, part)
+        own_partition_by = partition_by_sql(part)
         b.add(
             "partitions",
             u,
             m.Partition(
-                m.QName(qname.schema, part_name),
+                part_qname,
                 qname,
                 partition_bound(part),
                 part.get("comment"),
                 loc,
+                tuple(table_constraints(part_name, part, doc, part_path)),
+                own_partition_by,
             ),
         )
+        build_partitions(b, u, part_qname, part, own_partition_by, doc, part_path)
 
 
 def partition_edges(a: Analyser, part: m.Partition) -> set[str]:
@@ -70,16 +91,43 @@ def partition_edges(a: Analyser, part: m.Partition) -> set[str]:
 def partition_names(a: Analyser, part: m.Partition, claims: NameClaims) -> None:
     claims.claim("relations", part.qname, "partition", part.loc)
     claims.claim("types", part.qname, "partition (its row type)", part.loc)
+    for con in part.constraints:
+        if con.kind in ("primary_key", "unique", "exclusion"):
+            claims.claim(
+                "relations",
+                m.QName(part.qname.schema, con.name),
+                f"index of constraint on {part.qname}",
+                con.loc,
+            )
+        claims.name(con.name, con.loc)
 
 
 _BOUND_OF = {"RANGE": "FOR VALUES FROM", "LIST": "FOR VALUES IN", "HASH": "FOR VALUES WITH"}
 _BOUND_HINT = {"RANGE": "use from/to", "LIST": "use in", "HASH": "use modulus/remainder"}
 
 
+def root_table(a: Analyser, qname: m.QName) -> m.Table | None:
+    """The partitioned table a partition (or a partition of a partition) belongs to."""
+    parents = a.memo.get("partition parents")
+    if parents is None:
+        parents = a.memo["partition parents"] = {p.qname: p.parent for _, p in a.p.partitions}
+    seen: set[m.QName] = set()
+    while qname in parents and qname not in seen:
+        seen.add(qname)
+        qname = parents[qname]
+    return a.tables.get(qname)
+
+
+def _partition_by_of(a: Analyser, qname: m.QName) -> str | None:
+    table = a.tables.get(qname)
+    if table is not None:
+        return table.partition_by
+    return next((p.partition_by for _, p in a.p.partitions if p.qname == qname), None)
+
+
 def check_partitions(a: Analyser) -> None:
     for _, part in a.p.partitions:
-        parent = a.tables[part.parent]
-        strategy = (parent.partition_by or "").split(" ")[0]
+        strategy = (_partition_by_of(a, part.parent) or "").split(" ")[0]
         expected = _BOUND_OF.get(strategy)
         if part.bound != "DEFAULT" and expected and not part.bound.startswith(expected):
             a.error(
@@ -102,5 +150,6 @@ PARTITION = Kind(
     check=check_partitions,
     names=partition_names,
     template="partition",
-    comparison=Comparison(("partition",)),  # read with the tables (relations.py)
+    # Read with the tables (relations.py).
+    comparison=Comparison(("partition",), frozenset({"loc"}), {"constraints": "constraint"}),
 )

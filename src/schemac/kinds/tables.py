@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.relations import read_relations
 from schemac.diagnostics import SourceLocation
+from schemac.identity import normalised
 from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, imported_by, one_node, sql_value
 from schemac.kinds.indexes import build_index, index_fields
@@ -22,6 +23,7 @@ from schemac.seeds import check_seed
 from schemac.sql.parse import partition_columns
 from schemac.sql.typed import plain_name_error
 from schemac.sqlfields import enumerated, items
+from schemac.target import FEATURES
 from schemac.types import SERIAL_TYPES, base_type_name
 from schemac.validate import locate
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from schemac.sqlfields import FieldChecker
 
 TABLE_PRIVILEGES = frozenset(m.TABLE_PRIVILEGES)
+VIRTUAL_GENERATED_SINCE = FEATURES["virtual generated column"]
 IDENTITY_TYPES = ("smallint", "integer", "int", "bigint", "int2", "int4", "int8")
 
 
@@ -47,8 +50,29 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 def _column(
     b: Builder, schema: str, col_name: str, c: LocatedDict, loc: SourceLocation
 ) -> m.Column:
-    identity = c.get("identity")
-    generated = expression(c.get("generated"))
+    identity_spec = c.get("identity")
+    # `identity: always`, or `identity: {generated: always, start: 100, ...}`
+    identity = (
+        identity_spec.get("generated", "by_default")
+        if isinstance(identity_spec, dict)
+        else identity_spec
+    )
+    options = normalised(c["type"], identity_spec) if isinstance(identity_spec, dict) else ()
+    generated_spec = c.get("generated")
+    # `generated: expr` (stored), or `generated: {expression: expr, stored: false}`
+    virtual = isinstance(generated_spec, dict) and not generated_spec.get("stored", True)
+    generated = expression(
+        generated_spec["expression"] if isinstance(generated_spec, dict) else generated_spec
+    )
+    if virtual and b.settings.postgres_version < VIRTUAL_GENERATED_SINCE:
+        b.error(
+            "E356",
+            f"column '{col_name}' is a virtual generated column, which PostgreSQL "
+            f"{VIRTUAL_GENERATED_SINCE} introduced; the project's target is PostgreSQL "
+            f"{b.settings.postgres_version}",
+            c["generated"].value_locations.get("stored", loc),
+            hint="set postgres_version: 18 in schemac.yaml, or write stored: true",
+        )
     default = expression(sql_value(c.get("default")))
     if identity and (default is not None or generated):
         b.error(
@@ -69,6 +93,8 @@ def _column(
         c.get("renamed_from"),
         c.get("comment"),
         loc,
+        identity_options=options,
+        generated_virtual=virtual,
     )
 
 
@@ -127,6 +153,7 @@ def _primary_key(
             pk_name or default_constraint_name(name, [], "pkey"),
             tuple(pk_cols),
             loc=locate(doc, [*path, "primary_key"]),
+            comment=pk.get("comment") if isinstance(pk, dict) else None,
         )
     if pk_columns:
         return m.Constraint(
@@ -138,7 +165,7 @@ def _primary_key(
     return None
 
 
-def _table_constraints(
+def table_constraints(
     name: str, t: LocatedDict, doc: Document, path: list[Any]
 ) -> Iterator[m.Constraint]:
     """`unique:`, `checks:` and `exclusions:` of the table, in that order."""
@@ -153,11 +180,18 @@ def _table_constraints(
             deferrable=bool(opts.get("deferrable", False)),
             initially_deferred=bool(opts.get("initially_deferred", False)),
             loc=locate(doc, [*path, "unique", i]),
+            comment=opts.get("comment"),
         )
     checks: LocatedDict = t.get("checks") or LocatedDict()
-    for check_name, text in checks.items():
+    for check_name, check in checks.items():
+        # `name: expression`, or `name: {expression:, comment:}`
+        text = check["expression"] if isinstance(check, dict) else check
         yield m.Constraint(
-            "check", check_name, expression=expression(text), loc=checks.key_locations[check_name]
+            "check",
+            check_name,
+            expression=expression(text),
+            loc=checks.key_locations[check_name],
+            comment=check.get("comment") if isinstance(check, dict) else None,
         )
     for i, ex in enumerate(t.get("exclusions") or []):
         elements = []
@@ -179,10 +213,11 @@ def _table_constraints(
             deferrable=bool(ex.get("deferrable", False)),
             initially_deferred=bool(ex.get("initially_deferred", False)),
             loc=locate(doc, [*path, "exclusions", i]),
+            comment=ex.get("comment"),
         )
 
 
-def _partition_by(t: LocatedDict) -> str | None:
+def partition_by_sql(t: LocatedDict) -> str | None:
     spec = t.get("partition_by")
     if not spec:
         return None
@@ -199,7 +234,7 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
     pk = _primary_key(b, name, t, pk_columns, doc, path)
     if pk is not None:
         constraints.insert(0, pk)
-    constraints += _table_constraints(name, t, doc, path)
+    constraints += table_constraints(name, t, doc, path)
     foreign_keys.build_foreign_keys(b, u, qname, t)
     # Positions straight from the table's own mapping: the same as locate(doc, path),
     # without walking down from the top of the file for every index.
@@ -207,8 +242,8 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
         build_index(b, u, qname, ix, t["indexes"].item_locations[i])
     triggers.build_triggers(b, u, qname, t)
     rls_enable, rls_force = policies.build_policies(b, u, qname, t, doc, path)
-    partition_by = _partition_by(t)
-    partitions.build_partitions(b, u, qname, t, partition_by)
+    partition_by = partition_by_sql(t)
+    partitions.build_partitions(b, u, qname, t, partition_by, doc, path)
     document = doc.data
     b.add(
         "tables",
@@ -256,8 +291,12 @@ def table_fields(checker: FieldChecker, name: str, table: LocatedDict) -> None:
         for key, label in _COLUMN_SQL:
             if key in column:  # most columns have none: the common case costs one lookup
                 checker.sql(column, key, f"the {label} of {what}")
-    for check_name, _ in items(table.get("checks"), dicts_only=False):
+        if isinstance(column.get("generated"), LocatedDict):  # {expression:, stored:}
+            checker.sql(column["generated"], "expression", f"the generated expression of {what}")
+    for check_name, check in items(table.get("checks"), dicts_only=False):
         checker.sql(table["checks"], check_name, f"check '{check_name}' of '{name}'")
+        if isinstance(check, LocatedDict):  # {expression:, comment:}
+            checker.sql(check, "expression", f"check '{check_name}' of '{name}'")
     for i, exclusion in enumerated(table.get("exclusions")):
         what = f"exclusion {i + 1} of '{name}'"
         checker.sql(exclusion, "where", f"the where of {what}")
@@ -273,6 +312,8 @@ def table_fields(checker: FieldChecker, name: str, table: LocatedDict) -> None:
     for i, key in enumerated(keys, dicts_only=False):
         if isinstance(key, str) and plain_name_error(key) is not None:
             checker.sql(keys, i, f"partition key {i + 1} of '{name}'")
+    for part_name, part in items(table.get("partitions")):
+        table_fields(checker, part_name, part)  # a partition's own checks, indexes, key
 
 
 def edges(a: Analyser, table: m.Table) -> set[str]:
