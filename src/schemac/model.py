@@ -307,6 +307,8 @@ class Function:
     loc: SourceLocation = field(compare=False, repr=False)
     # `returns: {table: ...}`: each column's name and rendered type (also inside `returns`)
     returns_columns: tuple[tuple[str, str], ...] = ()
+    # PUBLIC's default EXECUTE revoked (privileges.revokes_public_default)
+    revoke_public: bool = False
 
     @property
     def identity_arguments(self) -> str:

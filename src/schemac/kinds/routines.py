@@ -12,6 +12,7 @@ from schemac.kinds.common import dollar_tag, one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind
 from schemac.limits import FileRefused, read_body_file
 from schemac.naming import quote_ident
+from schemac.privileges import revokes_public_default
 from schemac.sql.parse import setof_rest
 from schemac.sqlfields import check_body_file
 from schemac.validate import locate
@@ -88,6 +89,8 @@ def _build_routine(
         )
         for a in f.get("arguments", ())
     )
+    grants = b.grants(doc.data.get("function_grants"), f.get("grants"))
+    definer = f.get("security") == "definer"
     b.add(
         "functions",
         u,
@@ -100,17 +103,20 @@ def _build_routine(
             f.get("volatility"),
             bool(f.get("strict", False)),
             bool(f.get("leakproof", False)),
-            f.get("security") == "definer",
+            definer,
             f.get("parallel"),
             f.get("cost"),
             f.get("rows"),
             tuple((k, str(v)) for k, v in (f.get("set") or {}).items()),
             body.strip("\n") + "\n",
             tuple(b.qualify(d, schema) for d in f.get("depends_on", ())),
-            b.grants(doc.data.get("function_grants"), f.get("grants")),
+            grants,
             f.get("comment"),
             loc,
             returns_columns,
+            revokes_public_default(
+                grants, "execute", definer=definer, settings=b.settings.privileges
+            ),
         ),
     )
 
@@ -174,7 +180,7 @@ FUNCTION = Kind(
     reader=lambda conn, out, reading: read_routines(conn, out),
     comparison=Comparison(
         ("function", "procedure"),
-        frozenset({"loc", "depends_on", "grants"}),
+        frozenset({"loc", "depends_on", "grants", "revoke_public"}),
         {"arguments": "argument"},
         frozenset({"argument"}),
     ),

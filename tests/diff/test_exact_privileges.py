@@ -1,0 +1,79 @@
+"""Exact privileges: an object's ACL is its owner's plus exactly what the YAML grants, PUBLIC
+included. `diff` derives the REVOKEs, `check` and `check --db` name every privilege the YAML
+does not declare (object, grantee, privilege), and the pg_dump oracle proves the result."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from diff.support import Project, flyway_migrate, ok
+from diff.test_changes import diff_and_prove
+
+LESSON_COUNT = "    volatility: stable\n    body: SELECT count(*)"
+
+
+def test_public_execute_taken_from_a_function_is_a_derived_revoke(project: Project) -> None:
+    project.edit(
+        LESSON_COUNT, "    volatility: stable\n    grants: {public: []}\n    body: SELECT count(*)"
+    )
+    sql = diff_and_prove(project, "lesson count private")
+    assert "revoke execute on function school.lesson_count(bigint) from public;" in sql
+    # and given back: the YAML names PUBLIC with EXECUTE again (or no longer names it)
+    project.edit(
+        "    grants: {public: []}\n", "    grants: {public: [execute], school_reader: [execute]}\n"
+    )
+    sql = diff_and_prove(project, "lesson count public again")
+    assert "grant execute on function school.lesson_count(bigint) to public;" in sql
+    assert "grant execute on function school.lesson_count(bigint) to school_reader;" in sql
+
+
+def test_an_object_grant_of_nothing_overrides_the_schema_wide_grant(project: Project) -> None:
+    project.edit(
+        '      position: {type: integer, not_null: true, default: "0"}\n',
+        '      position: {type: integer, not_null: true, default: "0"}\n'
+        "    grants: {school_app: []}\n",
+    )
+    sql = diff_and_prove(project, "lessons closed to the app")
+    for privilege in ("select", "insert", "update", "delete"):
+        assert f'revoke {privilege} on table "school"."lessons" from "school_app";' in sql
+    assert '"school"."courses" from' not in sql
+
+
+def test_check_db_names_each_undeclared_privilege(project: Project, database: str) -> None:
+    flyway_migrate(database, project.generated)
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("GRANT SELECT ON school.courses TO PUBLIC")
+        conn.execute("GRANT TRUNCATE ON school.courses TO school_reader")
+        conn.execute("REVOKE EXECUTE ON FUNCTION school.lesson_count(bigint) FROM PUBLIC")
+        conn.execute("GRANT CREATE ON SCHEMA school TO school_reader")
+    result = ok(project.check("--db", database, "--format", "json"), 1)
+    messages = [
+        f["message"].split(" differs from the YAML: ", 1)[1]
+        for f in json.loads(result.stdout)["findings"]
+    ]
+    by_object = {message.split(": ", 1)[0]: message for message in messages}
+    assert by_object["table school.courses"].endswith(
+        "privileges: not declared SELECT to PUBLIC, TRUNCATE to school_reader"
+    ), messages
+    assert by_object["function school.lesson_count(bigint)"].endswith(
+        "privileges: missing EXECUTE to PUBLIC"
+    ), messages
+    assert by_object["schema school"].endswith(
+        "privileges: not declared CREATE to school_reader"
+    ), messages
+
+
+def test_definer_revoke_is_a_project_default_that_can_be_turned_off(project: Project) -> None:
+    project.edit(
+        LESSON_COUNT, "    volatility: stable\n    security: definer\n    body: SELECT count(*)"
+    )
+    sql = diff_and_prove(project, "lesson count definer")
+    assert "revoke execute on function school.lesson_count(bigint) from public;" in sql
+    # turned off: the definer routine keeps PUBLIC's EXECUTE, so diff gives it back
+    (project.root / "schemac.yaml").write_text(
+        "version_width: 3\nprivileges: {definer_revoke_public: false}\n", encoding="utf-8"
+    )
+    sql = diff_and_prove(project, "definer public")
+    assert "grant execute on function school.lesson_count(bigint) to public;" in sql
