@@ -77,3 +77,21 @@ def test_definer_revoke_is_a_project_default_that_can_be_turned_off(project: Pro
     )
     sql = diff_and_prove(project, "definer public")
     assert "grant execute on function school.lesson_count(bigint) to public;" in sql
+
+
+def test_an_external_role_owns_a_schema_without_being_declared_a_role(project: Project) -> None:
+    project.edit(
+        "  school_reader: {}\n",
+        "  school_reader: {}\nexternal:\n  roles: [school_platform]\n",
+        "schema/00_global.yaml",
+    )
+    project.edit(
+        "comment: Courses and lessons.\n",
+        "comment: Courses and lessons.\nowner: school_platform\n"
+        "function_grants: {school_platform: [execute]}\n",
+    )
+    sql = diff_and_prove(project, "platform owns school")
+    assert 'alter schema "school" owner to "school_platform";' in sql or (
+        "alter schema school owner to school_platform;" in sql
+    ), sql
+    assert "create role" not in sql and "do $" not in sql

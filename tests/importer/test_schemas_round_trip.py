@@ -11,7 +11,9 @@ defaults, a trigger with a column list). ledger.sql: routines of every signature
 VARIADIC, defaults, RETURNS TABLE), search_path values as PostgreSQL shows them
 (`"$user", public` and the empty path), a definer with its search_path, a statement trigger with a
 transition table, function privileges. metrics.sql: range, default and hash partitions,
-partitioned, BRIN and GIN indexes, a materialized view left unpopulated.
+partitioned, BRIN and GIN indexes, a materialized view left unpopulated. grants.sql: exact
+privileges (PUBLIC's EXECUTE revoked and kept, grants revoked after the fact, PUBLIC on a
+table and a schema) and a superuser grantee written as an external role.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from schemac.shadow import PostgresServer, scratch_database
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
-@pytest.mark.parametrize("name", ["shop", "events", "tenants", "library", "ledger", "metrics"])
+@pytest.mark.parametrize(
+    "name", ["shop", "events", "tenants", "library", "ledger", "metrics", "grants"]
+)
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
     name: str, pg_server: PostgresServer, empty_db: str, tmp_path: Path
 ) -> None:

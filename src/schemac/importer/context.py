@@ -9,6 +9,7 @@ from schemac import model as m
 from schemac.importer.database import Source
 from schemac.importer.names import NameCheck, TypeNames, relative, short_type
 from schemac.importer.notes import Notes
+from schemac.privileges import PrivilegeSettings
 from schemac.project import Tenancy
 
 
@@ -19,6 +20,8 @@ class Context:
     types: TypeNames
     notes: Notes = field(default_factory=Notes)
     names: NameCheck = field(default_factory=NameCheck)
+    # what PUBLIC keeps by default: a definer routine's EXECUTE (schemac.privileges)
+    privileges: PrivilegeSettings = field(default_factory=PrivilegeSettings)
 
     def of(self, kind: str) -> dict[str, Any]:
         return self.source.catalog.of(kind)

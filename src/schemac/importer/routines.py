@@ -134,18 +134,17 @@ def _body(
 
 
 def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> dict[str, Any]:
-    """EXECUTE belongs to PUBLIC by default, except for a definer routine (schemac revokes it)."""
+    """EXECUTE belongs to PUBLIC by default, except for a definer routine under the project's
+    ``definer_revoke_public``: PUBLIC is written only where it differs (schemac.privileges)."""
     grants = ctx.grants(kind, key, routine.grants)
+    by_default = not (routine.security_definer and ctx.privileges.definer_revoke_public)
     public = "execute" in grants.get("public", [])
-    if not routine.security_definer:
-        if public:
-            grants["public"].remove("execute")
-            if not grants["public"]:
-                del grants["public"]
-        else:
-            ctx.notes.lost(
-                kind, key, "acl", "EXECUTE revoked from PUBLIC; the YAML cannot revoke a privilege"
-            )
+    if by_default and public:
+        grants["public"].remove("execute")
+        if not grants["public"]:
+            del grants["public"]
+    elif by_default:
+        grants = {"public": [], **grants}  # EXECUTE revoked from PUBLIC
     entries = ctx.extras(kind, key).get("acl", ())
     if any(grantable for _, _, grantable in entries):
         ctx.notes.lost(kind, key, "acl", "a privilege WITH GRANT OPTION")

@@ -12,6 +12,7 @@ from pglast.visitors import Visitor
 from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context
+from schemac.importer.external import role_is_external
 from schemac.importer.extras import report_extras
 from schemac.importer.routines import (
     BodyFiles,
@@ -308,7 +309,9 @@ def _ordered(units: list[SchemaUnit]) -> list[SchemaUnit]:
     return done
 
 
-def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
+def project_document(
+    ctx: Context, units: list[SchemaUnit], limited: bool = False
+) -> dict[str, Any]:
     """Extensions and the roles the imported objects name, with what they are members of."""
     doc: dict[str, Any] = {}
     extensions: dict[str, Any] = {}
@@ -326,9 +329,11 @@ def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
         report_extras(ctx.source.catalog, "extension", name, ctx.notes, ctx.source.current_user)
     if extensions:
         doc["extensions"] = extensions
-    roles = _roles(ctx, _named_roles(units))
+    roles, external = _roles(ctx, _named_roles(units), limited)
     if roles:
         doc["roles"] = roles
+    if external:
+        doc["external"] = {"roles": external}
     return doc
 
 
@@ -355,16 +360,22 @@ def _named_roles(units: list[SchemaUnit]) -> set[str]:
     return found
 
 
-def _roles(ctx: Context, named: set[str]) -> Block:
+def _roles(ctx: Context, named: set[str], limited: bool) -> tuple[Block, list[str]]:
+    """The roles to create, and those written as external (importer/external.py)."""
     data = ctx.source.roles
     queue = sorted(named)
     wanted: set[str] = set()
+    external: list[str] = []
     while queue:
         role = queue.pop()
         if role in wanted or role.startswith("pg_") or role == ctx.source.current_user:
             continue
         wanted.add(role)
-        queue.extend(data.get(role, {}).get("member_of", []))
+        found = data.get(role)
+        if found is not None and role_is_external(ctx, found, limited):
+            external.append(role)  # its memberships are the server's, not the project's
+        else:
+            queue.extend(data.get(role, {}).get("member_of", []))
     out = Block()
     for role in sorted(wanted):
         found = data.get(role)
@@ -372,6 +383,8 @@ def _roles(ctx: Context, named: set[str]) -> Block:
             ctx.names.refused.append(f"role {role}: named but not found on the server")
             continue
         ctx.names.check("role", role)
+        if role in external:
+            continue
         item: dict[str, Any] = {"login": found["login"]}
         for key in ("bypass_rls", "create_role", "create_db"):
             if found[key]:
@@ -396,7 +409,7 @@ def _roles(ctx: Context, named: set[str]) -> Block:
         if found["settings"]:
             ctx.notes.lost("role", role, "settings", repr(found["settings"]))
         out[role] = item
-    return out
+    return out, sorted(external)
 
 
 def imported_counts(

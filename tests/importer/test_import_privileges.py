@@ -1,0 +1,62 @@
+"""Import writes privileges exactly: PUBLIC where it differs from PostgreSQL's defaults, and
+the roles the YAML could not create as they are under `external: roles`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from command_line import run_schemac
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def test_public_and_external_roles_are_written_as_the_database_has_them(
+    empty_db: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as connection:
+        connection.execute((SCHEMAS / "grants.sql").read_text(encoding="utf-8"))
+    done = run_schemac("init", "--db", empty_db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "warning:" not in done.stderr, done.stderr
+    project = yaml.safe_load((tmp_path / "schema" / "00_project.yaml").read_text())
+    vault = yaml.safe_load((tmp_path / "schema" / "01_vault.yaml").read_text())
+    assert project["external"] == {"roles": ["grants_admin"]}  # a superuser: the server's
+    assert set(project["roles"]) == {"grants_app", "grants_owner"}
+    functions = vault["functions"]
+    assert functions["plain"]["grants"] == {"public": [], "grants_app": ["execute"]}
+    assert functions["open_definer"]["grants"] == {"public": ["execute"]}
+    assert functions["closed_definer"]["grants"] == {"grants_admin": ["execute"]}
+    assert "grants" not in functions["everyone"]
+    assert vault["grants"] == {
+        "public": ["usage"],
+        "grants_admin": ["usage", "create"],
+        "grants_app": ["usage"],
+    }
+    tables = vault["tables"]
+    assert tables["tags"]["grants"] == {
+        "public": ["select"],
+        "grants_app": ["insert", "update", "delete"],
+    }
+    assert "grants" not in tables["secrets"] or "grants_app" not in tables["secrets"]["grants"]
+    assert vault["table_grants"] == {"grants_app": ["select"]}
+    assert tables["notes"]["grants"] == {"grants_app": ["insert", "update", "delete", "truncate"]}
+
+
+def test_a_limited_import_writes_every_role_as_external(empty_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as connection:
+        connection.execute((SCHEMAS / "grants.sql").read_text(encoding="utf-8"))
+    assert run_schemac("init", cwd=tmp_path).returncode == 0
+    done = run_schemac("import", "--db", empty_db, "--schema", "vault", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    project = yaml.safe_load((tmp_path / "schema" / "00_project.yaml").read_text())
+    assert project["external"]["roles"] == ["grants_admin", "grants_app", "grants_owner"]
+    assert "roles" not in project
+    assert run_schemac("compile", "--offline", cwd=tmp_path).returncode == 0
+    baseline = "".join(
+        p.read_text() for p in sorted((tmp_path / "generated" / "migrations").glob("V*.sql"))
+    )
+    assert "CREATE ROLE" not in baseline
+    assert 'CREATE SCHEMA "vault" AUTHORIZATION "grants_owner";' in baseline
