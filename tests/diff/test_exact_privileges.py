@@ -95,3 +95,47 @@ def test_an_external_role_owns_a_schema_without_being_declared_a_role(project: P
         "alter schema school owner to school_platform;" in sql
     ), sql
     assert "create role" not in sql and "do $" not in sql
+
+
+def test_default_privileges_are_declared_diffed_and_checked(
+    project: Project, database: str
+) -> None:
+    project.edit(
+        "  school_reader: {}\n",
+        "  school_reader: {}\ndefault_privileges:\n  functions: {public: []}\n",
+        "schema/00_global.yaml",
+    )
+    project.edit(
+        "comment: Courses and lessons.\n",
+        "comment: Courses and lessons.\n"
+        "default_privileges: {tables: {school_reader: [select]}, sequences: {school_app: [usage]}}\n",
+    )
+    sql = diff_and_prove(project, "default privileges")
+    assert "alter default privileges revoke execute on functions from public;" in sql
+    assert (
+        'alter default privileges in schema "school" grant select on tables to school_reader;'
+        in sql
+    )
+    assert (
+        'alter default privileges in schema "school" grant usage on sequences to school_app;' in sql
+    )
+    # the YAML's objects hold what the defaults give, whether created before or after them
+    assert 'grant select on table "school"."courses" to "school_reader";' in sql
+    assert "revoke execute on function school.lesson_count(bigint) from public;" in sql
+    # a live database whose default privileges were changed by hand differs, by name
+    flyway_migrate(database, project.generated)
+    ok(project.check("--db", database))
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA school GRANT DELETE ON TABLES TO school_reader"
+        )
+        conn.execute("ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC")
+    result = ok(project.check("--db", database), 1)
+    assert (
+        "default privileges (current user) in school on tables: privileges: "
+        "not declared DELETE to school_reader" in result.stdout
+    ), result.stdout
+    assert (
+        "default privileges (current user) on functions: privileges: "
+        "not declared EXECUTE to PUBLIC" in result.stdout
+    ), result.stdout

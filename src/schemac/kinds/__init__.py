@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from schemac.kinds.catalog_only import OTHER, PUBLICATION
 from schemac.kinds.composites import COMPOSITE_TYPE
+from schemac.kinds.default_privileges import DEFAULT_PRIVILEGES
 from schemac.kinds.extensions import EXTENSION
 from schemac.kinds.foreign_keys import FOREIGN_KEY
 from schemac.kinds.indexes import INDEX
@@ -34,6 +35,7 @@ KINDS: tuple[Kind, ...] = (
     ROLE,
     EXTENSION,
     SCHEMA,
+    DEFAULT_PRIVILEGES,
     ENUM,
     DOMAIN,
     COMPOSITE_TYPE,
