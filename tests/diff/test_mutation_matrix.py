@@ -185,7 +185,16 @@ def test_cases_cover_every_kind() -> None:
 # (the fixed cost of a run dominates a small project, so four groups cost little more than one
 # kind). Every copy is named after its case, so a difference still names the case.
 GROUPS = {
-    "objects": ["role", "extension", "enum", "domain", "composite_type", "sequence", "document"],
+    "objects": [
+        "role",
+        "extension",
+        "enum",
+        "domain",
+        "composite_type",
+        "sequence",
+        "document",
+        "default_privileges",
+    ],
     "tables": ["table", "column", "column_reference", "primary_key", "partition"],
     "table_parts": [
         "index",

@@ -26,23 +26,35 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
     assert project["external"] == {"roles": ["grants_admin"]}  # a superuser: the server's
     assert set(project["roles"]) == {"grants_app", "grants_owner"}
     functions = vault["functions"]
-    assert functions["plain"]["grants"] == {"public": [], "grants_app": ["execute"]}
+    # new functions lose PUBLIC's EXECUTE by default privileges: PUBLIC is named where it has it
+    assert project["default_privileges"] == {"functions": {"public": []}}
+    assert vault["default_privileges"] == [
+        {"tables": {"grants_app": ["select"]}},
+        {"for_role": "grants_owner", "sequences": {"grants_app": ["usage"]}},
+    ]
+    assert functions["plain"]["grants"] == {"grants_app": ["execute"]}
     assert functions["open_definer"]["grants"] == {"public": ["execute"]}
     assert functions["closed_definer"]["grants"] == {"grants_admin": ["execute"]}
-    assert "grants" not in functions["everyone"]
+    assert functions["everyone"]["grants"] == {"public": ["execute"]}
+    assert "grants" not in functions["later_function"]
     assert vault["grants"] == {
         "public": ["usage"],
         "grants_admin": ["usage", "create"],
         "grants_app": ["usage"],
     }
     tables = vault["tables"]
+    # grants_app reads new tables by default privileges: a table says all it holds, or nothing
+    # when it holds just that
+    assert "table_grants" not in vault
     assert tables["tags"]["grants"] == {
         "public": ["select"],
-        "grants_app": ["insert", "update", "delete"],
+        "grants_app": ["select", "insert", "update", "delete"],
     }
-    assert "grants" not in tables["secrets"] or "grants_app" not in tables["secrets"]["grants"]
-    assert vault["table_grants"] == {"grants_app": ["select"]}
-    assert tables["notes"]["grants"] == {"grants_app": ["insert", "update", "delete", "truncate"]}
+    assert tables["notes"]["grants"] == {
+        "grants_app": ["select", "insert", "update", "delete", "truncate"]
+    }
+    assert tables["secrets"]["grants"] == {"grants_admin": ["select"]}
+    assert "grants" not in tables["later"]
 
 
 def test_a_limited_import_writes_every_role_as_external(empty_db: str, tmp_path: Path) -> None:

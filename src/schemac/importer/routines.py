@@ -11,6 +11,7 @@ from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import bare_expression, sql_value
 from schemac.importer.yaml_writer import Block
+from schemac.kinds.default_privileges import public_execute_by_default
 
 # A body over this many lines goes to a .sql file beside the YAML (`body_file:`).
 BODY_FILE_LINES = 8
@@ -137,7 +138,9 @@ def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> d
     """EXECUTE belongs to PUBLIC by default, except for a definer routine under the project's
     ``definer_revoke_public``: PUBLIC is written only where it differs (schemac.privileges)."""
     grants = ctx.grants(kind, key, routine.grants)
-    by_default = not (routine.security_definer and ctx.privileges.definer_revoke_public)
+    by_default = not (
+        routine.security_definer and ctx.privileges.definer_revoke_public
+    ) and public_execute_by_default(ctx, routine.qname.schema)
     public = "execute" in grants.get("public", [])
     if by_default and public:
         grants["public"].remove("execute")

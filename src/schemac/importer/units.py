@@ -24,6 +24,11 @@ from schemac.importer.routines import (
 )
 from schemac.importer.tables import table_yaml
 from schemac.importer.yaml_writer import Block, SpacedBlock
+from schemac.kinds.default_privileges import (
+    default_privilege_roles,
+    import_entries,
+    imported_over_defaults,
+)
 
 PUBLIC_SCHEMA = "public"
 _PUBLIC_COMMENT = "standard public schema"
@@ -124,6 +129,9 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
     declared = ctx.of("schema").get(schema)
     if declared is not None:
         _schema_header(ctx, declared, doc)
+    defaults = import_entries(ctx, schema)  # kinds/default_privileges.py
+    if defaults:
+        doc["default_privileges"] = defaults
     by_table = _by_table(content)
     enums = {e.qname.name: enum_yaml(ctx, e) for e in _sorted(content, "enum")}
     domains = {d.qname.name: domain_yaml(ctx, d) for d in _sorted(content, "domain")}
@@ -145,12 +153,14 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
         materialized[view.qname.name] = view_yaml(ctx, view, indexes)
         unit.depends_on |= _query_schemas(view.query)
     functions, procedures = _routines(ctx, content, bodies)
-    for key, sections in (
-        ("table_grants", (tables, views, materialized)),
-        ("sequence_grants", (sequences,)),
-        ("function_grants", (functions, procedures)),
+    for key, on, sections in (
+        ("table_grants", "tables", (tables, views, materialized)),
+        ("sequence_grants", "sequences", (sequences,)),
+        ("function_grants", "functions", (functions, procedures)),
     ):
-        common = _common_grants([obj for section in sections for obj in section.values()])
+        objects = [obj for section in sections for obj in section.values()]
+        kept = imported_over_defaults(ctx, schema, on, objects)  # kinds/default_privileges.py
+        common = _common_grants(objects, kept)
         if common:
             doc[key] = common
     for key, section in (
@@ -187,7 +197,7 @@ def _by_name(obj: Any) -> str:
     return str(obj.qname.name)
 
 
-def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _common_grants(objects: list[dict[str, Any]], kept: set[str]) -> dict[str, list[str]]:
     """What every object of a kind grants, moved to the schema-wide ``*_grants`` (the YAML
     adds it back to each object, so the privileges stay exactly the same)."""
     if len(objects) < 2:
@@ -195,6 +205,8 @@ def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
     common: dict[str, list[str]] = {}
     first = objects[0].get("grants", {})
     for role, privileges in first.items():
+        if role in kept:  # default privileges give it: each object says what it holds
+            continue
         shared = [
             p for p in privileges if all(p in o.get("grants", {}).get(role, ()) for o in objects)
         ]
@@ -329,7 +341,11 @@ def project_document(
         report_extras(ctx.source.catalog, "extension", name, ctx.notes, ctx.source.current_user)
     if extensions:
         doc["extensions"] = extensions
-    roles, external = _roles(ctx, _named_roles(units), limited)
+    defaults = import_entries(ctx, None)  # kinds/default_privileges.py
+    if defaults:
+        doc["default_privileges"] = defaults
+    named = _named_roles(units) | default_privilege_roles(ctx, {u.schema for u in units})
+    roles, external = _roles(ctx, named, limited)
     if roles:
         doc["roles"] = roles
     if external:

@@ -222,9 +222,14 @@ def _reaches(defaults: DefaultPrivileges, obj: Any) -> bool:
 def _merged(
     b: Builder, defaults: list[DefaultPrivileges], own: tuple[m.Grant, ...]
 ) -> tuple[m.Grant, ...]:
-    """The object's grants over the defaults' (its own `role: []` still says nothing)."""
+    """The defaults' grants, except for a role the object names itself: its own list (with
+    the schema-wide grant) is then all that role holds on it (`role: []`: nothing)."""
+    named = {g.role for g in own}
     return b.grants(
-        *({g.role: list(g.privileges) for g in d.grants if g.privileges} for d in defaults),
+        *(
+            {g.role: list(g.privileges) for g in d.grants if g.privileges and g.role not in named}
+            for d in defaults
+        ),
         {g.role: list(g.privileges) for g in own},
     )
 
@@ -270,6 +275,13 @@ def check(a: Analyser) -> None:
         allowed = OBJECT_TYPES[obj.on][0]
         for grant in obj.grants:
             a.check_role(grant.role, grant.loc or obj.loc)
+            if obj.for_role and grant.role == obj.for_role:
+                a.error(
+                    "E321",
+                    f"default privileges of {obj.for_role} granted to {obj.for_role}: a role "
+                    "holds every privilege on what it creates; grant to another role",
+                    grant.loc or obj.loc,
+                )
             wrong = [p for p in grant.privileges if p not in allowed]
             if wrong:
                 a.error(
@@ -338,6 +350,58 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
         )
         grantable = tuple(sorted((g, p) for g, p, o in row["acl"] if o))
         out.add(CATALOG_KIND, obj.name, obj, grant_option=grantable)
+
+
+def _applying(ctx: Any, schema: str, on: str) -> list[DefaultPrivileges]:
+    """The migrations' role's default privileges that reach new ``on`` objects of ``schema``."""
+    return [
+        o
+        for o in ctx.of(CATALOG_KIND).values()
+        if o.for_role is None and o.on == on and o.schema in (None, schema)
+    ]
+
+
+def public_execute_by_default(ctx: Any, schema: str) -> bool:
+    """Whether a routine created by the migrations gets PUBLIC's EXECUTE (no global default
+    privilege revokes it)."""
+    return not any(o.revoke_public for o in _applying(ctx, schema, "functions"))
+
+
+def imported_over_defaults(
+    ctx: Any, schema: str, on: str, objects: list[dict[str, Any]]
+) -> set[str]:
+    """Each imported object's grants as the YAML writes them where default privileges reach
+    it: a role holding what the defaults give is left to them, any other is written in full
+    (``[]`` when it holds nothing). Returns those roles, which stay on each object (not moved
+    to the schema-wide ``*_grants``)."""
+    given: dict[str, set[str]] = {}
+    for defaults in _applying(ctx, schema, on):
+        for grant in defaults.grants:
+            if grant.role != PUBLIC:
+                given.setdefault(grant.role, set()).update(grant.privileges)
+    for obj in objects:
+        grants = obj.get("grants", {})
+        for role, privileges in given.items():
+            if set(grants.get(role, ())) == privileges:
+                grants.pop(role, None)
+            elif role not in grants:
+                grants[role] = []
+        if grants:
+            obj["grants"] = grants
+        else:
+            obj.pop("grants", None)
+    return set(given)
+
+
+def default_privilege_roles(ctx: Any, schemas: set[str]) -> set[str]:
+    """The roles the imported default privileges name (FOR ROLE and grantees)."""
+    found: set[str] = set()
+    for obj in ctx.of(CATALOG_KIND).values():
+        if obj.schema is None or obj.schema in schemas:
+            found |= {g.role for g in obj.grants if g.role != PUBLIC}
+            if obj.for_role:
+                found.add(obj.for_role)
+    return found
 
 
 def import_entries(ctx: Any, schema: str | None) -> Any:

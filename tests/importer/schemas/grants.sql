@@ -2,7 +2,7 @@
 -- definer closed to PUBLIC, a table and a schema open to PUBLIC, a role granted more on one
 -- table than the schema-wide grant gives, privileges revoked after they were granted, a
 -- sequence and a function granted to roles the server already has (a superuser among them,
--- written as an external role), and a schema owned by a role of the project.
+-- written as an external role), a schema owned by a role of the project, default privileges.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -39,4 +39,14 @@ REVOKE ALL ON FUNCTION vault.closed_definer() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vault.closed_definer() TO grants_admin;
 CREATE FUNCTION vault.everyone() RETURNS integer LANGUAGE sql AS $$
 SELECT 4
+$$;
+
+-- Default privileges: PUBLIC's EXECUTE on new functions revoked everywhere, new tables of
+-- vault readable by grants_app, new sequences of grants_owner usable by grants_app.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT SELECT ON TABLES TO grants_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE grants_owner IN SCHEMA vault GRANT USAGE ON SEQUENCES TO grants_app;
+CREATE TABLE vault.later (id integer PRIMARY KEY);
+CREATE FUNCTION vault.later_function() RETURNS integer LANGUAGE sql AS $$
+SELECT 5
 $$;
