@@ -102,7 +102,8 @@ def test_default_privileges_are_declared_diffed_and_checked(
 ) -> None:
     project.edit(
         "  school_reader: {}\n",
-        "  school_reader: {}\ndefault_privileges:\n  functions: {public: []}\n",
+        "  school_reader: {}\ndefault_privileges:\n  functions: {public: []}\n"
+        "  schemas: {school_reader: [usage]}\n",
         "schema/00_global.yaml",
     )
     project.edit(
@@ -112,6 +113,7 @@ def test_default_privileges_are_declared_diffed_and_checked(
     )
     sql = diff_and_prove(project, "default privileges")
     assert "alter default privileges revoke execute on functions from public;" in sql
+    assert "alter default privileges grant usage on schemas to school_reader;" in sql
     assert (
         'alter default privileges in schema "school" grant select on tables to school_reader;'
         in sql
