@@ -89,6 +89,8 @@ class Enum:
     values: tuple[str, ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    grants: tuple[Grant, ...] = ()
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked (schemac.privileges)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Domain:
     checks: tuple[tuple[str, str], ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    grants: tuple[Grant, ...] = ()
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked (schemac.privileges)
 
 
 @dataclass(frozen=True)

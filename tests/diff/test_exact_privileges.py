@@ -141,3 +141,15 @@ def test_default_privileges_are_declared_diffed_and_checked(
         "default privileges (current user) on functions: privileges: "
         "not declared EXECUTE to PUBLIC" in result.stdout
     ), result.stdout
+
+
+def test_type_usage_is_exact_public_included(project: Project) -> None:
+    project.edit(
+        "  level: [beginner, advanced]\n",
+        "  level: {values: [beginner, advanced], grants: {public: [], school_app: [usage]}}\n",
+    )
+    sql = diff_and_prove(project, "level closed")
+    assert 'revoke usage on type "school"."level" from public;' in sql or (
+        "revoke usage on type school.level from public;" in sql
+    ), sql
+    assert "grant usage on type school.level to school_app;" in sql, sql

@@ -42,6 +42,11 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
         "grants_admin": ["usage", "create"],
         "grants_app": ["usage"],
     }
+    assert vault["enums"]["level"] == {
+        "values": ["low", "high"],
+        "grants": {"public": [], "grants_app": ["usage"]},
+    }
+    assert vault["domains"]["code"]["grants"] == {"grants_app": ["usage"]}
     tables = vault["tables"]
     # grants_app reads new tables by default privileges: a table says all it holds, or nothing
     # when it holds just that

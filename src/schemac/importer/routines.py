@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemac import model as m
+from schemac.catalog.queries import grants_of
 from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
@@ -179,15 +180,25 @@ def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
     return out
 
 
-def _type_acl(ctx: Context, kind: str, name: str) -> None:
+def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
+    """The type's grants as the YAML writes them: PUBLIC's built-in USAGE left out, or
+    ``public: []`` where it was revoked (schemac.privileges)."""
     acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
-    if acl != _TYPE_ACL:
-        ctx.notes.lost(kind, name, "acl", f"{acl!r}; the YAML cannot grant or revoke on types")
+    if acl == _TYPE_ACL:
+        return {}
+    if any(grantable for _, _, grantable in acl):
+        ctx.notes.lost(kind, name, "acl", "a privilege WITH GRANT OPTION")
+    grants = ctx.grants(kind, name, grants_of(acl))
+    if "usage" in grants.get("public", []):
+        del grants["public"]
+    else:
+        grants = {"public": [], **grants}
+    return grants
 
 
 def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
     ctx.names.check(f"enum {enum.qname}", enum.qname.name)
-    _type_acl(ctx, "enum", str(enum.qname))
+    grants = _type_acl(ctx, "enum", str(enum.qname))
     report_extras(
         ctx.source.catalog,
         "enum",
@@ -196,9 +207,14 @@ def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
         ctx.source.current_user,
         frozenset({"acl"}),
     )
-    if enum.comment is None:
+    if enum.comment is None and not grants:
         return list(enum.values)
-    return {"values": list(enum.values), "comment": enum.comment}
+    out: dict[str, Any] = {"values": list(enum.values)}
+    if enum.comment is not None:
+        out["comment"] = enum.comment
+    if grants:
+        out["grants"] = grants
+    return out
 
 
 def _check_expression(ctx: Context, domain: str, name: str) -> str:
@@ -224,7 +240,9 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
         out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
     if domain.comment is not None:
         out["comment"] = domain.comment
-    _type_acl(ctx, "domain", name)
+    grants = _type_acl(ctx, "domain", name)
+    if grants:
+        out["grants"] = grants
     report_extras(
         ctx.source.catalog, "domain", name, ctx.notes, ctx.source.current_user, frozenset({"acl"})
     )

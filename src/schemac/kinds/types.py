@@ -11,6 +11,7 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind
 from schemac.naming import too_long
+from schemac.privileges import revokes_public_default
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
@@ -24,6 +25,7 @@ def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
     for name, enum in (data.get("enums") or {}).items():
         values = enum if isinstance(enum, list) else enum["values"]
         comment = None if isinstance(enum, list) else enum.get("comment")
+        grants = b.grants(None if isinstance(enum, list) else enum.get("grants"))
         b.add(
             "enums",
             u,
@@ -32,8 +34,14 @@ def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 tuple(str(v) for v in values),
                 comment,
                 data["enums"].key_locations[name],
+                grants,
+                _revokes_usage(b, grants),
             ),
         )
+
+
+def _revokes_usage(b: Builder, grants: tuple[m.Grant, ...]) -> bool:
+    return revokes_public_default(grants, "usage", definer=False, settings=b.settings.privileges)
 
 
 def enum_names(a: Analyser, enum: m.Enum, claims: NameClaims) -> None:
@@ -47,6 +55,7 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
     assert schema is not None
     data = doc.data
     for name, dom in (data.get("domains") or {}).items():
+        grants = b.grants(dom.get("grants"))
         b.add(
             "domains",
             u,
@@ -59,14 +68,22 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
                 tuple((k, v) for k, v in (dom.get("checks") or {}).items()),
                 dom.get("comment"),
                 data["domains"].key_locations[name],
+                grants,
+                _revokes_usage(b, grants),
             ),
         )
 
 
 def domain_edges(a: Analyser, dom: m.Domain) -> set[str]:
-    return set(a.type_dependency(dom.type)) | a.sql_dependencies(
-        dom.default, *(c for _, c in dom.checks)
+    return (
+        set(a.type_dependency(dom.type))
+        | a.sql_dependencies(dom.default, *(c for _, c in dom.checks))
+        | a.grant_dependencies(dom.grants)
     )
+
+
+def enum_edges(a: Analyser, enum: m.Enum) -> set[str]:
+    return a.grant_dependencies(enum.grants)
 
 
 def domain_names(a: Analyser, dom: m.Domain, claims: NameClaims) -> None:
@@ -85,10 +102,12 @@ ENUM = Kind(
     build=build_enums,
     nodes=one_node("enum", "type"),
     namespaces=("type",),
+    edges=enum_edges,
     names=enum_names,
     template="enum",
+    privileges=("type", frozenset({"all", "usage"})),
     reader=lambda conn, out, reading: read_types(conn, out),  # enums and domains, one query
-    comparison=Comparison(("enum",)),
+    comparison=Comparison(("enum",), frozenset({"loc", "grants", "revoke_public"})),
 )
 
 DOMAIN = Kind(
@@ -103,5 +122,6 @@ DOMAIN = Kind(
     names=domain_names,
     types=domain_types,
     template="domain",
-    comparison=Comparison(("domain",)),
+    privileges=("domain", frozenset({"all", "usage"})),
+    comparison=Comparison(("domain",), frozenset({"loc", "grants", "revoke_public"})),
 )

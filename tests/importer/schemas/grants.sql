@@ -2,7 +2,8 @@
 -- definer closed to PUBLIC, a table and a schema open to PUBLIC, a role granted more on one
 -- table than the schema-wide grant gives, privileges revoked after they were granted, a
 -- sequence and a function granted to roles the server already has (a superuser among them,
--- written as an external role), a schema owned by a role of the project, default privileges.
+-- written as an external role), a schema owned by a role of the project, default privileges,
+-- an enum closed to PUBLIC and a domain granted to a role.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -21,6 +22,12 @@ GRANT TRUNCATE ON vault.notes TO grants_app;
 GRANT SELECT ON vault.tags TO PUBLIC;
 GRANT USAGE ON SEQUENCE vault.tickets TO grants_app;
 GRANT SELECT ON vault.secrets TO grants_admin;
+
+CREATE TYPE vault.level AS ENUM ('low', 'high');
+REVOKE USAGE ON TYPE vault.level FROM PUBLIC;
+GRANT USAGE ON TYPE vault.level TO grants_app;
+CREATE DOMAIN vault.code AS text CHECK (VALUE <> '');
+GRANT USAGE ON DOMAIN vault.code TO grants_app;
 
 CREATE FUNCTION vault.plain() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
 SELECT 1
