@@ -166,13 +166,17 @@ def _comments(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
     return {FactKey("comment", kind, identity): text for kind, identity, text in rows}
 
 
+# An ACL entry's grantee as GRANT names it: PUBLIC, or the role's name quoted where needed.
+_GRANTEE = (
+    "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' "
+    "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(acl.grantee)) END"
+)
+
+
 def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
     # The owner's own privileges are left out: whoever runs the migrations owns the objects, so
     # they differ from server to server, and schemac never grants or revokes them.
-    grantee = (
-        "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' "
-        "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(acl.grantee)) END"
-    )
+    grantee = _GRANTEE
     rows = _rows(
         conn,
         f"""
@@ -226,10 +230,7 @@ def _default_privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Fa
     privileges left out, as for objects); named as kinds/default_privileges.py labels them."""
     from schemac.kinds.default_privileges import label, letter_kind
 
-    grantee = (
-        "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' "
-        "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(acl.grantee)) END"
-    )
+    grantee = _GRANTEE
     rows = _rows(
         conn,
         f"""

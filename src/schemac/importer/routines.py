@@ -8,11 +8,11 @@ from typing import Any
 from schemac import model as m
 from schemac.catalog.queries import grants_of
 from schemac.importer.context import Context
+from schemac.importer.default_privileges import public_execute_by_default
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import bare_expression, sql_value
 from schemac.importer.yaml_writer import Block
-from schemac.kinds.default_privileges import public_execute_by_default
 
 # A body over this many lines goes to a .sql file beside the YAML (`body_file:`).
 BODY_FILE_LINES = 8

@@ -12,6 +12,11 @@ from pglast.visitors import Visitor
 from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context
+from schemac.importer.default_privileges import (
+    default_privilege_roles,
+    import_entries,
+    imported_over_defaults,
+)
 from schemac.importer.external import role_is_external
 from schemac.importer.extras import report_extras
 from schemac.importer.routines import (
@@ -24,11 +29,6 @@ from schemac.importer.routines import (
 )
 from schemac.importer.tables import table_yaml
 from schemac.importer.yaml_writer import Block, SpacedBlock
-from schemac.kinds.default_privileges import (
-    default_privilege_roles,
-    import_entries,
-    imported_over_defaults,
-)
 
 PUBLIC_SCHEMA = "public"
 _PUBLIC_COMMENT = "standard public schema"
