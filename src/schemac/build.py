@@ -143,7 +143,10 @@ class Builder:
         where: dict[str, SourceLocation] = {}  # the most specific grant of each role
         for source in sources:
             for role, privileges in (source or {}).items():
-                merged.setdefault(role, set()).update(privileges)
+                if privileges:
+                    merged.setdefault(role, set()).update(privileges)
+                else:  # `role: []`: nothing here, whatever a schema-wide grant gave (privileges.py)
+                    merged[role] = set()
                 if isinstance(source, LocatedDict):
                     where[role] = source.key_locations[role]
         return tuple(

@@ -63,7 +63,12 @@ class FactDifference:
         category, current, desired = self.key.category, self.current, self.desired
         if category == "comment":
             return f"comment is {_shown(current)}, the YAML says {_shown(desired)}"
-        if category == "privileges":
+        if category == "default_privileges":  # no entry: PostgreSQL's built-in defaults
+            from schemac.kinds.default_privileges import effective
+
+            current = effective(self.key.identity, current)
+            desired = effective(self.key.identity, desired)
+        if category in ("privileges", "default_privileges"):
             have = {(role, privilege) for role, privilege, _ in current or ()}
             want = {(role, privilege) for role, privilege, _ in desired or ()}
             parts = []
@@ -108,6 +113,7 @@ _CATEGORY_TITLES = {
     "sequence": "sequence parameters",
     "domain": "domain",
     "schema_owner": "owner",
+    "default_privileges": "default privileges",
 }
 
 
@@ -129,6 +135,7 @@ def read_facts(conn: psycopg.Connection[Any], *, skip_relations: Iterable[str] =
         _sequences,
         _domains,
         _schema_owners,
+        _default_privileges,
     ):
         facts.update(reader(conn, skipped))
     return facts
@@ -159,13 +166,17 @@ def _comments(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
     return {FactKey("comment", kind, identity): text for kind, identity, text in rows}
 
 
+# An ACL entry's grantee as GRANT names it: PUBLIC, or the role's name quoted where needed.
+_GRANTEE = (
+    "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' "
+    "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(acl.grantee)) END"
+)
+
+
 def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
     # The owner's own privileges are left out: whoever runs the migrations owns the objects, so
     # they differ from server to server, and schemac never grants or revokes them.
-    grantee = (
-        "CASE WHEN acl.grantee = 0 THEN 'PUBLIC' "
-        "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(acl.grantee)) END"
-    )
+    grantee = _GRANTEE
     rows = _rows(
         conn,
         f"""
@@ -212,6 +223,33 @@ def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
             (role, privilege, grantable)
         )
     return {key: tuple(sorted(value)) for key, value in grouped.items()}
+
+
+def _default_privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
+    """ALTER DEFAULT PRIVILEGES, one fact per role, schema and object type (the role's own
+    privileges left out, as for objects); named as kinds/default_privileges.py labels them."""
+    from schemac.kinds.default_privileges import label, letter_kind
+
+    grantee = _GRANTEE
+    rows = _rows(
+        conn,
+        f"""
+        SELECT CASE WHEN d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                    THEN NULL ELSE pg_catalog.pg_get_userbyid(d.defaclrole) END,
+               (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = d.defaclnamespace),
+               d.defaclobjtype::text,
+               ARRAY(SELECT ARRAY[{grantee}, acl.privilege_type, acl.is_grantable::text]
+                     FROM pg_catalog.aclexplode(d.defaclacl) acl
+                     WHERE acl.grantee <> d.defaclrole ORDER BY 1)
+        FROM pg_catalog.pg_default_acl d
+    """,
+    )
+    return {
+        FactKey(
+            "default_privileges", "default privileges", label(role, schema, letter_kind(letter))
+        ): tuple((g, p, o == "true") for g, p, o in entries)
+        for role, schema, letter, entries in rows
+    }
 
 
 def _relation_options(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:

@@ -89,6 +89,8 @@ class Enum:
     values: tuple[str, ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    grants: tuple[Grant, ...] = ()
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked (schemac.privileges)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class Domain:
     checks: tuple[tuple[str, str], ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    grants: tuple[Grant, ...] = ()
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked (schemac.privileges)
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,8 @@ class Function:
     loc: SourceLocation = field(compare=False, repr=False)
     # `returns: {table: ...}`: each column's name and rendered type (also inside `returns`)
     returns_columns: tuple[tuple[str, str], ...] = ()
+    # PUBLIC's default EXECUTE revoked (privileges.revokes_public_default)
+    revoke_public: bool = False
 
     @property
     def identity_arguments(self) -> str:

@@ -13,6 +13,7 @@ from schemac.hazards import LintSettings, parse_lint_settings
 from schemac.limits import MAX_YAML_FILE_BYTES, FileRefused, inside_project, refused_diagnostic
 from schemac.loader import LocatedDict, load_file
 from schemac.online_settings import MigrationSettings, parse_migration_settings
+from schemac.privileges import PrivilegeSettings, parse_privilege_settings
 
 SETTINGS_FILE = "schemac.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -45,6 +46,8 @@ class Settings:
     lint: LintSettings = field(default_factory=LintSettings)  # `schemac lint` (hazards.py)
     # timeouts and online-safe plans of `schemac diff` (online_settings.py)
     migrations: MigrationSettings = field(default_factory=MigrationSettings)
+    # what PUBLIC keeps by default (privileges.py)
+    privileges: PrivilegeSettings = field(default_factory=PrivilegeSettings)
 
     @property
     def settings_path(self) -> Path:
@@ -61,6 +64,7 @@ _SETTINGS_KEYS = {
     "postgres_version",
     "lint",
     "migrations",
+    "privileges",
 }
 _TENANCY_KEYS = {"column", "setting", "type", "policy"}
 
@@ -138,6 +142,10 @@ def load_settings(root: Path) -> Settings:
         data.get("migrations"), data.value_locations.get("migrations")
     )
     problems += migrations_problems
+    privileges, privileges_problems = parse_privilege_settings(
+        data.get("privileges"), data.value_locations.get("privileges")
+    )
+    problems += privileges_problems
     if problems:
         raise InvalidInput(problems)
     tenancy = Tenancy(**{k: str(v) for k, v in tenancy_data.items() if k in _TENANCY_KEYS})
@@ -153,6 +161,7 @@ def load_settings(root: Path) -> Settings:
         postgres_version=int(target),
         lint=lint,
         migrations=migrations,
+        privileges=privileges,
     )
 
 

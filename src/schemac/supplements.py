@@ -60,6 +60,7 @@ def supplement_statements(differences: list[FactDifference]) -> Supplement:
         "policy",
         "view_options",
         "privileges",
+        "default_privileges",
         "comment",
     ]
     for difference in sorted(
@@ -304,6 +305,13 @@ def _schema_owner(difference: FactDifference, out: Supplement) -> None:
     out.statements.append(f"ALTER SCHEMA {difference.key.identity} OWNER TO {difference.desired};")
 
 
+def _default_privileges(difference: FactDifference, out: Supplement) -> None:
+    from schemac.kinds.default_privileges import parse_label, statements
+
+    role, schema, on = parse_label(difference.key.identity)
+    out.statements += statements(role, schema, on, difference.current, difference.desired)
+
+
 _WRITERS: dict[str, Callable[[FactDifference, Supplement], None]] = {
     "comment": _comment,
     "privileges": _privileges_statements,
@@ -313,6 +321,7 @@ _WRITERS: dict[str, Callable[[FactDifference, Supplement], None]] = {
     "sequence": _sequence,
     "domain": _domain,
     "schema_owner": _schema_owner,
+    "default_privileges": _default_privileges,
 }
 
 

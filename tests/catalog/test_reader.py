@@ -169,7 +169,7 @@ CHANGES = [
         "default privileges",
         None,
         "ALTER DEFAULT PRIVILEGES IN SCHEMA gamification GRANT SELECT ON TABLES TO app_reporting",
-        ("schema", "gamification", "default privileges of postgres on tables"),
+        ("default privileges", "(current user) in gamification on tables", "exists"),
     ),
     (
         "column storage",

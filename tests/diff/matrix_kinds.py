@@ -135,6 +135,11 @@ def _place_schema(project: Project, name: str, obj: dict[str, Any]) -> None:
     project[f"02_{name}.yaml"] = obj
 
 
+def _place_default_privileges(project: Project, name: str, obj: dict[str, Any]) -> None:
+    """IN SCHEMA a schema of each copy's own (default privileges are keyed by role and schema)."""
+    project[f"02_{name}.yaml"] = {"schema": name, "default_privileges": obj}
+
+
 def _place_extension(project: Project, name: str, obj: dict[str, Any]) -> None:
     project["00_global.yaml"]["extensions"][EXTENSION_FOR[name]] = obj
 
@@ -402,6 +407,16 @@ KINDS: list[Kind] = [
         _in_schema("procedures"),
     ),
 ]
+
+KINDS.append(
+    Kind(
+        "default_privileges",
+        "dp",
+        "select",
+        lambda name: {"tables": {READER_ROLE: ["select"]}},
+        _place_default_privileges,
+    )
+)
 
 # The document itself (one schema per copy): its own properties, not the collections of objects
 # (those are the kinds above).

@@ -31,8 +31,12 @@ COVERED_ELSEWHERE = {
         # change to prove here; tests/external proves they validate, stub the shadows and
         # stay out of every migration.
         "external",
+        "default_privileges",  # the default_privileges kind
     },
     "partition": {"to"},  # a range bound is `from` and `to` together: the `from` case
+    # default privileges on new schemas are project-wide (never IN SCHEMA, and the matrix's
+    # copies are one schema each): tests/diff/test_exact_privileges.py changes them
+    "default_privileges": {"schemas"},
     "partition_bound": set(),
 }
 
@@ -71,6 +75,9 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("sequence", "owned_by"): (ABSENT, "host.n"),
     ("sequence", "min_value"): (ABSENT, 0),
     ("sequence", "max_value"): (ABSENT, 1000),
+    ("default_privileges", "for_role"): (ABSENT, APP_ROLE),
+    ("default_privileges", "functions"): (ABSENT, {APP_ROLE: ["execute"]}),
+    ("default_privileges", "types"): (ABSENT, {READER_ROLE: ["usage"]}),
     ("table", "columns"): (
         {"id": {"type": "bigint", "not_null": True}, "v": {"type": "integer"}},
         {

@@ -56,10 +56,19 @@ def normalise(dump: str) -> str:
 
     PostgreSQL 18's pg_dump brackets the dump in `\\restrict KEY` / `\\unrestrict KEY` with a
     random key; the header names the server and pg_dump versions. Everything else is kept,
-    including column order and the order of privileges.
+    including column order. The GRANTs of one object are compared as a set: pg_dump prints
+    them in the order of the ACL array, and PostgreSQL appends each new grantee to it, so the
+    order says which grant came first (a default privilege at CREATE, a GRANT later), not what
+    anyone may do.
     """
-    kept = []
-    for line in dump.splitlines():
+    kept: list[str] = []
+    grants: list[str] = []
+    for line in [*dump.splitlines(), ""]:
+        if line.startswith("GRANT "):
+            grants.append(line)
+            continue
+        kept += sorted(grants)
+        grants = []
         if line.startswith(("\\restrict ", "\\unrestrict ")):
             continue
         if line.startswith(("-- Dumped from database version", "-- Dumped by pg_dump version")):

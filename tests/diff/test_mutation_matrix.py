@@ -200,6 +200,7 @@ GROUPS = {
         "sequence",
         "publication",
         "document",
+        "default_privileges",
     ],
     "tables": [
         "table",

@@ -30,12 +30,16 @@ def test_import_declares_what_the_app_references_as_external(
     assert auth["functions"] == {"uid": {"returns": "uuid", "volatility": "stable"}}
     assert auth["types"] == {"aal_level": {"enum": ["aal1", "aal2", "aal3"]}}
     assert not list((adopted / "schema").glob("*auth*"))
+    # the platform's roles the app's policies and grants name are the platform's, not created
+    assert {"anon", "authenticated"} <= set(project["external"]["roles"])
+    assert "roles" not in project
 
     ok(run_schemac("compile", "--dev-url", dev_url, cwd=adopted))
     baseline = "".join(
         p.read_text(encoding="utf-8") for p in (adopted / "generated" / "migrations").glob("*.sql")
     )
     assert 'CREATE SCHEMA "auth"' not in baseline and 'CREATE TABLE "auth"' not in baseline
+    assert "CREATE ROLE" not in baseline
     # The database is the baseline: check --db finds nothing but the unapplied history.
     result = run_schemac("check", "--dev-url", dev_url, "--db", database, cwd=adopted)
     said = result.stdout + result.stderr

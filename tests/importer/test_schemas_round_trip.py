@@ -15,6 +15,8 @@ partitioned, BRIN and GIN indexes, a materialized view left unpopulated. quoted.
 that need quotes (a schema with a space, mixed case, non-ASCII, quotes, a name that looks like
 SQL) in every place, and function bodies whose whitespace is kept byte for byte. replication.sql:
 publications of every form, replica identities, aggregates and range types across two schemas.
+grants.sql: exact privileges (PUBLIC's EXECUTE revoked and kept, grants revoked after the
+fact, PUBLIC on a table and a schema) and a superuser grantee written as an external role.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
         "quoted",
         "replication",
         "telemetry",
+        "grants",
     ],
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(

@@ -85,29 +85,6 @@ ORDER BY n.nspname, c.relname
 """
 
 
-# ALTER DEFAULT PRIVILEGES ... IN SCHEMA, kept with the schema (the global ones, in no schema,
-# are not read yet).
-DEFAULT_PRIVILEGES = """
-SELECT n.nspname AS schema, pg_catalog.pg_get_userbyid(d.defaclrole) AS role,
-       d.defaclobjtype AS type,
-       (SELECT coalesce(pg_catalog.json_agg(pg_catalog.json_build_array(
-                  CASE WHEN x.grantee = 0 THEN 'PUBLIC'
-                       ELSE pg_catalog.pg_get_userbyid(x.grantee) END,
-                  x.privilege_type, x.is_grantable) ORDER BY 1), '[]')
-        FROM pg_catalog.aclexplode(d.defaclacl) x) AS acl
-FROM pg_catalog.pg_default_acl d
-JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-ORDER BY 1, 2, 3
-"""
-_DEFAULT_ACL_TYPES = {
-    "r": "tables",
-    "S": "sequences",
-    "f": "functions",
-    "T": "types",
-    "n": "schemas",
-}
-
-
 def read_schemas(conn: psycopg.Connection[Any], out: CatalogModel) -> None:
     for row in rows(conn, SCHEMAS):
         entries = acl_entries(row["acl"])
@@ -115,11 +92,6 @@ def read_schemas(conn: psycopg.Connection[Any], out: CatalogModel) -> None:
             row["name"], row["owner"], row["comment"], grants_of(entries), CATALOG_LOCATION
         )
         out.add("schema", row["name"], schema, acl=entries)
-    for row in rows(conn, DEFAULT_PRIVILEGES):
-        if row["schema"] in out.of("schema"):
-            what = _DEFAULT_ACL_TYPES.get(row["type"], row["type"])
-            attribute = f"default privileges of {row['role']} on {what}"
-            out.set_extra("schema", row["schema"], attribute, acl_entries(row["acl"]))
 
 
 def read_extensions(conn: psycopg.Connection[Any], out: CatalogModel) -> None:

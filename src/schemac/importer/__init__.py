@@ -74,7 +74,12 @@ def render_import(
     local = frozenset(
         (o.qname.schema, o.qname.name) for kind in LOCAL_TYPES for o in catalog.of(kind).values()
     )
-    ctx = Context(source, settings.tenancy, TypeNames(local, source.extension_types))
+    ctx = Context(
+        source,
+        settings.tenancy,
+        TypeNames(local, source.extension_types),
+        privileges=settings.privileges,
+    )
     wanted = set(schemas) if schemas else None
     if wanted is not None:
         missing = sorted(wanted - set(catalog.of("schema")))
@@ -82,11 +87,11 @@ def render_import(
             raise UsageError(f"no schema {', '.join(missing)} in the database")
     started = time.perf_counter()
     units = schema_units(ctx, wanted)
-    project = project_document(ctx, units)
+    project = project_document(ctx, units, wanted is not None)
     # what the imported schemas reference in those left out (importer/external.py)
     external = external_section(ctx, {u.schema for u in units}, wanted is not None)
     if external:
-        project["external"] = external
+        project["external"] = {**project.get("external", {}), **external}
     for kind in UNDECLARABLE:
         for name in sorted(catalog.of(kind)):
             ctx.notes.lost(kind, name, "the whole object", "the YAML format has no such kind yet")

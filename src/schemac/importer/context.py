@@ -9,6 +9,7 @@ from schemac import model as m
 from schemac.importer.database import Source
 from schemac.importer.names import NameCheck, TypeNames, relative, short_type
 from schemac.importer.notes import Notes
+from schemac.privileges import PrivilegeSettings
 from schemac.project import Tenancy
 
 
@@ -22,6 +23,8 @@ class Context:
     # partitions13: each relation's indexes, foreign keys, partitions ... (units._by_table), so
     # a partition's own objects and its own partitions are found
     by_relation: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # what PUBLIC keeps by default: a definer routine's EXECUTE (schemac.privileges)
+    privileges: PrivilegeSettings = field(default_factory=PrivilegeSettings)
 
     def of(self, kind: str) -> dict[str, Any]:
         return self.source.catalog.of(kind)

@@ -5,6 +5,12 @@ Declared external: the tables their foreign keys reference (with the referenced 
 types of their columns, the functions their policies, defaults and checks call, the schemas
 their extensions live in, and the triggers on those tables that call an imported function
 (these are the project's own, declared under the external table).
+
+Roles belong to the server, not to a schema: a role the imported objects name (a grantee, a
+policy role, an owner) is external when the YAML could not create it as it is (a superuser, a
+replication role, a role with settings or a member of the importing role: the server's own,
+such as postgres or a platform's admin), and in an import limited by `--schema`, where the
+database is a platform the imported schemas live in (anon, authenticated), every one is.
 """
 
 from __future__ import annotations
@@ -142,3 +148,12 @@ def external_section(ctx: Context, imported: set[str], limited: bool) -> dict[st
             for name, kinds in sorted(section.schemas.items())
         }
     }
+
+
+def role_is_external(ctx: Context, found: dict[str, Any], limited: bool) -> bool:
+    """Whether a role the imported objects name is written under ``external: roles``."""
+    if limited:
+        return True
+    if found["superuser"] or found["replication"] or found["settings"]:
+        return True
+    return ctx.source.current_user in found["member_of"]

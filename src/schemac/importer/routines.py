@@ -9,7 +9,9 @@ from pglast import ast, parse_sql
 from pglast.visitors import Visitor
 
 from schemac import model as m
+from schemac.catalog.queries import grants_of
 from schemac.importer.context import Context
+from schemac.importer.default_privileges import public_execute_by_default
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import bare_expression, reference_part, sql_value
@@ -184,18 +186,19 @@ def _body(
 
 
 def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> dict[str, Any]:
-    """EXECUTE belongs to PUBLIC by default, except for a definer routine (schemac revokes it)."""
+    """EXECUTE belongs to PUBLIC by default, except for a definer routine under the project's
+    ``definer_revoke_public``: PUBLIC is written only where it differs (schemac.privileges)."""
     grants = ctx.grants(kind, key, routine.grants)
+    by_default = not (
+        routine.security_definer and ctx.privileges.definer_revoke_public
+    ) and public_execute_by_default(ctx, routine.qname.schema)
     public = "execute" in grants.get("public", [])
-    if not routine.security_definer:
-        if public:
-            grants["public"].remove("execute")
-            if not grants["public"]:
-                del grants["public"]
-        else:
-            ctx.notes.lost(
-                kind, key, "acl", "EXECUTE revoked from PUBLIC; the YAML cannot revoke a privilege"
-            )
+    if by_default and public:
+        grants["public"].remove("execute")
+        if not grants["public"]:
+            del grants["public"]
+    elif by_default:
+        grants = {"public": [], **grants}  # EXECUTE revoked from PUBLIC
     entries = ctx.extras(kind, key).get("acl", ())
     if any(grantable for _, _, grantable in entries):
         ctx.notes.lost(kind, key, "acl", "a privilege WITH GRANT OPTION")
@@ -227,15 +230,25 @@ def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
     return out
 
 
-def _type_acl(ctx: Context, kind: str, name: str) -> None:
+def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
+    """The type's grants as the YAML writes them: PUBLIC's built-in USAGE left out, or
+    ``public: []`` where it was revoked (schemac.privileges)."""
     acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
-    if acl != _TYPE_ACL:
-        ctx.notes.lost(kind, name, "acl", f"{acl!r}; the YAML cannot grant or revoke on types")
+    if acl == _TYPE_ACL:
+        return {}
+    if any(grantable for _, _, grantable in acl):
+        ctx.notes.lost(kind, name, "acl", "a privilege WITH GRANT OPTION")
+    grants = ctx.grants(kind, name, grants_of(acl))
+    if "usage" in grants.get("public", []):
+        del grants["public"]
+    else:
+        grants = {"public": [], **grants}
+    return grants
 
 
 def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
     ctx.names.check(f"enum {enum.qname}", enum.qname.name)
-    _type_acl(ctx, "enum", str(enum.qname))
+    grants = _type_acl(ctx, "enum", str(enum.qname))
     report_extras(
         ctx.source.catalog,
         "enum",
@@ -244,9 +257,14 @@ def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
         ctx.source.current_user,
         frozenset({"acl"}),
     )
-    if enum.comment is None:
+    if enum.comment is None and not grants:
         return list(enum.values)
-    return {"values": list(enum.values), "comment": enum.comment}
+    out: dict[str, Any] = {"values": list(enum.values)}
+    if enum.comment is not None:
+        out["comment"] = enum.comment
+    if grants:
+        out["grants"] = grants
+    return out
 
 
 def _check_expression(ctx: Context, domain: str, name: str) -> str:
@@ -272,7 +290,9 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
         out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
     if domain.comment is not None:
         out["comment"] = domain.comment
-    _type_acl(ctx, "domain", name)
+    grants = _type_acl(ctx, "domain", name)
+    if grants:
+        out["grants"] = grants
     report_extras(
         ctx.source.catalog, "domain", name, ctx.notes, ctx.source.current_user, frozenset({"acl"})
     )

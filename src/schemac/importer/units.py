@@ -9,6 +9,12 @@ from typing import Any
 from schemac import kinds
 from schemac import model as m
 from schemac.importer.context import Context
+from schemac.importer.default_privileges import (
+    default_privilege_roles,
+    import_entries,
+    imported_over_defaults,
+)
+from schemac.importer.external import role_is_external
 from schemac.importer.extras import report_extras
 from schemac.importer.routines import BodyFiles
 from schemac.importer.tables import TABLE_MEMBERS
@@ -99,6 +105,9 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
     declared = ctx.of("schema").get(schema)
     if declared is not None:
         _schema_header(ctx, declared, doc)
+    defaults = import_entries(ctx, schema)  # kinds/default_privileges.py
+    if defaults:
+        doc["default_privileges"] = defaults
     ctx.by_relation = unit.by_table
     sections = _kind_sections(ctx, unit)
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -107,7 +116,9 @@ def _unit(ctx: Context, schema: str, content: dict[str, dict[str, Any]]) -> Sche
             objects = grouped.setdefault(kind.grants_section, [])
             objects.extend(obj for block in blocks.values() for obj in block.values())
     for key, objects in grouped.items():
-        common = _common_grants(objects)
+        on = f"{key.removesuffix('_grants')}s"  # table_grants: the defaults on tables
+        kept = imported_over_defaults(ctx, schema, on, objects)  # kinds/default_privileges.py
+        common = _common_grants(objects, kept)
         if common:
             doc[key] = common
     for _, blocks in sections:
@@ -144,7 +155,7 @@ def _by_name(obj: Any) -> str:
     return str(obj.qname.name)
 
 
-def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _common_grants(objects: list[dict[str, Any]], kept: set[str]) -> dict[str, list[str]]:
     """What every object of a kind grants, moved to the schema-wide ``*_grants`` (the YAML
     adds it back to each object, so the privileges stay exactly the same)."""
     if len(objects) < 2:
@@ -152,6 +163,8 @@ def _common_grants(objects: list[dict[str, Any]]) -> dict[str, list[str]]:
     common: dict[str, list[str]] = {}
     first = objects[0].get("grants", {})
     for role, privileges in first.items():
+        if role in kept:  # default privileges give it: each object says what it holds
+            continue
         shared = [
             p for p in privileges if all(p in o.get("grants", {}).get(role, ()) for o in objects)
         ]
@@ -215,7 +228,9 @@ def _ordered(units: list[SchemaUnit]) -> list[SchemaUnit]:
     return done
 
 
-def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
+def project_document(
+    ctx: Context, units: list[SchemaUnit], limited: bool = False
+) -> dict[str, Any]:
     """Extensions and the roles the imported objects name, with what they are members of."""
     doc: dict[str, Any] = {}
     extensions: dict[str, Any] = {}
@@ -233,9 +248,15 @@ def project_document(ctx: Context, units: list[SchemaUnit]) -> dict[str, Any]:
         report_extras(ctx.source.catalog, "extension", name, ctx.notes, ctx.source.current_user)
     if extensions:
         doc["extensions"] = extensions
-    roles = _roles(ctx, _named_roles(units))
+    defaults = import_entries(ctx, None)  # kinds/default_privileges.py
+    if defaults:
+        doc["default_privileges"] = defaults
+    named = _named_roles(units) | default_privilege_roles(ctx, {u.schema for u in units})
+    roles, external = _roles(ctx, named, limited)
     if roles:
         doc["roles"] = roles
+    if external:
+        doc["external"] = {"roles": external}
     doc.update(_project_wide_sections(ctx, {u.schema for u in units}))
     return doc
 
@@ -285,16 +306,22 @@ def _named_roles(units: list[SchemaUnit]) -> set[str]:
     return found
 
 
-def _roles(ctx: Context, named: set[str]) -> Block:
+def _roles(ctx: Context, named: set[str], limited: bool) -> tuple[Block, list[str]]:
+    """The roles to create, and those written as external (importer/external.py)."""
     data = ctx.source.roles
     queue = sorted(named)
     wanted: set[str] = set()
+    external: list[str] = []
     while queue:
         role = queue.pop()
         if role in wanted or role.startswith("pg_") or role == ctx.source.current_user:
             continue
         wanted.add(role)
-        queue.extend(data.get(role, {}).get("member_of", []))
+        found = data.get(role)
+        if found is not None and role_is_external(ctx, found, limited):
+            external.append(role)  # its memberships are the server's, not the project's
+        else:
+            queue.extend(data.get(role, {}).get("member_of", []))
     out = Block()
     for role in sorted(wanted):
         found = data.get(role)
@@ -302,6 +329,8 @@ def _roles(ctx: Context, named: set[str]) -> Block:
             ctx.names.refused.append(f"role {role}: named but not found on the server")
             continue
         ctx.names.check("role", role)
+        if role in external:
+            continue
         item: dict[str, Any] = {"login": found["login"]}
         for key in ("bypass_rls", "create_role", "create_db"):
             if found[key]:
@@ -326,7 +355,7 @@ def _roles(ctx: Context, named: set[str]) -> Block:
         if found["settings"]:
             ctx.notes.lost("role", role, "settings", repr(found["settings"]))
         out[role] = item
-    return out
+    return out, sorted(external)
 
 
 # The catalog kinds the YAML cannot declare (kinds without a project field): never written.

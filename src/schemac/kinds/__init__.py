@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from schemac.kinds.aggregates import AGGREGATE
 from schemac.kinds.catalog_only import OTHER
 from schemac.kinds.composites import COMPOSITE_TYPE
+from schemac.kinds.default_privileges import DEFAULT_PRIVILEGES
 from schemac.kinds.extensions import EXTENSION
 from schemac.kinds.foreign_keys import FOREIGN_KEY
 from schemac.kinds.indexes import INDEX
@@ -38,6 +39,7 @@ KINDS: tuple[Kind, ...] = (
     ROLE,
     EXTENSION,
     SCHEMA,
+    DEFAULT_PRIVILEGES,
     ENUM,
     DOMAIN,
     COMPOSITE_TYPE,

@@ -13,6 +13,7 @@ from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.limits import FileRefused, read_body_file
 from schemac.loader import LocatedDict
 from schemac.naming import quote_ident
+from schemac.privileges import revokes_public_default
 from schemac.sql.parse import setof_rest, statements_error
 from schemac.sql.typed import setting_name_error
 from schemac.sqlfields import check_body_file, enumerated, items, short
@@ -98,6 +99,8 @@ def _build_routine(
         )
         for a in f.get("arguments", ())
     )
+    grants = b.grants(doc.data.get("function_grants"), f.get("grants"))
+    definer = f.get("security") == "definer"
     b.add(
         "functions",
         u,
@@ -110,7 +113,7 @@ def _build_routine(
             f.get("volatility"),
             bool(f.get("strict", False)),
             bool(f.get("leakproof", False)),
-            f.get("security") == "definer",
+            definer,
             f.get("parallel"),
             f.get("cost"),
             f.get("rows"),
@@ -120,10 +123,13 @@ def _build_routine(
                 b.qualify(d, schema, (f["depends_on"], i))
                 for i, d in enumerate(f.get("depends_on", ()))
             ),
-            b.grants(doc.data.get("function_grants"), f.get("grants")),
+            grants,
             f.get("comment"),
             loc,
             returns_columns,
+            revokes_public_default(
+                grants, "execute", definer=definer, settings=b.settings.privileges
+            ),
         ),
     )
 
@@ -228,7 +234,7 @@ FUNCTION = Kind(
     reader=lambda conn, out, reading: read_routines(conn, out),
     comparison=Comparison(
         ("function", "procedure"),
-        frozenset({"loc", "depends_on", "grants"}),
+        frozenset({"loc", "depends_on", "grants", "revoke_public"}),
         {"arguments": "argument"},
         frozenset({"argument"}),
     ),

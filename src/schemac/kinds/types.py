@@ -11,6 +11,7 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import imported_by, one_node, sql_value
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import too_long
+from schemac.privileges import revokes_public_default
 from schemac.sqlfields import items
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
     for name, enum in (data.get("enums") or {}).items():
         values = enum if isinstance(enum, list) else enum["values"]
         comment = None if isinstance(enum, list) else enum.get("comment")
+        grants = b.grants(None if isinstance(enum, list) else enum.get("grants"))
         b.add(
             "enums",
             u,
@@ -34,8 +36,14 @@ def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 tuple(str(v) for v in values),
                 comment,
                 data["enums"].key_locations[name],
+                grants,
+                _revokes_usage(b, grants),
             ),
         )
+
+
+def _revokes_usage(b: Builder, grants: tuple[m.Grant, ...]) -> bool:
+    return revokes_public_default(grants, "usage", definer=False, settings=b.settings.privileges)
 
 
 def enum_names(a: Analyser, enum: m.Enum, claims: NameClaims) -> None:
@@ -49,6 +57,7 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
     assert schema is not None
     data = doc.data
     for name, dom in (data.get("domains") or {}).items():
+        grants = b.grants(dom.get("grants"))
         b.add(
             "domains",
             u,
@@ -61,6 +70,8 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
                 tuple((k, v) for k, v in (dom.get("checks") or {}).items()),
                 dom.get("comment"),
                 data["domains"].key_locations[name],
+                grants,
+                _revokes_usage(b, grants),
             ),
         )
 
@@ -74,9 +85,15 @@ def domain_fields(checker: FieldChecker, data: LocatedDict) -> None:
 
 
 def domain_edges(a: Analyser, dom: m.Domain) -> set[str]:
-    return set(a.type_dependency(dom.type)) | a.sql_dependencies(
-        dom.default, *(c for _, c in dom.checks)
+    return (
+        set(a.type_dependency(dom.type))
+        | a.sql_dependencies(dom.default, *(c for _, c in dom.checks))
+        | a.grant_dependencies(dom.grants)
     )
+
+
+def enum_edges(a: Analyser, enum: m.Enum) -> set[str]:
+    return a.grant_dependencies(enum.grants)
 
 
 def domain_names(a: Analyser, dom: m.Domain, claims: NameClaims) -> None:
@@ -96,10 +113,12 @@ ENUM = Kind(
     nodes=one_node("enum", "type"),
     located=Located("type", ("type", "enum")),
     namespaces=("type",),
+    edges=enum_edges,
     names=enum_names,
     template="enum",
+    privileges=("type", frozenset({"all", "usage"})),
     reader=lambda conn, out, reading: read_types(conn, out),  # enums and domains, one query
-    comparison=Comparison(("enum",)),
+    comparison=Comparison(("enum",), frozenset({"loc", "grants", "revoke_public"})),
     import_yaml=imported_by("schemac.importer.routines", "enum_yaml"),
 )
 
@@ -117,6 +136,7 @@ DOMAIN = Kind(
     names=domain_names,
     types=domain_types,
     template="domain",
-    comparison=Comparison(("domain",)),
+    privileges=("domain", frozenset({"all", "usage"})),
+    comparison=Comparison(("domain",), frozenset({"loc", "grants", "revoke_public"})),
     import_yaml=imported_by("schemac.importer.routines", "domain_yaml"),
 )

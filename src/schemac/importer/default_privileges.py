@@ -1,0 +1,104 @@
+"""`schemac import` of default privileges (kinds/default_privileges.py): the
+`default_privileges:` sections, and the grants of the objects they reach written over them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemac.importer.yaml_writer import Block
+from schemac.kinds.default_privileges import (
+    CATALOG_KIND,
+    OBJECT_TYPES,
+    DefaultPrivileges,
+)
+from schemac.privileges import PUBLIC
+
+
+def _applying(ctx: Any, schema: str, on: str) -> list[DefaultPrivileges]:
+    """The migrations' role's default privileges that reach new ``on`` objects of ``schema``."""
+    return [
+        o
+        for o in ctx.of(CATALOG_KIND).values()
+        if o.for_role is None and o.on == on and o.schema in (None, schema)
+    ]
+
+
+def public_execute_by_default(ctx: Any, schema: str) -> bool:
+    """Whether a routine created by the migrations gets PUBLIC's EXECUTE (no global default
+    privilege revokes it)."""
+    return not any(o.revoke_public for o in _applying(ctx, schema, "functions"))
+
+
+def imported_over_defaults(
+    ctx: Any, schema: str, on: str, objects: list[dict[str, Any]]
+) -> set[str]:
+    """Each imported object's grants as the YAML writes them where default privileges reach
+    it: a role holding what the defaults give is left to them, any other is written in full
+    (``[]`` when it holds nothing). Returns those roles, which stay on each object (not moved
+    to the schema-wide ``*_grants``)."""
+    given: dict[str, set[str]] = {}
+    for defaults in _applying(ctx, schema, on):
+        for grant in defaults.grants:
+            if grant.role != PUBLIC:
+                given.setdefault(grant.role, set()).update(grant.privileges)
+    for obj in objects:
+        grants = obj.get("grants", {})
+        for role, privileges in given.items():
+            if set(grants.get(role, ())) == privileges:
+                grants.pop(role, None)
+            elif role not in grants:
+                grants[role] = []
+        if grants:
+            obj["grants"] = grants
+        else:
+            obj.pop("grants", None)
+    return set(given)
+
+
+def default_privilege_roles(ctx: Any, schemas: set[str]) -> set[str]:
+    """The roles the imported default privileges name (FOR ROLE and grantees)."""
+    found: set[str] = set()
+    for obj in ctx.of(CATALOG_KIND).values():
+        if obj.schema is None or obj.schema in schemas:
+            found |= {g.role for g in obj.grants if g.role != PUBLIC}
+            if obj.for_role:
+                found.add(obj.for_role)
+    return found
+
+
+def import_entries(ctx: Any, schema: str | None) -> Any:
+    """The `default_privileges:` of a schema document (or, schema None, the project's):
+    a mapping, or a list of them when several roles have default privileges there."""
+    by_role: dict[str | None, dict[str, Any]] = {}
+    for obj in sorted(ctx.of(CATALOG_KIND).values(), key=lambda o: o.name):
+        if obj.schema != schema:
+            continue
+        entry = by_role.setdefault(obj.for_role, {})
+        grants: dict[str, list[str]] = {}
+        if obj.revoke_public:
+            grants[PUBLIC] = []
+        for grant in obj.grants:
+            if grant.role != PUBLIC:
+                ctx.names.check(f"role of default privileges {obj.name}", grant.role)
+            if not (
+                obj.schema is None
+                and grant.role == PUBLIC
+                and grant.privileges == (OBJECT_TYPES[obj.on][2],)
+            ):
+                grants[grant.role] = list(grant.privileges)
+        if ctx.extras(CATALOG_KIND, obj.name).get("grant_option"):
+            ctx.notes.lost(CATALOG_KIND, obj.name, "grant option", "the YAML grants without it")
+        entry[obj.on] = grants
+    found = []
+    for role, entry in sorted(by_role.items(), key=lambda item: item[0] or ""):
+        block = Block()
+        if role is not None:
+            ctx.names.check("for_role of default privileges", role)
+            block["for_role"] = role
+        for on in OBJECT_TYPES:
+            if on in entry:
+                block[on] = entry[on]
+        found.append(block)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else found
