@@ -19,7 +19,7 @@ from schemac import model as m
 from schemac.catalog.contents import CATALOG_LOCATION
 from schemac.catalog.queries import rows
 from schemac.diagnostics import SourceLocation
-from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.naming import quote_ident
 from schemac.privileges import PUBLIC, revokes_public_default
 from schemac.project import is_plain_name
@@ -359,6 +359,7 @@ DEFAULT_PRIVILEGES = Kind(
     build=build,
     finish=finish,
     nodes=_nodes,
+    located=Located("default_privileges", ("default privileges",)),
     edges=edges,
     check=check,
     template="default_privileges",
