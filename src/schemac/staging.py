@@ -33,7 +33,7 @@ STAGING_DIR = "staging"
 _NEXT = "next"  # the generated/ being built
 _PREVIOUS = "previous"  # the generated/ swapped out, deleted once the swap is done
 _MOVED_ASIDE = "moved-aside"  # marker: generated/ was moved to previous, next not yet in place
-LOCK_WAIT_SECONDS = float(os.environ.get("SCHEMAC_LOCK_WAIT", "30"))
+LOCK_WAIT_ENV = "SCHEMAC_LOCK_WAIT"  # seconds to wait for the lock (30), read when it is taken
 _RENAME_EXCHANGE = 2
 
 
@@ -54,7 +54,7 @@ def _state_dir(root: Path) -> Path:
 def project_lock(root: Path, command: str, wait_seconds: float | None = None) -> Iterator[None]:
     """Hold the project's write lock; wait up to `wait_seconds` for another holder, then fail
     naming it."""
-    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    wait = float(os.environ.get(LOCK_WAIT_ENV, "30")) if wait_seconds is None else wait_seconds
     try:
         path = _state_dir(root) / LOCK_FILE
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

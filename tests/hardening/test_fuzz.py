@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from command_line import run_schemac
 from schemac.compiler import compile_project
 from schemac.diagnostics import Diagnostic, format_diagnostic
 from schemac.errors import InvalidInput, UsageError
@@ -241,9 +240,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_the_cli_never_crashes_and_writes_nothing_on_exit_2(user_management: Path) -> None:
     root = user_management.parent / "cli"
     shutil.copytree(user_management, root)
-    compiled = subprocess.run(
-        [sys.executable, "-m", "schemac", "compile"], cwd=root, capture_output=True, text=True
-    )
+    compiled = run_schemac("compile", cwd=root)
     assert compiled.returncode == 0, compiled.stderr
     path = root / "schema" / "01_user_management.yaml"
     original = path.read_text(encoding="utf-8")
@@ -254,9 +251,7 @@ def test_the_cli_never_crashes_and_writes_nothing_on_exit_2(user_management: Pat
     def run(text: str) -> None:
         before = _snapshot(root / "generated")
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
-        result = subprocess.run(
-            [sys.executable, "-m", "schemac", "compile"], cwd=root, capture_output=True, text=True
-        )
+        result = run_schemac("compile", cwd=root)
         assert "Traceback" not in result.stderr
         assert result.returncode in (0, 2), result.stderr
         seen[result.returncode] = seen.get(result.returncode, 0) + 1
@@ -264,12 +259,7 @@ def test_the_cli_never_crashes_and_writes_nothing_on_exit_2(user_management: Pat
             assert "nothing was written" in result.stderr or result.stderr.startswith("error:")
             assert _snapshot(root / "generated") == before
         path.write_text(original, encoding="utf-8")
-        assert (
-            subprocess.run(
-                [sys.executable, "-m", "schemac", "compile"], cwd=root, capture_output=True
-            ).returncode
-            == 0
-        )
+        assert run_schemac("compile", cwd=root).returncode == 0
 
     run()
     assert seen.get(2)

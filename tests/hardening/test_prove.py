@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from command_line import run_schemac
 
 BASE = Path(__file__).parent / "corpus"
 
@@ -15,13 +16,7 @@ pytestmark = pytest.mark.postgres
 
 
 def schemac(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schemac", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_schemac(*args, cwd=root)
 
 
 @pytest.fixture
