@@ -21,8 +21,7 @@ CREATE FUNCTION "vault"."open_definer"()
     LANGUAGE sql
     SECURITY DEFINER
 AS $body$
-SELECT 1
-$body$;
+SELECT 1$body$;
 GRANT EXECUTE ON FUNCTION "vault"."open_definer"() TO "vault_app";
 
 -- function vault.closed_definer
@@ -31,8 +30,7 @@ CREATE FUNCTION "vault"."closed_definer"()
     LANGUAGE sql
     SECURITY DEFINER
 AS $body$
-SELECT 2
-$body$;
+SELECT 2$body$;
 -- A SECURITY DEFINER routine runs with its owner's rights: only the roles granted below may call it.
 REVOKE ALL ON FUNCTION "vault"."closed_definer"() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "vault"."closed_definer"() TO "vault_app";
@@ -42,8 +40,7 @@ CREATE FUNCTION "vault"."private"()
     RETURNS integer
     LANGUAGE sql
 AS $body$
-SELECT 3
-$body$;
+SELECT 3$body$;
 REVOKE ALL ON FUNCTION "vault"."private"() FROM PUBLIC;
 
 -- function vault.everyone
@@ -51,8 +48,7 @@ CREATE FUNCTION "vault"."everyone"()
     RETURNS integer
     LANGUAGE sql
 AS $body$
-SELECT 4
-$body$;
+SELECT 4$body$;
 GRANT EXECUTE ON FUNCTION "vault"."everyone"() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION "vault"."everyone"() TO "vault_app";
 
