@@ -146,9 +146,9 @@ def is_external(ref: ObjectRef | None, project: m.Project) -> bool:
     externals = project.external
     if ref is None or externals is None:
         return False
-    if ref.table is not None and ref.kind in _MANAGED_MEMBERS:
+    if ref.table_name is not None and ref.schema is not None and ref.kind in _MANAGED_MEMBERS:
         # on an external table, only the triggers and policies the YAML declares are ours
-        schema, _, table = ref.table.partition(".")
+        schema, table = ref.schema, ref.table_name
         if not externals.owns(schema, table):
             return False
         declared = {(t.table, t.name) for _, t in project.triggers}
@@ -158,9 +158,8 @@ def is_external(ref: ObjectRef | None, project: m.Project) -> bool:
         return ref.name in externals.schemas
     if ref.kind == "role":
         return ref.name in externals.roles
-    if ref.table is not None:
-        schema, _, table = ref.table.partition(".")
-        return externals.owns(schema, table)
+    if ref.table_name is not None:
+        return externals.owns(ref.schema, ref.table_name)
     return externals.owns(ref.schema, ref.name.split("(", 1)[0])
 
 

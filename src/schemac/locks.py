@@ -155,6 +155,19 @@ def locked_relation(info: Classified) -> str | None:
     return info.qualified or None
 
 
+def locked_relation_key(info: Classified) -> tuple[str, str] | None:
+    """`locked_relation` as (schema, name), None when the statement does not qualify it: a
+    name may contain dots ("app.v2"."orders.2026"), so lookups never split the label."""
+    if statement_lock(info) is Lock.NONE:
+        return None
+    schema, name = (
+        info.member_of
+        if info.member_of is not None and info.kind != "drop index"
+        else (info.schema, info.name)
+    )
+    return (schema, name) if schema and name else None
+
+
 # -- rewrites and scans ---------------------------------------------------------------------------
 
 # ALTER TABLE actions that rewrite the table (and rebuild its indexes) whatever their details.

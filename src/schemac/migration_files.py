@@ -18,10 +18,11 @@ from schemac.emit import (
 )
 from schemac.errors import SchemacError
 from schemac.generated_plan import adds_virtual_column
-from schemac.naming import file_safe, quote_literal
+from schemac.naming import file_safe, quote_literal, quote_qualified
 from schemac.online import MigrationSettings, Stage
 from schemac.plan import Operation
 from schemac.sql.classify import classify
+from schemac.sql.names import parse_name_chain
 
 
 class DiffFailed(SchemacError):
@@ -78,9 +79,10 @@ def write_migration(compiled: Compiled, files: list[PlannedFile]) -> list[str]:
 
 
 def declared_concurrent(compiled: Compiled) -> frozenset[str]:
-    """Indexes the YAML declares `concurrently: true`: built concurrently even on a new table."""
+    """Indexes the YAML declares `concurrently: true`: built concurrently even on a new table
+    (quoted as online.py keys them: a name may contain dots)."""
     return frozenset(
-        obj.node.key.split(":", 1)[1]
+        quote_qualified(obj.node.obj.table.schema, obj.node.obj.name)
         for obj in compiled.objects
         if obj.node.kind == "index" and obj.node.obj.concurrently
     )
@@ -149,7 +151,7 @@ def plan_files(
     for (stage, group), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         suffix = _SUFFIXES.get(stage, "")
         if stage is Stage.INDEX and group is not None:
-            suffix = f"_index_{file_safe(group.split('.', 1)[1])}"
+            suffix = f"_index_{file_safe(parse_name_chain(group).parts[-1])}"
         name = f"V{version:0{width}d}__{slug}{suffix}.sql"
         header = f"{DO_NOT_EDIT}-- {_comment_line(description)}\n{_NOTES.get(stage, '')}"
         body = "".join(f"\n{_in_place_mark(o)}{o.sql}\n" for o in members)

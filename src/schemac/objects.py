@@ -8,7 +8,7 @@ Each becomes an `ObjectRef`; `locate` maps it to the compiled project's node key
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from schemac.compiler import Compiled
@@ -28,7 +28,10 @@ class ObjectRef:
     kind: str
     schema: str | None
     name: str
-    table: str | None = None
+    table: str | None = None  # a label; lookups use `schema` and `table_name`
+    # The table's own name (its schema is `schema`): names may contain dots, so `table` is
+    # never split to find it.
+    table_name: str | None = field(default=None, compare=False)
 
     @property
     def qualified(self) -> str:
@@ -46,10 +49,10 @@ def statement_ref(statement: str) -> ObjectRef | None:
     kind = found.object_kind or found.kind
     if found.member_of is not None and found.object_kind != "index":
         table = ".".join(p for p in found.member_of if p)
-        return ObjectRef(kind, found.member_of[0], found.name, table)
+        return ObjectRef(kind, found.member_of[0], found.name, table, found.member_of[1])
     constraints = [s.constraint for s in found.subcommands if s.constraint]
     if found.kind == "alter table" and constraints:
-        return ObjectRef("constraint", found.schema, constraints[0], found.qualified)
+        return ObjectRef("constraint", found.schema, constraints[0], found.qualified, found.name)
     return ObjectRef(kind, found.schema, found.name)
 
 
@@ -57,13 +60,13 @@ def identity_ref(kind: str, identity: str) -> ObjectRef:
     """A catalog fact's object: pg_identify_object's kind and identity (``core.users``,
     ``touch on core.users``, ``core.f(integer)``, ``core.users.email`` for a column)."""
     names = label_names(identity)
-    if names.member is not None and names.table is not None:
-        schema = names.table.split(".", 1)[0]
-        return ObjectRef(kind, schema, names.member, names.table)
-    if names.qualified:
-        parts = names.qualified[0].split(".")
+    if names.member is not None and names.table is not None and names.table_parts:
+        schema, table = names.table_parts
+        return ObjectRef(kind, schema, names.member, names.table, table)
+    if names.qualified_parts:
+        parts = names.qualified_parts[0]
         if kind in ("table column", "column") and len(parts) > 2:
-            return ObjectRef(kind, parts[0], parts[2], f"{parts[0]}.{parts[1]}")
+            return ObjectRef(kind, parts[0], parts[2], f"{parts[0]}.{parts[1]}", parts[1])
         return ObjectRef(kind, parts[0], parts[1])
     return ObjectRef(kind, None, names.words[0] if names.words else identity)
 
@@ -72,7 +75,7 @@ def model_ref(kind: str, name: str, obj: Any) -> ObjectRef:
     """A catalog model object's reference, from its own fields (``table``, ``qname``)."""
     table, qname = getattr(obj, "table", None), getattr(obj, "qname", None)
     if kind != "index" and table is not None and hasattr(table, "schema"):
-        return ObjectRef(kind, table.schema, obj.name, str(table))
+        return ObjectRef(kind, table.schema, obj.name, str(table), table.name)
     if qname is not None and hasattr(qname, "schema"):
         return ObjectRef(kind, qname.schema, qname.name)
     return ObjectRef(kind, None, name)

@@ -99,11 +99,12 @@ def stage_statements(
             created.add(relation)
     needed = _indexes_needed_in_place(infos)
     steps: list[Step] = []
-    moved: dict[str, str] = {}  # index qualified name -> its group
+    # index name quoted (quote_qualified: a name may contain dots) -> its group
+    moved: dict[str, str] = {}
     for statement, info, old in zip(statements, infos, existing, strict=True):
         index = index_info(statement) if info is not None and info.kind == "create index" else None
         if index is not None and index.name and not index.concurrent and not index.only:
-            qualified = f"{index.schema or 'public'}.{index.name}"
+            qualified = quote_qualified(index.schema or "public", index.name)
             if qualified in declared_concurrent or (
                 settings.concurrent_indexes and old and qualified not in needed
             ):
@@ -111,7 +112,7 @@ def stage_statements(
                 steps.append(Step(concurrently(statement) + ";", Stage.INDEX, qualified))
                 continue
         if info is not None and info.kind == "comment on" and info.object_kind == "index":
-            group = moved.get(f"{info.schema or 'public'}.{info.name}")
+            group = moved.get(quote_qualified(info.schema or "public", str(info.name)))
             if group is not None:
                 steps.append(Step(statement, Stage.INDEX, group))
                 continue
@@ -134,10 +135,10 @@ def _indexes_needed_in_place(infos: list[Classified | None]) -> set[str]:
         if info is None:
             continue
         if info.kind == "alter index" and info.name:
-            needed.add(f"{info.schema or 'public'}.{info.name}")
+            needed.add(quote_qualified(info.schema or "public", str(info.name)))
         for command in info.subcommands:
             if command.using_index:
-                needed.add(f"{info.schema or 'public'}.{command.using_index}")
+                needed.add(quote_qualified(info.schema or "public", str(command.using_index)))
     return needed
 
 

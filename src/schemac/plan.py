@@ -20,6 +20,7 @@ from schemac.locks import (
     Lock,
     builds_index,
     locked_relation,
+    locked_relation_key,
     statement_lock,
     subcommand_rewrites,
     subcommand_scans,
@@ -41,7 +42,7 @@ class Operation:
     target: ObjectRef | None
     sql: str
     lock: Lock  # on `locked` (a relation that exists before the migration), else NONE
-    locked: str | None
+    locked: tuple[str, str] | None  # that relation's (schema, name)
     rewrites: bool
     scans: bool
     deletes_data: bool
@@ -115,11 +116,11 @@ def operations(
 ) -> list[Operation]:
     """One operation per staged statement; `types` are the column types before and after,
     `destructive` the statements destructive.py found to lose data."""
-    created: set[str] = set()
+    created: set[tuple[str | None, str | None]] = set()
     # A transaction keeps every lock it took until it ends: a scan after an ACCESS EXCLUSIVE
     # on the same table in the same file runs under ACCESS EXCLUSIVE (NOT VALID, then VALIDATE
     # in one file, is no better than a plain ADD CONSTRAINT).
-    held: dict[tuple[Stage, str | None, str], Lock] = {}
+    held: dict[tuple[Stage, str | None, tuple[str, str] | None], Lock] = {}
     planned = []
     for step in steps:
         operation = _operation(step, before, types, destructive, created, held)
@@ -135,8 +136,8 @@ def _operation(
     before: Before,
     types: tuple[ColumnTypes, ColumnTypes],
     destructive: frozenset[str],
-    created: set[str],
-    held: dict[tuple[Stage, str | None, str], Lock],
+    created: set[tuple[str | None, str | None]],
+    held: dict[tuple[Stage, str | None, tuple[str, str] | None], Lock],
 ) -> Operation:
     try:
         info: Classified | None = classify(step.sql)
@@ -146,14 +147,11 @@ def _operation(
         return Operation(
             "statements", None, step.sql, Lock.NONE, None, False, False, False, True, (), step.stage
         )
-    relation = locked_relation(info)
-    existing = (
-        relation is not None
-        and relation not in created
-        and tuple(relation.split(".", 1)) in before.relations
-    )
+    # (schema, name) keys, never labels split on ".": names may contain dots
+    relation = locked_relation_key(info)
+    existing = relation is not None and relation not in created and relation in before.relations
     if info.kind in ("create table", "create view", "create materialized view") and info.name:
-        created.add(info.qualified)
+        created.add((info.schema, info.name))
     lock = statement_lock(info) if existing else Lock.NONE
     rewrites = scans = False
     for command in info.subcommands:
@@ -171,9 +169,9 @@ def _operation(
     )
     deletes = step.sql in destructive
     target = statement_ref(step.sql)
-    subject = ".".join(p for p in info.member_of if p) if info.member_of else info.qualified
-    known = subject not in created and tuple(subject.split(".", 1)) in before.relations
-    holding = max(lock, held.get((step.stage, step.group, relation or ""), Lock.NONE))
+    subject = info.member_of or (info.schema, info.name)
+    known = subject not in created and subject in before.relations
+    holding = max(lock, held.get((step.stage, step.group, relation), Lock.NONE))
     found = _hazards(
         info, (lock, holding), existing, known, rewrites, scans, deletes, authorisation
     )

@@ -22,6 +22,7 @@ from schemac.analyse import Node
 from schemac.diagnostics import Diagnostic, SourceLocation
 from schemac.identity import options_sql
 from schemac.naming import quote_ident, quote_literal
+from schemac.sql.names import NameChainError, parse_name_chain
 
 TEMPLATE_SUFFIX = ".sql.j2"
 MACROS_TEMPLATE = "_macros" + TEMPLATE_SUFFIX
@@ -70,8 +71,13 @@ def _unquoted_item(item: str) -> str:
 
 
 def _qualified(name: str) -> str:
-    """`schema.name` or `name`, each part quoted (operator classes)."""
-    return ".".join(quote_ident(part) for part in name.split("."))
+    """`schema.name` or `name` written in SQL's syntax (operator classes: `"My Ops".my_ops`),
+    each part quoted; a part may contain dots, so the text is read as a name chain, not split."""
+    try:
+        parts = parse_name_chain(name).parts
+    except NameChainError:  # e.g. `app.MyOps` unquoted: as before, each dotted part quoted
+        parts = tuple(name.split("."))
+    return ".".join(quote_ident(part) for part in parts)
 
 
 def _collation(name: str) -> str:

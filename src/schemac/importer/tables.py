@@ -21,6 +21,7 @@ from schemac.importer.policies import policies_and_tenancy, triggers_of
 from schemac.importer.yaml_writer import Aligned, Block, SpacedBlock
 from schemac.kinds.replica_identity import yaml_of as replica_identity_yaml
 from schemac.naming import default_constraint_name
+from schemac.sql.parse import SqlSyntaxError, parse_type_name
 
 if TYPE_CHECKING:
     from schemac.importer.units import SchemaUnit
@@ -60,10 +61,19 @@ def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[st
     found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
     found |= {t.function.schema for t in related.get("trigger", [])}
     for column in table.columns:
-        qualifier, dot, _ = column.type.partition(".")
-        if dot:
+        qualifier = _type_schema(column.type)
+        if qualifier is not None:
             found.add(qualifier)
     return found
+
+
+def _type_schema(text: str) -> str | None:
+    """The schema a column's type (format_type's text) names, read by the parser: a name may
+    contain dots (`"app.v2".mood`), so the text is never split on them."""
+    try:
+        return parse_type_name(text).schema
+    except SqlSyntaxError:
+        return None
 
 
 def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> Block:

@@ -139,8 +139,9 @@ _RANGES = f"""
 SELECT t.oid, n.nspname AS schema, t.typname AS name,
        pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
        CASE WHEN NOT oc.opcdefault THEN
-            CASE WHEN ocn.nspname = 'pg_catalog' THEN oc.opcname
-                 ELSE ocn.nspname || '.' || oc.opcname END END AS opclass,
+            CASE WHEN ocn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(oc.opcname)
+                 ELSE pg_catalog.quote_ident(ocn.nspname) || '.'
+                      || pg_catalog.quote_ident(oc.opcname) END END AS opclass,
        CASE WHEN r.rngcollation <> 0 AND r.rngcollation IS DISTINCT FROM st.typcollation
             THEN (SELECT co.collname FROM pg_catalog.pg_collation co
                   WHERE co.oid = r.rngcollation) END AS collation,

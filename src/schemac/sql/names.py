@@ -6,7 +6,7 @@ pg_identify_object printed, an object label schemac wrote (`trigger touch on cor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pglast import parser
 
@@ -48,6 +48,9 @@ class LabelNames:
     qualified: tuple[str, ...]  # every dotted name, unquoted: ("core.users",)
     member: str | None = None  # the name before ` on <qualified>`
     table: str | None = None  # the qualified name after ` on `
+    # The same names as their parts, for lookups: a part may contain dots ("app.v2"."t").
+    qualified_parts: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
+    table_parts: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 def label_names(label: str) -> LabelNames:
@@ -72,11 +75,13 @@ def label_names(label: str) -> LabelNames:
             break
         words.append(parts[0])
     member = table = None
+    table_parts: tuple[str, ...] | None = None
     for before, on, after in zip(names, names[1:], names[2:], strict=False):
         if len(before) == 1 and on == ["on"] and len(after) > 1:
-            member, table = before[0], ".".join(after[:2])
+            member, table, table_parts = before[0], ".".join(after[:2]), tuple(after[:2])
             break
-    return LabelNames(tuple(words), qualified, member, table)
+    chains = tuple(tuple(p) for p in names if len(p) > 1)
+    return LabelNames(tuple(words), qualified, member, table, chains, table_parts)
 
 
 class NameChainError(ValueError):
