@@ -17,6 +17,8 @@ SQL) in every place, and function bodies whose whitespace is kept byte for byte.
 publications of every form, replica identities, aggregates and range types across two schemas.
 grants.sql: exact privileges (PUBLIC's EXECUTE revoked and kept, grants revoked after the
 fact, PUBLIC on a table and a schema) and a superuser grantee written as an external role.
+dotted.sql: names with dots in every place (schema, table, column, type, index, policy,
+trigger, function, view, sequence) and a foreign key from another dotted schema.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
         "replication",
         "telemetry",
         "grants",
+        "dotted",
     ],
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(
