@@ -19,6 +19,7 @@ tables:
       id: {type: bigint, identity: always, primary_key: true}
       total.net: {type: integer, not_null: true, default: "0"}
       items.count: {type: integer}
+      code.text: {type: text}
     row_level_security: {enable: true}
     policies:
       read.positive: {command: select, using: '"total.net" >= 0'}
@@ -26,6 +27,7 @@ tables:
       touch.row: {timing: before, events: [update], for_each: row, function: '"touch.it"'}
     indexes:
       - {name: by.total, columns: ['"total.net" desc']}
+      - {name: by.code, columns: [{column: code.text, opclass: '"pg_catalog"."text_pattern_ops"'}]}
 functions:
   touch.it:
     language: plpgsql
@@ -61,6 +63,9 @@ def test_a_schema_table_column_policy_index_and_trigger_with_dots(project: Proje
     assert 'EXECUTE FUNCTION "app.v2"."touch.it"();' in text
     assert 'CREATE INDEX "by.total" ON "app.v2"."orders.2026"' in text
     assert 'REFERENCES "app.v2"."orders.2026"(id)' in text
+    # The operator class written in SQL's syntax is read as a name chain (not split on its
+    # dots into '"""pg_catalog"""...'): the desired state builds, and check finds it exact.
+    assert '"by.code" ON "app.v2"."orders.2026" USING btree ("code.text" text_pattern_ops)' in text
 
 
 def test_an_index_on_the_dotted_table_gets_its_concurrent_file(project: Project) -> None:
