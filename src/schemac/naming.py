@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from pglast import keywords
+
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
+_LOWER_START = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_LOWER_REST = _LOWER_START | frozenset("0123456789")
+_NOT_BARE_KEYWORDS = frozenset(
+    keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
+)
 
 
 def quote_ident(name: str) -> str:
     """Always quote: a name is never spliced raw into SQL."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_name(name: str) -> str:
+    """A name as PostgreSQL's quote_ident() writes it: bare when it reads back as itself
+    (lower case letters, digits, underscores; not a keyword PostgreSQL reserves in any way),
+    else quoted. Texts compared with the catalog's quote_ident() output use it."""
+    plain = (
+        name[:1] in _LOWER_START
+        and all(c in _LOWER_REST for c in name)
+        and name not in _NOT_BARE_KEYWORDS
+    )
+    return name if plain else quote_ident(name)
 
 
 def quote_qualified(schema: str, name: str) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac.catalog.others import read_others
 from schemac.kinds.registry import Comparison, Kind, Reading
+from schemac.naming import sql_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -24,8 +25,17 @@ def _read_others(conn: psycopg.Connection[Any], out: CatalogModel, reading: Read
         if kind.other_type is None:
             continue
         for catalog_kind in kind.comparison.catalog_kinds:
-            for name in out.of(catalog_kind):
-                found.pop(f"{kind.other_type} {name}", None)
+            for name, obj in out.of(catalog_kind).items():
+                found.pop(f"{kind.other_type} {_identity(name, obj)}", None)
+
+
+def _identity(name: str, obj: Any) -> str:
+    """The object as pg_identify_object names it: its schema and name as quote_ident()
+    writes them (`"app.v2"."sum.pos"(integer)`), then the rest of the key (the arguments)."""
+    qname = getattr(obj, "qname", None)
+    if qname is None or not name.startswith(str(qname)):
+        return name
+    return f"{sql_name(qname.schema)}.{sql_name(qname.name)}{name[len(str(qname)) :]}"
 
 
 # Named "<PostgreSQL's type> <identity>": aggregates, operators, casts, rules, foreign tables...

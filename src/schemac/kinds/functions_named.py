@@ -1,6 +1,6 @@
 """Functions named by another object's field (a range's `subtype_diff`, an aggregate's `sfunc`).
 
-Written `schema.name`, or short: a short name is the function of the object's own schema when
+Written in SQL's syntax (`schema.name`, `"app.v2"."add.it"`), or short: a short name is the function of the object's own schema when
 the project declares one there (qualified once every unit is built, `qualify_functions`),
 else a built-in of pg_catalog (`int4pl`, `float8mi`), rendered as written. A qualified name in
 a schema the project declares must be one of its functions, or an external one (E372).
@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.diagnostics import SourceLocation, did_you_mean
+from schemac.naming import sql_name
+from schemac.sql.names import NameChainError, parse_name_chain
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
@@ -20,21 +22,36 @@ if TYPE_CHECKING:
     from schemac.loader import Document, LocatedDict
 
 # The function of an oid column as these fields write it: bare for pg_catalog, else qualified.
+# Each part as quote_ident() writes it: SQL's syntax, as the YAML writes references.
 PROC_NAME = (
-    "(SELECT CASE WHEN fn.nspname = 'pg_catalog' THEN fp.proname "
-    "ELSE fn.nspname || '.' || fp.proname END "
+    "(SELECT CASE WHEN fn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(fp.proname) "
+    "ELSE pg_catalog.quote_ident(fn.nspname) || '.' || pg_catalog.quote_ident(fp.proname) END "
     "FROM pg_catalog.pg_proc fp JOIN pg_catalog.pg_namespace fn ON fn.oid = fp.pronamespace "
     "WHERE fp.oid = {oid})"
 )
 
 
+def _parts(name: str) -> tuple[str, ...] | None:
+    """The name chain as SQL's syntax reads it (a part may contain dots: `"app.v2"."f.g"`)."""
+    try:
+        return parse_name_chain(name).parts
+    except NameChainError:
+        return None
+
+
+def _written(parts: tuple[str, ...]) -> str:
+    """As the catalog reader writes it (`PROC_NAME`), so the two compare equal."""
+    return ".".join(sql_name(p) for p in parts)
+
+
 def local_function(doc: Document, schema: str, name: str | None) -> str | None:
-    """The name as written; a short one declared by this very document, qualified now."""
-    if name is None or "." in name:
-        return name
-    if name in (doc.data.get("functions") or {}):
-        return f"{schema}.{name}"
-    return name
+    """The name in SQL's syntax; a short one declared by this very document, qualified now."""
+    parts = _parts(name) if name is not None else None
+    if name is None or parts is None:
+        return name  # not a name: the reference check reports it
+    if len(parts) == 1 and parts[0] in (doc.data.get("functions") or {}):
+        return _written((schema, parts[0]))
+    return _written(parts)
 
 
 def qualify_functions(b: Builder, section: str, fields: tuple[str, ...]) -> None:
@@ -45,9 +62,9 @@ def qualify_functions(b: Builder, section: str, fields: tuple[str, ...]) -> None
     for i, (unit, obj) in enumerate(built):
         changes: dict[str, Any] = {}
         for name in fields:
-            value = getattr(obj, name)
-            if value and "." not in value and m.QName(obj.qname.schema, value) in declared:
-                changes[name] = f"{obj.qname.schema}.{value}"
+            parts = _parts(getattr(obj, name) or "")
+            if parts and len(parts) == 1 and m.QName(obj.qname.schema, parts[0]) in declared:
+                changes[name] = _written((obj.qname.schema, parts[0]))
         if changes:
             built[i] = (unit, dataclasses.replace(obj, **changes))
 
@@ -61,12 +78,12 @@ def value_locations(
 
 def written_short(name: str | None, schema: str) -> str | None:
     """A function of the object's own schema as a person writes it (`schemac import`)."""
-    return None if name is None else name.removeprefix(f"{schema}.")
+    return None if name is None else name.removeprefix(f"{sql_name(schema)}.")
 
 
 def _qname(name: str) -> m.QName | None:
-    schema, dot, rest = name.partition(".")
-    return m.QName(schema, rest) if dot else None
+    parts = _parts(name)
+    return m.QName(parts[0], parts[1]) if parts is not None and len(parts) == 2 else None
 
 
 def function_edge(a: Analyser, name: str | None) -> set[str]:

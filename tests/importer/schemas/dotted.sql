@@ -40,3 +40,13 @@ CREATE TABLE "billing.eu"."invoice.lines" (
     "state.then" "app.v2"."state.kind"
 );
 CREATE INDEX "by.order.id" ON "billing.eu"."invoice.lines" ("order.id");
+
+-- Functions named by other objects' fields: an aggregate's state function and a range's
+-- subtype difference, both in the dotted schema.
+CREATE FUNCTION "app.v2"."add.pos"(s integer, v integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$SELECT s + greatest(v, 0)$$;
+CREATE AGGREGATE "app.v2"."sum.pos"(integer) (SFUNC = "app.v2"."add.pos", STYPE = integer,
+    INITCOND = '0');
+CREATE FUNCTION "app.v2"."diff.it"(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE
+    AS $$SELECT a - b$$;
+CREATE TYPE "app.v2"."float.range" AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = "app.v2"."diff.it");
