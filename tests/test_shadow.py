@@ -310,6 +310,42 @@ def test_clone_from_template_copies_schema_and_rows(pg_server: PostgresServer) -
         pg_server.drop_database(template)
 
 
+def requested_checkpoints(server: PostgresServer) -> int:
+    view, column = (
+        ("pg_stat_checkpointer", "num_requested")
+        if server.version >= 170000
+        else ("pg_stat_bgwriter", "checkpoints_req")
+    )
+    return int(server.fetch(server.maintenance_database, f"SELECT {column} FROM {view}")[0][0])
+
+
+@pytest.mark.parametrize("copies_files", [True, False])
+def test_clones_copy_files_only_when_the_server_is_schemacs(
+    pg_server: PostgresServer, copies_files: bool
+) -> None:
+    """FILE_COPY requests a checkpoint; the default WAL_LOG does not (a user's server)."""
+    if pg_server.version < 150000:
+        pytest.skip("CREATE DATABASE ... STRATEGY needs PostgreSQL 15")
+    template = pg_server.create_database()
+    saved = pg_server.copies_files
+    try:
+        pg_server.copies_files = copies_files
+        before = requested_checkpoints(pg_server)
+        clone = pg_server.create_database(template=template)
+        requested = wait_for(lambda: requested_checkpoints(pg_server) > before, 3)
+        pg_server.drop_database(clone)  # (DROP DATABASE requests one too)
+        assert requested is copies_files
+    finally:
+        pg_server.copies_files = saved
+        pg_server.drop_database(template)
+
+
+def test_schemacs_own_servers_copy_files() -> None:
+    with PostgresServer.embedded() as server:
+        assert server.copies_files
+    assert not PostgresServer("postgresql://127.0.0.1/x").copies_files
+
+
 def test_ensure_template_builds_once_and_clones_see_it(pg_server: PostgresServer) -> None:
     key = f"test_{os.getpid()}_{time.monotonic_ns()}"
     built: list[str] = []

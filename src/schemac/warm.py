@@ -148,6 +148,7 @@ def open_warm(project_root: Path, major: int | None) -> PostgresServer:
 
     server._on_close = give_back
     server.keeps_templates = True
+    server.copies_files = True
     return server
 
 
