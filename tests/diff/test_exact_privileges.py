@@ -153,3 +153,34 @@ def test_type_usage_is_exact_public_included(project: Project) -> None:
         "revoke usage on type school.level from public;" in sql
     ), sql
     assert "grant usage on type school.level to school_app;" in sql, sql
+
+
+COMPOSITE_AND_RANGE = (
+    "composite_types:\n"
+    "  price:\n"
+    "    attributes: {amount: numeric, currency: text}\n"
+    "    grants: {public: [], school_app: [usage]}\n"
+    "range_types:\n"
+    "  price_range:\n"
+    "    subtype: numeric\n"
+    "    grants: {public: [], school_reader: [usage]}\n"
+)
+
+
+def test_composite_and_range_usage_is_exact_public_included(project: Project) -> None:
+    enums = "enums:\n  level: [beginner, advanced]\n"
+    project.edit(enums, enums + COMPOSITE_AND_RANGE)
+    sql = diff_and_prove(project, "price types closed")
+    for type_name, role in (("price", "school_app"), ("price_range", "school_reader")):
+        assert f"revoke usage on type school.{type_name} from public;" in sql, sql
+        assert f"grant usage on type school.{type_name} to {role};" in sql, sql
+    # PUBLIC given back and the role's grant taken: derived, on both kinds
+    project.edit(
+        "    grants: {public: [], school_app: [usage]}\n", "    grants: {public: [usage]}\n"
+    )
+    project.edit("    grants: {public: [], school_reader: [usage]}\n", "")
+    sql = diff_and_prove(project, "price types open")
+    assert "grant usage on type school.price to public;" in sql, sql
+    assert "revoke usage on type school.price from school_app;" in sql, sql
+    assert "grant usage on type school.price_range to public;" in sql, sql
+    assert "revoke usage on type school.price_range from school_reader;" in sql, sql

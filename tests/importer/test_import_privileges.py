@@ -47,6 +47,9 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
         "grants": {"public": [], "grants_app": ["usage"]},
     }
     assert vault["domains"]["code"]["grants"] == {"grants_app": ["usage"]}
+    pair = vault["composite_types"]["pair"]
+    assert pair["grants"] == {"public": [], "grants_app": ["usage"]}
+    assert vault["range_types"]["span"]["grants"] == {"grants_app": ["usage"]}
     tables = vault["tables"]
     # grants_app reads new tables by default privileges: a table says all it holds, or nothing
     # when it holds just that

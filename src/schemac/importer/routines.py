@@ -230,7 +230,7 @@ def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
     return out
 
 
-def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
+def type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
     """The type's grants as the YAML writes them: PUBLIC's built-in USAGE left out, or
     ``public: []`` where it was revoked (schemac.privileges)."""
     acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
@@ -248,7 +248,7 @@ def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
 
 def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
     ctx.names.check(f"enum {enum.qname}", enum.qname.name)
-    grants = _type_acl(ctx, "enum", str(enum.qname))
+    grants = type_acl(ctx, "enum", str(enum.qname))
     report_extras(
         ctx.source.catalog,
         "enum",
@@ -290,7 +290,7 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
         out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
     if domain.comment is not None:
         out["comment"] = domain.comment
-    grants = _type_acl(ctx, "domain", name)
+    grants = type_acl(ctx, "domain", name)
     if grants:
         out["grants"] = grants
     report_extras(

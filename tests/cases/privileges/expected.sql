@@ -15,6 +15,21 @@ $role$;
 CREATE SCHEMA "vault";
 GRANT USAGE ON SCHEMA "vault" TO "vault_app";
 
+-- composite vault.pair
+CREATE TYPE "vault"."pair" AS (
+    "left_side" integer,
+    "right_side" text
+);
+REVOKE ALL ON TYPE "vault"."pair" FROM PUBLIC;
+GRANT USAGE ON TYPE "vault"."pair" TO "vault_app";
+
+-- range vault.span
+CREATE TYPE "vault"."span" AS RANGE (
+    SUBTYPE = integer,
+    MULTIRANGE_TYPE_NAME = "vault"."span_multirange"
+);
+GRANT USAGE ON TYPE "vault"."span" TO "vault_app";
+
 -- function vault.open_definer
 CREATE FUNCTION "vault"."open_definer"()
     RETURNS integer

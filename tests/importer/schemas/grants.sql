@@ -3,7 +3,8 @@
 -- table than the schema-wide grant gives, privileges revoked after they were granted, a
 -- sequence and a function granted to roles the server already has (a superuser among them,
 -- written as an external role), a schema owned by a role of the project, default privileges,
--- an enum closed to PUBLIC and a domain granted to a role.
+-- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
+-- a range type granted to a role.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -28,6 +29,11 @@ REVOKE USAGE ON TYPE vault.level FROM PUBLIC;
 GRANT USAGE ON TYPE vault.level TO grants_app;
 CREATE DOMAIN vault.code AS text CHECK (VALUE <> '');
 GRANT USAGE ON DOMAIN vault.code TO grants_app;
+CREATE TYPE vault.pair AS (left_side integer, right_side text);
+REVOKE USAGE ON TYPE vault.pair FROM PUBLIC;
+GRANT USAGE ON TYPE vault.pair TO grants_app;
+CREATE TYPE vault.span AS RANGE (subtype = integer);
+GRANT USAGE ON TYPE vault.span TO grants_app;
 
 CREATE FUNCTION vault.plain() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
 SELECT 1
