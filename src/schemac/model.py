@@ -81,6 +81,8 @@ class Schema:
     comment: str | None
     grants: tuple[Grant, ...]
     loc: SourceLocation = field(compare=False, repr=False)
+    # The public schema only: PUBLIC's built-in USAGE on it revoked (schemac.privileges).
+    revoke_public: bool = False
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,19 @@ def test_composite_and_range_usage_is_exact_public_included(project: Project) ->
     assert "revoke usage on type school.price from school_app;" in sql, sql
     assert "grant usage on type school.price_range to public;" in sql, sql
     assert "revoke usage on type school.price_range from school_reader;" in sql, sql
+
+
+def test_public_usage_on_the_public_schema_is_revoked_when_not_named(project: Project) -> None:
+    project.write(
+        "schema/02_public.yaml", "schema: public\ngrants: {public: [], school_app: [usage]}\n"
+    )
+    sql = diff_and_prove(project, "public schema closed")
+    assert "revoke usage on schema public from public;" in sql, sql
+    assert "grant usage on schema public to school_app;" in sql, sql
+    check = ok(project.check())
+    assert "schemac check: ok" in check.stdout
+    # PUBLIC named with USAGE again: given back, derived
+    project.write("schema/02_public.yaml", "schema: public\ngrants: {public: [usage]}\n")
+    sql = diff_and_prove(project, "public schema open")
+    assert "grant usage on schema public to public;" in sql, sql
+    assert "revoke usage on schema public from school_app;" in sql, sql

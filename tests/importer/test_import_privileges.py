@@ -22,7 +22,9 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
     assert done.returncode == 0, done.stderr
     assert "warning:" not in done.stderr, done.stderr
     project = yaml.safe_load((tmp_path / "schema" / "00_project.yaml").read_text())
-    vault = yaml.safe_load((tmp_path / "schema" / "01_vault.yaml").read_text())
+    vault = yaml.safe_load((tmp_path / "schema" / "02_vault.yaml").read_text())
+    public = yaml.safe_load((tmp_path / "schema" / "01_public.yaml").read_text())
+    assert public == {"schema": "public", "grants": {"public": []}}  # USAGE revoked from PUBLIC
     assert project["external"] == {"roles": ["grants_admin"]}  # a superuser: the server's
     assert set(project["roles"]) == {"grants_app", "grants_owner"}
     functions = vault["functions"]

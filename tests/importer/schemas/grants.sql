@@ -4,11 +4,12 @@
 -- sequence and a function granted to roles the server already has (a superuser among them,
 -- written as an external role), a schema owned by a role of the project, default privileges,
 -- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
--- a range type granted to a role.
+-- a range type granted to a role, and the public schema closed to PUBLIC.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA vault AUTHORIZATION grants_owner;
 GRANT USAGE ON SCHEMA vault TO grants_app, PUBLIC;
 GRANT ALL ON SCHEMA vault TO grants_admin;
