@@ -200,3 +200,31 @@ def test_public_usage_on_the_public_schema_is_revoked_when_not_named(project: Pr
     sql = diff_and_prove(project, "public schema open")
     assert "grant usage on schema public to public;" in sql, sql
     assert "revoke usage on schema public from school_app;" in sql, sql
+
+
+def test_a_grant_option_is_declared_diffed_and_taken_back(project: Project) -> None:
+    project.edit(
+        '      position: {type: integer, not_null: true, default: "0"}\n',
+        '      position: {type: integer, not_null: true, default: "0"}\n'
+        "    grants: {school_reader: [{select: with_grant_option}, insert]}\n",
+    )
+    sql = diff_and_prove(project, "reader may pass on select")
+    assert "grant select on table school.lessons to school_reader with grant option;" in sql
+    assert 'grant insert on table "school"."lessons" to "school_reader";' in sql, sql
+    # the option taken back, SELECT kept: only the option is revoked
+    project.edit("[{select: with_grant_option}, insert]", "[select, insert]")
+    sql = diff_and_prove(project, "reader keeps select")
+    assert "revoke grant option for select on table school.lessons from school_reader;" in sql, sql
+
+
+def test_public_cannot_hold_a_grant_option(project: Project) -> None:
+    project.edit(
+        LESSON_COUNT,
+        "    volatility: stable\n    grants: {public: [{execute: with_grant_option}]}\n"
+        "    body: SELECT count(*)",
+    )
+    result = ok(project.check(), 2)
+    assert (
+        "01_school.yaml:47:14: error[E321]: public cannot hold a privilege with_grant_option"
+        in result.stdout
+    ), result.stdout

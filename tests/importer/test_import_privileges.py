@@ -51,14 +51,15 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
     assert vault["domains"]["code"]["grants"] == {"grants_app": ["usage"]}
     pair = vault["composite_types"]["pair"]
     assert pair["grants"] == {"public": [], "grants_app": ["usage"]}
-    assert vault["range_types"]["span"]["grants"] == {"grants_app": ["usage"]}
+    span = vault["range_types"]["span"]
+    assert span["grants"] == {"grants_app": [{"usage": "with_grant_option"}]}
     tables = vault["tables"]
     # grants_app reads new tables by default privileges: a table says all it holds, or nothing
     # when it holds just that
     assert "table_grants" not in vault
     assert tables["tags"]["grants"] == {
         "public": ["select"],
-        "grants_app": ["select", "insert", "update", "delete"],
+        "grants_app": [{"select": "with_grant_option"}, "insert", "update", "delete"],
     }
     assert tables["notes"]["grants"] == {
         "grants_app": ["select", "insert", "update", "delete", "truncate"]

@@ -199,9 +199,6 @@ def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> d
             del grants["public"]
     elif by_default:
         grants = {"public": [], **grants}  # EXECUTE revoked from PUBLIC
-    entries = ctx.extras(kind, key).get("acl", ())
-    if any(grantable for _, _, grantable in entries):
-        ctx.notes.lost(kind, key, "acl", "a privilege WITH GRANT OPTION")
     return grants
 
 
@@ -236,8 +233,6 @@ def type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
     acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
     if acl == _TYPE_ACL:
         return {}
-    if any(grantable for _, _, grantable in acl):
-        ctx.notes.lost(kind, name, "acl", "a privilege WITH GRANT OPTION")
     grants = ctx.grants(kind, name, grants_of(acl))
     if "usage" in grants.get("public", []):
         del grants["public"]

@@ -62,7 +62,7 @@ def _merged(b: Builder, existing: m.Schema, declared: m.Schema, doc: Document) -
         existing.name,
         existing.owner or declared.owner,
         existing.comment or declared.comment,
-        b.grants(*({g.role: list(g.privileges)} for g in (*existing.grants, *declared.grants))),
+        b.grants(*({g.role: m.grant_items(g)} for g in (*existing.grants, *declared.grants))),
         existing.loc,
     )
 

@@ -87,6 +87,7 @@ CREATE TABLE "vault"."tags" (
 );
 GRANT SELECT ON TABLE "vault"."tags" TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON TABLE "vault"."tags" TO "vault_app";
+GRANT REFERENCES ON TABLE "vault"."tags" TO "vault_app" WITH GRANT OPTION;
 
 -- schema public
 -- The public schema exists in every database: only what the YAML adds to it is declared.

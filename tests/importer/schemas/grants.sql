@@ -4,7 +4,7 @@
 -- sequence and a function granted to roles the server already has (a superuser among them,
 -- written as an external role), a schema owned by a role of the project, default privileges,
 -- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
--- a range type granted to a role, and the public schema closed to PUBLIC.
+-- a range type and a table's SELECT granted WITH GRANT OPTION, and the public schema closed to PUBLIC.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -24,6 +24,7 @@ GRANT TRUNCATE ON vault.notes TO grants_app;
 GRANT SELECT ON vault.tags TO PUBLIC;
 GRANT USAGE ON SEQUENCE vault.tickets TO grants_app;
 GRANT SELECT ON vault.secrets TO grants_admin;
+GRANT SELECT ON vault.tags TO grants_app WITH GRANT OPTION;
 
 CREATE TYPE vault.level AS ENUM ('low', 'high');
 REVOKE USAGE ON TYPE vault.level FROM PUBLIC;
@@ -34,7 +35,7 @@ CREATE TYPE vault.pair AS (left_side integer, right_side text);
 REVOKE USAGE ON TYPE vault.pair FROM PUBLIC;
 GRANT USAGE ON TYPE vault.pair TO grants_app;
 CREATE TYPE vault.span AS RANGE (subtype = integer);
-GRANT USAGE ON TYPE vault.span TO grants_app;
+GRANT USAGE ON TYPE vault.span TO grants_app WITH GRANT OPTION;
 
 CREATE FUNCTION vault.plain() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
 SELECT 1
