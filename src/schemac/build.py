@@ -140,17 +140,28 @@ class Builder:
 
     def grants(self, *sources: Any) -> tuple[m.Grant, ...]:
         merged: dict[str, set[str]] = {}
+        grantable: dict[str, set[str]] = {}  # held WITH GRANT OPTION: `{select: with_grant_option}`
         where: dict[str, SourceLocation] = {}  # the most specific grant of each role
         for source in sources:
             for role, privileges in (source or {}).items():
                 if privileges:
-                    merged.setdefault(role, set()).update(privileges)
+                    for item in privileges:
+                        name = item if isinstance(item, str) else next(iter(item))
+                        merged.setdefault(role, set()).add(name)
+                        if not isinstance(item, str):
+                            grantable.setdefault(role, set()).add(name)
                 else:  # `role: []`: nothing here, whatever a schema-wide grant gave (privileges.py)
                     merged[role] = set()
+                    grantable.pop(role, None)
                 if isinstance(source, LocatedDict):
                     where[role] = source.key_locations[role]
         return tuple(
-            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges), where.get(role))
+            m.Grant(
+                role,
+                tuple(p for p in m.PRIVILEGE_ORDER if p in privileges),
+                where.get(role),
+                tuple(p for p in m.PRIVILEGE_ORDER if p in grantable.get(role, ())),
+            )
             for role, privileges in sorted(merged.items())
         )
 

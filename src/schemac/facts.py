@@ -211,7 +211,9 @@ def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(t.typacl, pg_catalog.acldefault('T'::"char", t.typowner))) acl
         CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0) o
-        WHERE t.typtype IN ('e', 'd', 'r') AND {_USER_NAMESPACE} AND t.oid >= {FIRST_USER_OID}
+        WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind
+                   FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
+          AND {_USER_NAMESPACE} AND t.oid >= {FIRST_USER_OID}
           AND acl.grantee <> t.typowner
           AND {_not_extension_member("'pg_catalog.pg_type'::pg_catalog.regclass", "t.oid")}
     """,

@@ -49,6 +49,14 @@ class Grant:
     role: str
     privileges: tuple[str, ...]
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)  # the role's key
+    # Those of `privileges` held WITH GRANT OPTION (`{select: with_grant_option}` in the YAML).
+    grant_option: tuple[str, ...] = ()
+
+
+def grant_items(grant: Grant) -> list[str | dict[str, str]]:
+    """The grant's privileges as the YAML lists them: ``{select: with_grant_option}`` for one
+    held WITH GRANT OPTION, else the name."""
+    return [{p: "with_grant_option"} if p in grant.grant_option else p for p in grant.privileges]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,8 @@ class Schema:
     comment: str | None
     grants: tuple[Grant, ...]
     loc: SourceLocation = field(compare=False, repr=False)
+    # The public schema only: PUBLIC's built-in USAGE on it revoked (schemac.privileges).
+    revoke_public: bool = False
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,7 @@ _GRANT_TARGETS = {
     "procedure": "PROCEDURE",
     "aggregate": "FUNCTION",  # GRANT names an aggregate as a function (kinds/aggregates.py)
     "type": "TYPE",
+    "composite type": "TYPE",
     "domain": "DOMAIN",
 }
 

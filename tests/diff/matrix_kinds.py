@@ -176,14 +176,14 @@ KINDS: list[Kind] = [
     Kind(
         "composite_type",
         "ct",
-        "",
+        "usage",
         lambda name: {"attributes": {"a": "integer"}},
         _in_schema("composite_types"),
     ),
     Kind(
         "range_type",
         "rg",
-        "",
+        "usage",
         lambda name: {"subtype": "text"},
         _in_schema("range_types"),
     ),

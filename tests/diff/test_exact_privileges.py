@@ -153,3 +153,78 @@ def test_type_usage_is_exact_public_included(project: Project) -> None:
         "revoke usage on type school.level from public;" in sql
     ), sql
     assert "grant usage on type school.level to school_app;" in sql, sql
+
+
+COMPOSITE_AND_RANGE = (
+    "composite_types:\n"
+    "  price:\n"
+    "    attributes: {amount: numeric, currency: text}\n"
+    "    grants: {public: [], school_app: [usage]}\n"
+    "range_types:\n"
+    "  price_range:\n"
+    "    subtype: numeric\n"
+    "    grants: {public: [], school_reader: [usage]}\n"
+)
+
+
+def test_composite_and_range_usage_is_exact_public_included(project: Project) -> None:
+    enums = "enums:\n  level: [beginner, advanced]\n"
+    project.edit(enums, enums + COMPOSITE_AND_RANGE)
+    sql = diff_and_prove(project, "price types closed")
+    for type_name, role in (("price", "school_app"), ("price_range", "school_reader")):
+        assert f"revoke usage on type school.{type_name} from public;" in sql, sql
+        assert f"grant usage on type school.{type_name} to {role};" in sql, sql
+    # PUBLIC given back and the role's grant taken: derived, on both kinds
+    project.edit(
+        "    grants: {public: [], school_app: [usage]}\n", "    grants: {public: [usage]}\n"
+    )
+    project.edit("    grants: {public: [], school_reader: [usage]}\n", "")
+    sql = diff_and_prove(project, "price types open")
+    assert "grant usage on type school.price to public;" in sql, sql
+    assert "revoke usage on type school.price from school_app;" in sql, sql
+    assert "grant usage on type school.price_range to public;" in sql, sql
+    assert "revoke usage on type school.price_range from school_reader;" in sql, sql
+
+
+def test_public_usage_on_the_public_schema_is_revoked_when_not_named(project: Project) -> None:
+    project.write(
+        "schema/02_public.yaml", "schema: public\ngrants: {public: [], school_app: [usage]}\n"
+    )
+    sql = diff_and_prove(project, "public schema closed")
+    assert "revoke usage on schema public from public;" in sql, sql
+    assert "grant usage on schema public to school_app;" in sql, sql
+    check = ok(project.check())
+    assert "schemac check: ok" in check.stdout
+    # PUBLIC named with USAGE again: given back, derived
+    project.write("schema/02_public.yaml", "schema: public\ngrants: {public: [usage]}\n")
+    sql = diff_and_prove(project, "public schema open")
+    assert "grant usage on schema public to public;" in sql, sql
+    assert "revoke usage on schema public from school_app;" in sql, sql
+
+
+def test_a_grant_option_is_declared_diffed_and_taken_back(project: Project) -> None:
+    project.edit(
+        '      position: {type: integer, not_null: true, default: "0"}\n',
+        '      position: {type: integer, not_null: true, default: "0"}\n'
+        "    grants: {school_reader: [{select: with_grant_option}, insert]}\n",
+    )
+    sql = diff_and_prove(project, "reader may pass on select")
+    assert "grant select on table school.lessons to school_reader with grant option;" in sql
+    assert 'grant insert on table "school"."lessons" to "school_reader";' in sql, sql
+    # the option taken back, SELECT kept: only the option is revoked
+    project.edit("[{select: with_grant_option}, insert]", "[select, insert]")
+    sql = diff_and_prove(project, "reader keeps select")
+    assert "revoke grant option for select on table school.lessons from school_reader;" in sql, sql
+
+
+def test_public_cannot_hold_a_grant_option(project: Project) -> None:
+    project.edit(
+        LESSON_COUNT,
+        "    volatility: stable\n    grants: {public: [{execute: with_grant_option}]}\n"
+        "    body: SELECT count(*)",
+    )
+    result = ok(project.check(), 2)
+    assert (
+        "01_school.yaml:47:14: error[E321]: public cannot hold a privilege with_grant_option"
+        in result.stdout
+    ), result.stdout

@@ -22,7 +22,9 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
     assert done.returncode == 0, done.stderr
     assert "warning:" not in done.stderr, done.stderr
     project = yaml.safe_load((tmp_path / "schema" / "00_project.yaml").read_text())
-    vault = yaml.safe_load((tmp_path / "schema" / "01_vault.yaml").read_text())
+    vault = yaml.safe_load((tmp_path / "schema" / "02_vault.yaml").read_text())
+    public = yaml.safe_load((tmp_path / "schema" / "01_public.yaml").read_text())
+    assert public == {"schema": "public", "grants": {"public": []}}  # USAGE revoked from PUBLIC
     assert project["external"] == {"roles": ["grants_admin"]}  # a superuser: the server's
     assert set(project["roles"]) == {"grants_app", "grants_owner"}
     functions = vault["functions"]
@@ -47,13 +49,17 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
         "grants": {"public": [], "grants_app": ["usage"]},
     }
     assert vault["domains"]["code"]["grants"] == {"grants_app": ["usage"]}
+    pair = vault["composite_types"]["pair"]
+    assert pair["grants"] == {"public": [], "grants_app": ["usage"]}
+    span = vault["range_types"]["span"]
+    assert span["grants"] == {"grants_app": [{"usage": "with_grant_option"}]}
     tables = vault["tables"]
     # grants_app reads new tables by default privileges: a table says all it holds, or nothing
     # when it holds just that
     assert "table_grants" not in vault
     assert tables["tags"]["grants"] == {
         "public": ["select"],
-        "grants_app": ["select", "insert", "update", "delete"],
+        "grants_app": [{"select": "with_grant_option"}, "insert", "update", "delete"],
     }
     assert tables["notes"]["grants"] == {
         "grants_app": ["select", "insert", "update", "delete", "truncate"]

@@ -70,11 +70,18 @@ def acl_entries(raw: list[list[Any]]) -> tuple[tuple[str, str, bool], ...]:
 def grants_of(entries: tuple[tuple[str, str, bool], ...]) -> tuple[Grant, ...]:
     """The model's grants: privileges of every grantee but the owner, in GRANT's order."""
     by_role: dict[str, set[str]] = {}
-    for grantee, privilege, _ in entries:
+    grantable: dict[str, set[str]] = {}
+    for grantee, privilege, option in entries:
         if grantee != OWNER:
             by_role.setdefault(grantee, set()).add(privilege.lower())
+            if option:
+                grantable.setdefault(grantee, set()).add(privilege.lower())
     return tuple(
-        Grant(role, tuple(p for p in PRIVILEGE_ORDER if p in privileges))
+        Grant(
+            role,
+            tuple(p for p in PRIVILEGE_ORDER if p in privileges),
+            grant_option=tuple(p for p in PRIVILEGE_ORDER if p in grantable.get(role, ())),
+        )
         for role, privileges in sorted(by_role.items())
     )
 

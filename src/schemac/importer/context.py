@@ -35,14 +35,15 @@ class Context:
     def type(self, text: str, schema: str) -> str:
         return short_type(text, schema, self.types)
 
-    def grants(self, kind: str, name: str, grants: tuple[m.Grant, ...]) -> dict[str, list[str]]:
-        """``role: [privilege, ...]`` as the YAML writes it (PUBLIC is ``public``)."""
-        out: dict[str, list[str]] = {}
+    def grants(self, kind: str, name: str, grants: tuple[m.Grant, ...]) -> dict[str, list[Any]]:
+        """``role: [privilege, ...]`` as the YAML writes it (PUBLIC is ``public``; a privilege
+        held WITH GRANT OPTION is ``{privilege: with_grant_option}``)."""
+        out: dict[str, list[Any]] = {}
         for grant in grants:
             role = "public" if grant.role == "PUBLIC" else grant.role
             if role != "public":
                 self.names.check(f"role granted on {kind} {name}", role)
-            out[role] = list(grant.privileges)
+            out[role] = list(m.grant_items(grant))
         return out
 
 

@@ -44,7 +44,9 @@ def imported_over_defaults(
     for obj in objects:
         grants = obj.get("grants", {})
         for role, privileges in given.items():
-            if set(grants.get(role, ())) == privileges:
+            # a privilege held WITH GRANT OPTION ({select: with_grant_option}) is more than
+            # the defaults give: the role is written in full
+            if set(map(str, grants.get(role, ()))) == privileges:
                 grants.pop(role, None)
             elif role not in grants:
                 grants[role] = []

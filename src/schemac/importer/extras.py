@@ -30,10 +30,6 @@ def _identity_default(value: Any) -> bool:
     )
 
 
-def _no_grant_option(value: Any) -> bool:
-    return all(not grantable for _, _, grantable in value)
-
-
 def _fine(attribute: str, value: Any, current_user: str) -> bool:
     """Whether the attribute has the value the YAML's migrations give it anyway."""
     field = attribute.rsplit(": ", 1)[-1]
@@ -41,7 +37,7 @@ def _fine(attribute: str, value: Any, current_user: str) -> bool:
         return field == "definition"
     checks: dict[str, Any] = {
         "definition": lambda v: True,  # the model's fields say the same
-        "acl": _no_grant_option,  # the grants themselves are imported from the model
+        "acl": lambda v: True,  # the grants (and grant options) are imported from the model
         "owner": lambda v: v == current_user,
         "options": lambda v: not v,
         "validated": lambda v: v is True,
@@ -95,8 +91,5 @@ def _shown(attribute: str, value: Any, current_user: str) -> str:
             f"migrations ({current_user} here)"
         )
     if attribute.endswith("acl"):
-        granted = [f"{p} to {g}" for g, p, grantable in value if grantable]
-        if granted:
-            return "WITH GRANT OPTION on " + ", ".join(granted) + " (the YAML grants without it)"
         return "privileges on single columns (the YAML grants per object)"
     return f"the database has {value!r}; the YAML format has no place for it"

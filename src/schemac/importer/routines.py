@@ -199,9 +199,6 @@ def _routine_grants(ctx: Context, kind: str, key: str, routine: m.Function) -> d
             del grants["public"]
     elif by_default:
         grants = {"public": [], **grants}  # EXECUTE revoked from PUBLIC
-    entries = ctx.extras(kind, key).get("acl", ())
-    if any(grantable for _, _, grantable in entries):
-        ctx.notes.lost(kind, key, "acl", "a privilege WITH GRANT OPTION")
     return grants
 
 
@@ -230,14 +227,12 @@ def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
     return out
 
 
-def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
+def type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
     """The type's grants as the YAML writes them: PUBLIC's built-in USAGE left out, or
     ``public: []`` where it was revoked (schemac.privileges)."""
     acl = tuple(ctx.extras(kind, name).get("acl", _TYPE_ACL))
     if acl == _TYPE_ACL:
         return {}
-    if any(grantable for _, _, grantable in acl):
-        ctx.notes.lost(kind, name, "acl", "a privilege WITH GRANT OPTION")
     grants = ctx.grants(kind, name, grants_of(acl))
     if "usage" in grants.get("public", []):
         del grants["public"]
@@ -248,7 +243,7 @@ def _type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
 
 def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
     ctx.names.check(f"enum {enum.qname}", enum.qname.name)
-    grants = _type_acl(ctx, "enum", str(enum.qname))
+    grants = type_acl(ctx, "enum", str(enum.qname))
     report_extras(
         ctx.source.catalog,
         "enum",
@@ -290,7 +285,7 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
         out["checks"] = {c: _check_expression(ctx, name, c) for c, _ in domain.checks}
     if domain.comment is not None:
         out["comment"] = domain.comment
-    grants = _type_acl(ctx, "domain", name)
+    grants = type_acl(ctx, "domain", name)
     if grants:
         out["grants"] = grants
     report_extras(

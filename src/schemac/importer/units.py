@@ -81,8 +81,9 @@ def _untouched_public(ctx: Context, content: dict[str, dict[str, Any]]) -> bool:
         return False
     schema = ctx.of("schema").get(PUBLIC_SCHEMA)
     grants = ctx.grants("schema", PUBLIC_SCHEMA, schema.grants) if schema else {}
+    # Untouched: PUBLIC's USAGE as PostgreSQL 15+ creates it; revoked, `grants: {public: []}`.
     return schema is None or (
-        schema.comment in (None, _PUBLIC_COMMENT) and grants in ({}, {"public": ["usage"]})
+        schema.comment in (None, _PUBLIC_COMMENT) and grants == {"public": ["usage"]}
     )
 
 
@@ -197,12 +198,12 @@ def _schema_header(ctx: Context, declared: m.Schema, doc: dict[str, Any]) -> Non
         doc["owner"] = owner
     grants = ctx.grants("schema", declared.name, declared.grants)
     if public:
-        if "usage" in grants.get("public", []):
-            grants["public"].remove("usage")
-            if not grants["public"]:
-                del grants["public"]
-        else:
-            ctx.notes.lost("schema", PUBLIC_SCHEMA, "acl", "USAGE revoked from PUBLIC")
+        # PUBLIC's built-in USAGE is not written; PUBLIC named says all it holds, so USAGE
+        # revoked is `public: []` and more than USAGE is the whole list (schemac.privileges).
+        if grants.get("public") == ["usage"]:
+            del grants["public"]
+        elif "public" not in grants:
+            grants = {"public": [], **grants}
     if grants:
         doc["grants"] = grants
     report_extras(

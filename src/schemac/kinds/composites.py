@@ -18,12 +18,14 @@ from schemac.catalog.queries import (
     acl,
     acl_entries,
     comment,
+    grants_of,
     not_extension_member,
     rows,
 )
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import one_node
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
+from schemac.kinds.types import revokes_usage
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.sqlfields import TYPE_HINT
 
@@ -53,6 +55,8 @@ class CompositeType:
     attributes: tuple[Attribute, ...]
     comment: str | None
     loc: SourceLocation = field(compare=False, repr=False)
+    grants: tuple[m.Grant, ...] = ()  # USAGE (schemac.privileges)
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked
 
 
 def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
@@ -67,6 +71,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
             collation = None if isinstance(attr, str) else attr.get("collation")
             loc = spec.key_locations[attr_name]
             attributes.append(Attribute(attr_name, b.render_type(text, schema), collation, loc))
+        grants = b.grants(declared.get("grants"))
         b.add(
             SECTION,
             u,
@@ -75,6 +80,8 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 tuple(attributes),
                 declared.get("comment"),
                 section.key_locations[name],  # type: ignore[union-attr]
+                grants,
+                revokes_usage(b, grants),
             ),
         )
 
@@ -90,7 +97,7 @@ def _check_type(b: Builder, text: str, spec: LocatedDict, key: str, what: str) -
 
 
 def edges(a: Analyser, composite: CompositeType) -> set[str]:
-    deps: set[str] = set()
+    deps = a.grant_dependencies(composite.grants)
     for attr in composite.attributes:
         deps |= a.type_dependency(attr.type)
     return deps
@@ -137,20 +144,30 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
     for row in rows(conn, _COMPOSITES):
         qname = m.QName(row["schema"], row["name"])
         attributes = tuple(Attribute(n, t, c) for n, t, c in row["attributes"])
-        composite = CompositeType(qname, attributes, row["comment"], CATALOG_LOCATION)
-        out.add(
-            "composite type", str(qname), composite, owner=row["owner"], acl=acl_entries(row["acl"])
+        entries = acl_entries(row["acl"])
+        composite = CompositeType(
+            qname, attributes, row["comment"], CATALOG_LOCATION, grants_of(entries)
         )
+        out.add("composite type", str(qname), composite, owner=row["owner"], acl=entries)
 
 
 def import_yaml(ctx: Context, composite: CompositeType) -> dict[str, Any]:
     """The YAML of a composite type read from a database (`schemac import`)."""
     # Imported here: the importer walks the kinds, this module among them.
     from schemac.importer.extras import report_extras
+    from schemac.importer.routines import type_acl
 
     name = str(composite.qname)
     ctx.names.check(f"composite type {name}", composite.qname.name)
-    report_extras(ctx.source.catalog, "composite type", name, ctx.notes, ctx.source.current_user)
+    grants = type_acl(ctx, "composite type", name)
+    report_extras(
+        ctx.source.catalog,
+        "composite type",
+        name,
+        ctx.notes,
+        ctx.source.current_user,
+        frozenset({"acl"}),
+    )
     attributes: dict[str, Any] = {}
     for attr in composite.attributes:
         ctx.names.check(f"attribute of {name}", attr.name)
@@ -161,6 +178,8 @@ def import_yaml(ctx: Context, composite: CompositeType) -> dict[str, Any]:
     out: dict[str, Any] = {"attributes": attributes}
     if composite.comment is not None:
         out["comment"] = composite.comment
+    if grants:
+        out["grants"] = grants
     return out
 
 
@@ -177,8 +196,13 @@ COMPOSITE_TYPE = Kind(
     names=names,
     types=types,
     template="composite",
+    privileges=("type", frozenset({"all", "usage"})),
     reader=read,
     other_type="type",
-    comparison=Comparison(("composite type",), parts={"attributes": "attribute"}),
+    comparison=Comparison(
+        ("composite type",),
+        frozenset({"loc", "grants", "revoke_public"}),
+        parts={"attributes": "attribute"},
+    ),
     import_yaml=import_yaml,
 )

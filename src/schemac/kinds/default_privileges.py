@@ -227,10 +227,10 @@ def _merged(
     named = {g.role for g in own}
     return b.grants(
         *(
-            {g.role: list(g.privileges) for g in d.grants if g.privileges and g.role not in named}
+            {g.role: m.grant_items(g) for g in d.grants if g.privileges and g.role not in named}
             for d in defaults
         ),
-        {g.role: list(g.privileges) for g in own},
+        {g.role: m.grant_items(g) for g in own},
     )
 
 

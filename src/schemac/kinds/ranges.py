@@ -19,6 +19,7 @@ from schemac.catalog.queries import (
     acl,
     acl_entries,
     comment,
+    grants_of,
     not_extension_member,
     rows,
 )
@@ -34,6 +35,7 @@ from schemac.kinds.functions_named import (
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
+from schemac.kinds.types import revokes_usage
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ class RangeType:
     field_locs: tuple[tuple[str, SourceLocation], ...] = field(
         default=(), compare=False, repr=False
     )
+    grants: tuple[m.Grant, ...] = ()  # USAGE on the range (schemac.privileges)
+    revoke_public: bool = False  # PUBLIC's built-in USAGE revoked
 
 
 def default_multirange_name(range_name: str) -> str:
@@ -87,6 +91,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
         checker = FieldChecker()
         checker.type(declared, "subtype", f"the subtype of range type '{name}'")
         b.diagnostics.extend(checker.diagnostics)
+        grants = b.grants(declared.get("grants"))
         b.add(
             SECTION,
             u,
@@ -101,6 +106,8 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 declared.get("comment"),
                 section.key_locations[name],  # type: ignore[union-attr]
                 value_locations(declared, ("subtype_diff",)),
+                grants,
+                revokes_usage(b, grants),
             ),
         )
 
@@ -109,7 +116,7 @@ def edges(a: Analyser, rng: RangeType) -> set[str]:
     # The multirange is created with the range: a column of it depends on the range's node
     # (ranges are linked before the tables and routines that use them).
     a.type_keys.setdefault(rng.multirange, f"type:{rng.qname}")
-    deps = set(a.type_dependency(rng.subtype))
+    deps = set(a.type_dependency(rng.subtype)) | a.grant_dependencies(rng.grants)
     for function in (rng.canonical, rng.subtype_diff):
         deps |= function_edge(a, function)
     return deps
@@ -167,6 +174,7 @@ ORDER BY n.nspname, t.typname
 def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> None:
     for row in rows(conn, _RANGES):
         qname = m.QName(row["schema"], row["name"])
+        entries = acl_entries(row["acl"])
         rng = RangeType(
             qname,
             row["subtype"],
@@ -177,17 +185,27 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             m.QName(row["multirange_schema"], row["multirange_name"]),
             row["comment"],
             CATALOG_LOCATION,
+            grants=grants_of(entries),
         )
-        out.add("range type", str(qname), rng, owner=row["owner"], acl=acl_entries(row["acl"]))
+        out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
 
 
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     """The YAML of a range type read from a database (`schemac import`)."""
     from schemac.importer.extras import report_extras
+    from schemac.importer.routines import type_acl
 
     name = str(rng.qname)
     ctx.names.check(f"range type {name}", rng.qname.name)
-    report_extras(ctx.source.catalog, "range type", name, ctx.notes, ctx.source.current_user)
+    grants = type_acl(ctx, "range type", name)
+    report_extras(
+        ctx.source.catalog,
+        "range type",
+        name,
+        ctx.notes,
+        ctx.source.current_user,
+        frozenset({"acl"}),
+    )
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)
     out: dict[str, Any] = {"subtype": rng.subtype}
@@ -202,6 +220,8 @@ def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
         out["multirange_type_name"] = rng.multirange.name
     if rng.comment is not None:
         out["comment"] = rng.comment
+    if grants:
+        out["grants"] = grants
     return out
 
 
@@ -231,11 +251,12 @@ RANGE_TYPE = Kind(
     types=types,
     located=Located("type", ("type", "range type")),
     template="range",
+    privileges=("type", frozenset({"all", "usage"})),
     # The `other` kind leaves out the range (other_type), its multirange type and the cast
     # between them (parts of the range: internal dependencies, catalog/others.py).
     reader=read,
     other_type="type",
-    comparison=Comparison(("range type",)),
+    comparison=Comparison(("range type",), frozenset({"loc", "grants", "revoke_public"})),
     import_yaml=import_yaml,
     migrate=migrate,
 )

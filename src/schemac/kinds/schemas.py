@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.types import read_schemas
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.privileges import revokes_public_default
 from schemac.validate import locate
+
+PUBLIC_SCHEMA = "public"
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
@@ -28,9 +32,20 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
     schemas = b.out["schemas"]
     for i, (unit, existing) in enumerate(schemas):
         if existing.name == declared.name:
-            schemas[i] = (unit, _merged(b, existing, declared, doc))
+            schemas[i] = (unit, _with_public_usage(b, _merged(b, existing, declared, doc)))
             return
-    schemas.append((u, declared))
+    schemas.append((u, _with_public_usage(b, declared)))
+
+
+def _with_public_usage(b: Builder, schema: m.Schema) -> m.Schema:
+    """The public schema comes with USAGE for PUBLIC (PostgreSQL 15+; CREATE too before 15):
+    `grants: {public: []}` on it revokes that, as on a type (schemac.privileges)."""
+    if schema.name != PUBLIC_SCHEMA:
+        return schema
+    revoke = revokes_public_default(
+        schema.grants, "usage", definer=False, settings=b.settings.privileges
+    )
+    return replace(schema, revoke_public=revoke)
 
 
 def _merged(b: Builder, existing: m.Schema, declared: m.Schema, doc: Document) -> m.Schema:
@@ -47,7 +62,7 @@ def _merged(b: Builder, existing: m.Schema, declared: m.Schema, doc: Document) -
         existing.name,
         existing.owner or declared.owner,
         existing.comment or declared.comment,
-        b.grants(*({g.role: list(g.privileges)} for g in (*existing.grants, *declared.grants))),
+        b.grants(*({g.role: m.grant_items(g)} for g in (*existing.grants, *declared.grants))),
         existing.loc,
     )
 
@@ -84,5 +99,5 @@ SCHEMA = Kind(
     template="schema",
     privileges=("schema", frozenset({"all", "usage", "create"})),
     reader=lambda conn, out, reading: read_schemas(conn, out),
-    comparison=Comparison(("schema",), frozenset({"loc", "grants"})),
+    comparison=Comparison(("schema",), frozenset({"loc", "grants", "revoke_public"})),
 )

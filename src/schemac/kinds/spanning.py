@@ -9,6 +9,7 @@ from schemac import kinds
 from schemac import model as m
 from schemac.diagnostics import SourceLocation, did_you_mean
 from schemac.naming import too_long
+from schemac.privileges import PUBLIC
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 from schemac.types import base_type_name, is_builtin, known_type_names
 
@@ -47,6 +48,13 @@ def check_grants(a: Analyser) -> None:
         for _, holder in a.p.of(kind.field):
             for grant in holder.grants:
                 a.check_role(grant.role, grant.loc or holder.loc)
+                if grant.role == PUBLIC and grant.grant_option:
+                    a.error(
+                        "E321",
+                        f"public cannot hold a privilege with_grant_option ({getattr(holder, 'qname', None) or holder.name})",
+                        grant.loc or holder.loc,
+                        hint="PostgreSQL gives grant options to roles only: name the role",
+                    )
                 wrong = [p for p in grant.privileges if p not in allowed]
                 if wrong:
                     a.error(

@@ -37,12 +37,14 @@ def build_enums(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 comment,
                 data["enums"].key_locations[name],
                 grants,
-                _revokes_usage(b, grants),
+                revokes_usage(b, grants),
             ),
         )
 
 
-def _revokes_usage(b: Builder, grants: tuple[m.Grant, ...]) -> bool:
+def revokes_usage(b: Builder, grants: tuple[m.Grant, ...]) -> bool:
+    """Whether a type's `grants:` revoke PUBLIC's built-in USAGE (enums, domains, composite
+    and range types)."""
     return revokes_public_default(grants, "usage", definer=False, settings=b.settings.privileges)
 
 
@@ -71,7 +73,7 @@ def build_domains(b: Builder, u: int, schema: str | None, doc: Document) -> None
                 dom.get("comment"),
                 data["domains"].key_locations[name],
                 grants,
-                _revokes_usage(b, grants),
+                revokes_usage(b, grants),
             ),
         )
 

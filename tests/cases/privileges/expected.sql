@@ -15,6 +15,21 @@ $role$;
 CREATE SCHEMA "vault";
 GRANT USAGE ON SCHEMA "vault" TO "vault_app";
 
+-- composite vault.pair
+CREATE TYPE "vault"."pair" AS (
+    "left_side" integer,
+    "right_side" text
+);
+REVOKE ALL ON TYPE "vault"."pair" FROM PUBLIC;
+GRANT USAGE ON TYPE "vault"."pair" TO "vault_app";
+
+-- range vault.span
+CREATE TYPE "vault"."span" AS RANGE (
+    SUBTYPE = integer,
+    MULTIRANGE_TYPE_NAME = "vault"."span_multirange"
+);
+GRANT USAGE ON TYPE "vault"."span" TO "vault_app";
+
 -- function vault.open_definer
 CREATE FUNCTION "vault"."open_definer"()
     RETURNS integer
@@ -72,3 +87,8 @@ CREATE TABLE "vault"."tags" (
 );
 GRANT SELECT ON TABLE "vault"."tags" TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON TABLE "vault"."tags" TO "vault_app";
+GRANT REFERENCES ON TABLE "vault"."tags" TO "vault_app" WITH GRANT OPTION;
+
+-- schema public
+-- The public schema exists in every database: only what the YAML adds to it is declared.
+REVOKE ALL ON SCHEMA "public" FROM PUBLIC;

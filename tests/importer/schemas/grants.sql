@@ -3,11 +3,13 @@
 -- table than the schema-wide grant gives, privileges revoked after they were granted, a
 -- sequence and a function granted to roles the server already has (a superuser among them,
 -- written as an external role), a schema owned by a role of the project, default privileges,
--- an enum closed to PUBLIC and a domain granted to a role.
+-- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
+-- a range type and a table's SELECT granted WITH GRANT OPTION, and the public schema closed to PUBLIC.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA vault AUTHORIZATION grants_owner;
 GRANT USAGE ON SCHEMA vault TO grants_app, PUBLIC;
 GRANT ALL ON SCHEMA vault TO grants_admin;
@@ -22,12 +24,18 @@ GRANT TRUNCATE ON vault.notes TO grants_app;
 GRANT SELECT ON vault.tags TO PUBLIC;
 GRANT USAGE ON SEQUENCE vault.tickets TO grants_app;
 GRANT SELECT ON vault.secrets TO grants_admin;
+GRANT SELECT ON vault.tags TO grants_app WITH GRANT OPTION;
 
 CREATE TYPE vault.level AS ENUM ('low', 'high');
 REVOKE USAGE ON TYPE vault.level FROM PUBLIC;
 GRANT USAGE ON TYPE vault.level TO grants_app;
 CREATE DOMAIN vault.code AS text CHECK (VALUE <> '');
 GRANT USAGE ON DOMAIN vault.code TO grants_app;
+CREATE TYPE vault.pair AS (left_side integer, right_side text);
+REVOKE USAGE ON TYPE vault.pair FROM PUBLIC;
+GRANT USAGE ON TYPE vault.pair TO grants_app;
+CREATE TYPE vault.span AS RANGE (subtype = integer);
+GRANT USAGE ON TYPE vault.span TO grants_app WITH GRANT OPTION;
 
 CREATE FUNCTION vault.plain() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
 SELECT 1

@@ -8,7 +8,6 @@ CREATE TABLE lossy.items (
 ) WITH (fillfactor = 80);
 ALTER TABLE lossy.items REPLICA IDENTITY FULL;
 GRANT SELECT (id) ON lossy.items TO loss_reader;
-GRANT SELECT ON lossy.items TO loss_reader WITH GRANT OPTION;
 CREATE FUNCTION lossy.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 REVOKE EXECUTE ON FUNCTION lossy.noop() FROM PUBLIC;
 CREATE TRIGGER quiet BEFORE INSERT ON lossy.items FOR EACH ROW EXECUTE FUNCTION lossy.noop();
