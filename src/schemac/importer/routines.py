@@ -241,17 +241,21 @@ def type_acl(ctx: Context, kind: str, name: str) -> dict[str, list[str]]:
     return grants
 
 
-def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
-    ctx.names.check(f"enum {enum.qname}", enum.qname.name)
-    grants = type_acl(ctx, "enum", str(enum.qname))
+def type_grants(ctx: Context, kind: str, qname: m.QName) -> dict[str, list[str]]:
+    """A type's name checked, its grants as the YAML writes them (`type_acl`), and what else
+    the catalog holds about it and the YAML cannot say reported (enums, composite and range
+    types)."""
+    name = str(qname)
+    ctx.names.check(f"{kind} {name}", qname.name)
+    grants = type_acl(ctx, kind, name)
     report_extras(
-        ctx.source.catalog,
-        "enum",
-        str(enum.qname),
-        ctx.notes,
-        ctx.source.current_user,
-        frozenset({"acl"}),
+        ctx.source.catalog, kind, name, ctx.notes, ctx.source.current_user, frozenset({"acl"})
     )
+    return grants
+
+
+def enum_yaml(ctx: Context, enum: m.Enum) -> Any:
+    grants = type_grants(ctx, "enum", enum.qname)
     if enum.comment is None and not grants:
         return list(enum.values)
     out: dict[str, Any] = {"values": list(enum.values)}

@@ -154,20 +154,10 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
 def import_yaml(ctx: Context, composite: CompositeType) -> dict[str, Any]:
     """The YAML of a composite type read from a database (`schemac import`)."""
     # Imported here: the importer walks the kinds, this module among them.
-    from schemac.importer.extras import report_extras
-    from schemac.importer.routines import type_acl
+    from schemac.importer.routines import type_grants
 
     name = str(composite.qname)
-    ctx.names.check(f"composite type {name}", composite.qname.name)
-    grants = type_acl(ctx, "composite type", name)
-    report_extras(
-        ctx.source.catalog,
-        "composite type",
-        name,
-        ctx.notes,
-        ctx.source.current_user,
-        frozenset({"acl"}),
-    )
+    grants = type_grants(ctx, "composite type", composite.qname)
     attributes: dict[str, Any] = {}
     for attr in composite.attributes:
         ctx.names.check(f"attribute of {name}", attr.name)

@@ -192,20 +192,10 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
 
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     """The YAML of a range type read from a database (`schemac import`)."""
-    from schemac.importer.extras import report_extras
-    from schemac.importer.routines import type_acl
+    from schemac.importer.routines import type_grants
 
     name = str(rng.qname)
-    ctx.names.check(f"range type {name}", rng.qname.name)
-    grants = type_acl(ctx, "range type", name)
-    report_extras(
-        ctx.source.catalog,
-        "range type",
-        name,
-        ctx.notes,
-        ctx.source.current_user,
-        frozenset({"acl"}),
-    )
+    grants = type_grants(ctx, "range type", rng.qname)
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)
     out: dict[str, Any] = {"subtype": rng.subtype}
