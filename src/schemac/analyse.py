@@ -27,6 +27,7 @@ from schemac.kinds.spanning import (
     check_types,
     qualified_type,
 )
+from schemac.node_keys import key_label, node_key
 from schemac.sql.references import Reference, expression_references, statement_references
 from schemac.types import EXTENSION_TYPES, base_type_name
 
@@ -98,7 +99,7 @@ class Analyser:
             where = f" (first at line {first.line} of {first.path.name})" if first else ""
             self.error(
                 "E303",
-                f"{kind} {key.split(':', 1)[1]} is declared twice{where}",
+                f"{kind} {key_label(key)} is declared twice{where}",
                 loc,
                 hint="a policy named like the tenant policy replaces nothing: rename it"
                 if kind == "policy"
@@ -162,13 +163,13 @@ class Analyser:
         # A type an extension brings (citext, ltree, ...) needs that extension first.
         base = base_type_name(type_text)
         return {
-            f"extension:{ext}"
+            node_key("extension", ext)
             for ext in self.extensions
             if base in EXTENSION_TYPES.get(ext, frozenset())
         }
 
     def role_dependency(self, role: str) -> set[str]:
-        return {f"role:{role}"} if role in self.roles else set()
+        return {node_key("role", role)} if role in self.roles else set()
 
     def grant_dependencies(self, grants: Iterable[m.Grant]) -> set[str]:
         deps: set[str] = set()
@@ -179,8 +180,12 @@ class Analyser:
     def link(self) -> None:
         for node in self.nodes.values():
             schema_name = _schema_of(node.obj)
-            if schema_name and node.kind != "schema" and f"schema:{schema_name}" in self.nodes:
-                node.deps.add(f"schema:{schema_name}")
+            if (
+                schema_name
+                and node.kind != "schema"
+                and node_key("schema", schema_name) in self.nodes
+            ):
+                node.deps.add(node_key("schema", schema_name))
             edges = kinds.BY_NAME[node.kind].edges
             if edges is not None:
                 node.deps |= edges(self, node.obj)
@@ -239,7 +244,7 @@ class Analyser:
             seen[nxt] = len(path)
             path.append(nxt)
             current = nxt
-        shown = " --> ".join(_display(k) for k in cycle)
+        shown = " --> ".join(key_label(k) for k in cycle)
         self.error(
             "E401",
             f"dependency cycle: {shown}",
@@ -319,10 +324,6 @@ def _schema_of(obj: Any) -> str | None:
         if isinstance(value, m.QName):
             return value.schema
     return None
-
-
-def _display(key: str) -> str:
-    return key.split(":", 1)[1]
 
 
 def node_sources(p: m.Project) -> Iterator[tuple[str, str, int, Any]]:

@@ -18,6 +18,7 @@ from schemac.diagnostics import Diagnostic
 from schemac.errors import InvalidInput, UsageError
 from schemac.filecache import FileCache
 from schemac.loader import Document, load_file
+from schemac.node_keys import key_label
 from schemac.project import Settings, discover_units, find_project_root, load_settings
 from schemac.render import Renderer, check_placeholders, make_environment
 from schemac.validate import validate_document
@@ -151,7 +152,7 @@ def _compile_project(settings: Settings) -> Compiled:
     problems: list[Diagnostic] = []
     for node in nodes:
         sql, concurrent_sql = renderer.render_forms(node.kind, node.obj)
-        problems += check_placeholders(sql, node.loc, f"{node.kind} {node.key.split(':', 1)[1]}")
+        problems += check_placeholders(sql, node.loc, f"{node.kind} {key_label(node.key)}")
         if concurrent_sql is not None:
             concurrent[node.key] = concurrent_sql
         objects.append(RenderedObject(node, sql, concurrent_sql is None))

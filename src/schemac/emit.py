@@ -22,6 +22,7 @@ from schemac import staging
 from schemac.compiler import Compiled, RenderedObject
 from schemac.errors import EnvironmentFailure, UsageError, read_utf8
 from schemac.naming import comment_safe, file_safe, quote_literal
+from schemac.node_keys import key_label
 from schemac.project import Settings
 from schemac.records import BASELINE_SOURCE, is_interrupted_baseline, recorded_problems
 from schemac.records import DO_NOT_EDIT as DO_NOT_EDIT
@@ -52,7 +53,7 @@ class EmitResult:
 
 
 def _block(obj: RenderedObject, sql: str | None = None) -> str:
-    label = obj.node.key.split(":", 1)[1]
+    label = key_label(obj.node.key)
     kind = (
         "materialized view"
         if obj.node.kind == "view" and obj.node.obj.materialized

@@ -7,6 +7,7 @@ from typing import Any
 from schemac import model as m
 from schemac.diagnostics import SourceLocation
 from schemac.external import ExternalObjects
+from schemac.node_keys import node_key
 from schemac.types import EXTENSION_TYPES
 
 
@@ -18,7 +19,7 @@ def know_external(analyser: Any, externals: ExternalObjects | None) -> None:
     for _, extension in analyser.p.extensions:
         for name in EXTENSION_TYPES.get(extension.name, ()):
             qname = m.QName(extension.schema or "public", name)
-            analyser.type_keys.setdefault(qname, f"extension:{extension.name}")
+            analyser.type_keys.setdefault(qname, node_key("extension", extension.name))
     if externals is None:
         return
     analyser.schemas.update(externals.schemas, externals.shared_schemas)
@@ -43,8 +44,8 @@ def know_external(analyser: Any, externals: ExternalObjects | None) -> None:
             )
     for table in externals.tables:
         analyser.tables.setdefault(table.qname, table)
-        analyser.type_keys.setdefault(table.qname, f"external:{table.qname}")
+        analyser.type_keys.setdefault(table.qname, node_key("external", table.qname))
     for function in externals.functions:
         analyser.functions.setdefault(function.qname, function)
     for ty in externals.types:
-        analyser.type_keys.setdefault(ty.qname, f"external:{ty.qname}")
+        analyser.type_keys.setdefault(ty.qname, node_key("external", ty.qname))

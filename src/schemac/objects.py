@@ -14,6 +14,7 @@ from typing import Any
 from schemac.compiler import Compiled
 from schemac.diagnostics import SourceLocation
 from schemac.kinds import KINDS
+from schemac.node_keys import node_key
 from schemac.sql.classify import classify
 from schemac.sql.names import label_names
 from schemac.sql.parse import SqlSyntaxError
@@ -100,12 +101,13 @@ _ANY = ("relation", "type", "index", "function")
 
 def _keys(ref: ObjectRef) -> list[str]:
     prefixes = _PREFIXES.get(ref.kind, _ANY)
-    if ref.table is not None:
-        members = [f"{p}:{ref.table}.{ref.name}" for p in prefixes if p in _PER_TABLE]
-        return [*members, f"relation:{ref.table}"]
+    if ref.table is not None and ref.schema is not None and ref.table_name is not None:
+        table = (ref.schema, ref.table_name)
+        members = [node_key(p, *table, ref.name) for p in prefixes if p in _PER_TABLE]
+        return [*members, node_key("relation", *table)]
     if ref.schema is None:
-        return [f"{p}:{ref.name}" for p in prefixes]
-    return [f"{p}:{ref.qualified}" for p in prefixes]
+        return [node_key(p, ref.name) for p in prefixes]
+    return [node_key(p, ref.schema, ref.name) for p in prefixes]
 
 
 def locate(compiled: Compiled, ref: ObjectRef | None) -> SourceLocation | None:

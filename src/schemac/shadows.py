@@ -33,6 +33,7 @@ from schemac.migrations import (
     migrations_digest,
     run_script,
 )
+from schemac.node_keys import key_label
 from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
 from schemac.shadow import (
@@ -98,7 +99,7 @@ def _object_label(obj: RenderedObject) -> str:
     kind = obj.node.kind
     if kind == "view" and obj.node.obj.materialized:
         kind = "materialized view"
-    return f"{kind} {obj.node.key.split(':', 1)[1]}"
+    return f"{kind} {key_label(obj.node.key)}"
 
 
 def apply_desired_state(url: str, compiled: Compiled) -> None:

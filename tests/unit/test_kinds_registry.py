@@ -7,6 +7,7 @@ import pytest
 
 from schemac import kinds, objects
 from schemac.kinds.registry import Kind
+from schemac.node_keys import node_key
 
 
 @pytest.mark.parametrize(
@@ -34,10 +35,13 @@ def test_kind_words_map_to_node_key_prefixes(word: str, prefixes: tuple[str, ...
 
 
 def test_located_keys_of_a_table_member_and_of_a_column() -> None:
-    trigger = objects.ObjectRef("trigger", "s", "touch", "s.t")
-    assert objects._keys(trigger) == ["trigger:s.t.touch", "relation:s.t"]
-    column = objects.ObjectRef("table column", "s", "c", "s.t")
-    assert objects._keys(column) == ["relation:s.t"]
+    trigger = objects.ObjectRef("trigger", "s", "touch", "s.t", "t")
+    assert objects._keys(trigger) == [
+        node_key("trigger", "s", "t", "touch"),
+        node_key("relation", "s", "t"),
+    ]
+    column = objects.ObjectRef("table column", "s", "c", "s.t", "t")
+    assert objects._keys(column) == [node_key("relation", "s", "t")]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from schemac.kinds.functions_named import (
 )
 from schemac.kinds.migrating import drop_and_create, read_kind
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
+from schemac.node_keys import node_key
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def types(agg: Aggregate) -> Iterator[tuple[str, SourceLocation | None, str]]:
 
 
 def nodes(agg: Aggregate) -> tuple[tuple[str, str], ...]:
-    return (("aggregate", f"function:{agg.qname}"),)
+    return (("aggregate", node_key("function", agg.qname)),)
 
 
 _UNSUPPORTED = """ARRAY_REMOVE(ARRAY[

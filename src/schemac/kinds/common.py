@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from schemac.node_keys import node_key
+
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.catalog.relations import Relations
@@ -30,7 +32,7 @@ def one_node(kind: str, prefix: str) -> Any:
     """The `nodes` of a kind whose objects are one node each, keyed `prefix:qualified name`."""
 
     def nodes(obj: Any) -> tuple[tuple[str, str], ...]:
-        return ((kind, f"{prefix}:{obj.qname}"),)
+        return ((kind, node_key(prefix, obj.qname)),)
 
     return nodes
 
@@ -39,7 +41,7 @@ def on_table(kind: str, prefix: str) -> Any:
     """The `nodes` of a kind created on a table, keyed `prefix:schema.table.name`."""
 
     def nodes(obj: Any) -> tuple[tuple[str, str], ...]:
-        return ((kind, f"{prefix}:{obj.table}.{obj.name}"),)
+        return ((kind, node_key(prefix, obj.table, obj.name)),)
 
     return nodes
 

@@ -21,6 +21,7 @@ from schemac.catalog.queries import rows
 from schemac.diagnostics import SourceLocation
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.naming import quote_ident
+from schemac.node_keys import node_key
 from schemac.privileges import PUBLIC, revokes_public_default
 from schemac.project import is_plain_name
 from schemac.sql.names import unquote
@@ -256,15 +257,15 @@ def _with_sequence_defaults(
 
 
 def _nodes(obj: DefaultPrivileges) -> tuple[tuple[str, str], ...]:
-    return (("default_privileges", f"default_privileges:{obj.name}"),)
+    return (("default_privileges", node_key("default_privileges", obj.name)),)
 
 
 def edges(a: Analyser, obj: DefaultPrivileges) -> set[str]:
     deps = a.grant_dependencies(obj.grants)
     if obj.for_role:
         deps |= a.role_dependency(obj.for_role)
-    if obj.schema and f"schema:{obj.schema}" in a.nodes:
-        deps.add(f"schema:{obj.schema}")
+    if obj.schema and node_key("schema", obj.schema) in a.nodes:
+        deps.add(node_key("schema", obj.schema))
     return deps
 
 

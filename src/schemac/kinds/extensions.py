@@ -8,6 +8,7 @@ from schemac import model as m
 from schemac.catalog.types import read_extensions
 from schemac.diagnostics import did_you_mean
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.node_keys import node_key
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser
@@ -32,8 +33,8 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 
 
 def edges(a: Analyser, ext: m.Extension) -> set[str]:
-    if ext.schema and f"schema:{ext.schema}" in a.nodes:
-        return {f"schema:{ext.schema}"}
+    if ext.schema and node_key("schema", ext.schema) in a.nodes:
+        return {node_key("schema", ext.schema)}
     return set()
 
 
@@ -53,7 +54,7 @@ def check(a: Analyser) -> None:
 
 
 def _nodes(ext: Any) -> tuple[tuple[str, str], ...]:
-    return (("extension", f"extension:{ext.name}"),)
+    return (("extension", node_key("extension", ext.name)),)
 
 
 EXTENSION = Kind(

@@ -9,6 +9,7 @@ from schemac.diagnostics import SourceLocation
 from schemac.kinds.common import expression
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import default_constraint_name
+from schemac.node_keys import node_key
 from schemac.sql.parse import parse_index_column
 from schemac.sql.typed import plain_name_error, storage_value_sql
 from schemac.sqlfields import enumerated, items, short
@@ -124,7 +125,7 @@ def _method_extensions(a: Analyser, ix: m.Index) -> set[str]:
 
 def edges(a: Analyser, ix: m.Index) -> set[str]:
     deps = a.sql_dependencies(ix.where, *(e.expression for e in ix.elements))
-    deps |= {f"extension:{e}" for e in _method_extensions(a, ix)}
+    deps |= {node_key("extension", e) for e in _method_extensions(a, ix)}
     target = a.relation_keys.get(ix.table)
     if target:
         deps.add(target)
@@ -184,7 +185,7 @@ def _check_method(a: Analyser, ix: m.Index) -> None:
 
 
 def _nodes(ix: Any) -> tuple[tuple[str, str], ...]:
-    return (("index", f"index:{ix.qname}"),)
+    return (("index", node_key("index", ix.qname)),)
 
 
 INDEX = Kind(

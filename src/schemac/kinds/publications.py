@@ -16,6 +16,7 @@ from schemac.catalog.publications import read_publications
 from schemac.kinds.migrating import read_kind, render_create
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import quote_ident, quote_literal
+from schemac.node_keys import node_key
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -85,7 +86,9 @@ def edges(a: Analyser, publication: m.Publication) -> set[str]:
         if key:
             deps.add(key)
         deps |= a.sql_dependencies(entry.where)
-    return deps | {f"schema:{s}" for s in publication.schemas if f"schema:{s}" in a.nodes}
+    return deps | {
+        node_key("schema", s) for s in publication.schemas if node_key("schema", s) in a.nodes
+    }
 
 
 def check(a: Analyser) -> None:
@@ -112,7 +115,7 @@ def check(a: Analyser) -> None:
 
 
 def nodes(publication: m.Publication) -> tuple[tuple[str, str], ...]:
-    return (("publication", f"publication:{publication.name}"),)
+    return (("publication", node_key("publication", publication.name)),)
 
 
 def target_list(publication: m.Publication, *, whole: bool = True) -> str:

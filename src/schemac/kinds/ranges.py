@@ -36,6 +36,7 @@ from schemac.kinds.functions_named import (
 from schemac.kinds.migrating import drop_and_create, read_kind
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
 from schemac.kinds.types import revokes_usage
+from schemac.node_keys import node_key
 from schemac.sqlfields import FieldChecker
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 def edges(a: Analyser, rng: RangeType) -> set[str]:
     # The multirange is created with the range: a column of it depends on the range's node
     # (ranges are linked before the tables and routines that use them).
-    a.type_keys.setdefault(rng.multirange, f"type:{rng.qname}")
+    a.type_keys.setdefault(rng.multirange, node_key("type", rng.qname))
     deps = set(a.type_dependency(rng.subtype)) | a.grant_dependencies(rng.grants)
     for function in (rng.canonical, rng.subtype_diff):
         deps |= function_edge(a, function)
@@ -139,7 +140,7 @@ def types(rng: RangeType) -> Iterator[tuple[str, SourceLocation | None, str]]:
 
 
 def nodes(rng: RangeType) -> tuple[tuple[str, str], ...]:
-    return (("range", f"type:{rng.qname}"),)
+    return (("range", node_key("type", rng.qname)),)
 
 
 _RANGES = f"""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.kinds.registry import Comparison, Kind, Located
 from schemac.naming import free_dollar_tag
+from schemac.node_keys import node_key
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
@@ -53,7 +54,7 @@ def check(a: Analyser) -> None:
 
 
 def _nodes(role: Any) -> tuple[tuple[str, str], ...]:
-    return (("role", f"role:{role.name}"),)
+    return (("role", node_key("role", role.name)),)
 
 
 ROLE = Kind(

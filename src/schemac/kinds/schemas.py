@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from schemac import model as m
 from schemac.catalog.types import read_schemas
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.node_keys import node_key
 from schemac.privileges import revokes_public_default
 from schemac.validate import locate
 
@@ -83,7 +84,7 @@ def check(a: Analyser) -> None:
 
 
 def _nodes(schema: Any) -> tuple[tuple[str, str], ...]:
-    return (("schema", f"schema:{schema.name}"),)
+    return (("schema", node_key("schema", schema.name)),)
 
 
 SCHEMA = Kind(

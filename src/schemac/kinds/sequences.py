@@ -8,6 +8,7 @@ from schemac import model as m
 from schemac.catalog.types import read_sequences
 from schemac.kinds.common import imported_by
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.node_keys import node_key
 from schemac.validate import locate
 
 if TYPE_CHECKING:
@@ -54,8 +55,10 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 
 
 def _nodes(seq: Any) -> tuple[tuple[str, str], ...]:
-    sequence = ("sequence", f"relation:{seq.qname}")
-    return (sequence, ("seqowner", f"seqowner:{seq.qname}")) if seq.owned_by else (sequence,)
+    sequence = ("sequence", node_key("relation", seq.qname))
+    return (
+        (sequence, ("seqowner", node_key("seqowner", seq.qname))) if seq.owned_by else (sequence,)
+    )
 
 
 def edges(a: Analyser, seq: m.Sequence) -> set[str]:
@@ -63,7 +66,7 @@ def edges(a: Analyser, seq: m.Sequence) -> set[str]:
 
 
 def owner_edges(a: Analyser, seq: m.Sequence) -> set[str]:
-    deps = {f"relation:{seq.qname}"}
+    deps = {node_key("relation", seq.qname)}
     owner = a.relation_keys.get(seq.owned_by[0]) if seq.owned_by else None
     if owner:
         deps.add(owner)
