@@ -229,10 +229,11 @@ def compare_databases(
     ignore: Callable[[FactKey], bool] | None = None,
     ignore_model: Callable[[ModelDifference], bool] | None = None,
     steps: Steps | None = None,
+    kept: tuple[Path | None, Path | None] = (None, None),
 ) -> Comparison:
     """How ``current_url`` differs from ``desired_url``: migra's statements, catalog facts, then
     the catalog models attribute by attribute (``ignore_model`` drops what the caller does not
-    manage, e.g. owners on a live database)."""
+    manage, e.g. owners on a live database); ``kept`` as for :func:`migra_statements`."""
     steps = steps or Steps()
     with steps.step("comparing comments, privileges and options", "facts"):
         with connect(current_url, autocommit=False) as conn:
@@ -248,7 +249,11 @@ def compare_databases(
             conn.rollback()
     with steps.step("diffing with migra", "migra"):
         statements = migra_statements(
-            current_url, desired_url, privileges=privileges, from_read_only=current_read_only
+            current_url,
+            desired_url,
+            privileges=privileges,
+            from_read_only=current_read_only,
+            kept=kept,
         )
     # Relations schemac does not manage (Flyway's history table), with their indexes and constraints.
     statements = [s for s in statements if not _about(s, skipped)]

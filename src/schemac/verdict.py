@@ -68,12 +68,18 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
         with steps.step("the templates were found equal before: nothing to compare", "compare"):
             return Comparison()
     with steps.step("comparing schema dumps", "dumps"):
-        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired)
+        kept_dump = shadows.kept_file(shadows.desired, "dump")
+        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired, kept_dump)
     if equal_dumps:
         comparison = Comparison()
     else:
+        # Both are templates: what a run before read of them is kept (schemac.inspections).
+        kept = (
+            shadows.kept_file(shadows.migrations, "inspection"),
+            shadows.kept_file(shadows.desired, "inspection"),
+        )
         comparison = compare_databases(
-            server.url(shadows.migrations), server.url(shadows.desired), steps=steps
+            server.url(shadows.migrations), server.url(shadows.desired), steps=steps, kept=kept
         )
     # A warning (a column order ALTER TABLE cannot reproduce) is a finding too: not remembered.
     if comparison.equal and not comparison.warnings:
