@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -54,9 +55,18 @@ def _read_only_url(url: str) -> str:
 
 
 def migra_statements(
-    from_url: str, to_url: str, *, privileges: bool = True, from_read_only: bool = False
+    from_url: str,
+    to_url: str,
+    *,
+    privileges: bool = True,
+    from_read_only: bool = False,
+    kept: tuple[Path | None, Path | None] = (None, None),
 ) -> list[str]:
-    """migra's statements turning ``from_url`` into ``to_url`` (each stripped, ending in ';')."""
+    """migra's statements turning ``from_url`` into ``to_url`` (each stripped, ending in ';').
+
+    ``kept``: for each side that is an unchanged template database, the file its inspection
+    is kept in (:mod:`schemac.inspections`): read from there, or inspected and kept.
+    """
     from migra import Migration
     from sqlbag import S
 
@@ -74,7 +84,7 @@ def migra_statements(
         ):
             # Each inspection waits mostly on its server: the two run side by side.
             with ThreadPoolExecutor(2) as pool:
-                inspected = list(pool.map(_catalog_inspector, (from_session, to_session)))
+                inspected = list(pool.map(_inspection, (from_session, to_session), kept))
             migration = Migration(*inspected)
             migration.set_safety(False)
             migration.add_all_changes(privileges=privileges)
@@ -130,6 +140,34 @@ def without_owner_filters(query: str) -> str:
     if not replaced:
         raise SchemacError("schemainspect's catalog query no longer filters by owner as expected")
     return rewritten
+
+
+def _inspection(session: Any, kept: Path | None) -> Any:
+    """schemainspect's inspection through ``session``, or as kept in ``kept``."""
+    from schemac import inspections
+
+    found = inspections.taken(kept)
+    if found is not None:
+        return found
+    inspector = _catalog_inspector(session)
+    if kept is not None:
+        inspections.store(kept, inspections.detached(inspector))
+    return inspector
+
+
+def inspect_ahead(url: str, kept: Path | None) -> None:
+    """Start schemainspect's inspection of the template database at ``url`` now, in a thread,
+    kept in ``kept`` for the migra run to come (nothing when it is kept already)."""
+    from schemac import inspections
+
+    def inspect() -> Any:
+        from sqlalchemy.pool import NullPool
+        from sqlbag import S
+
+        with S(sqlalchemy_url(url), poolclass=NullPool) as session:
+            return inspections.detached(_catalog_inspector(session))
+
+    inspections.read_ahead(kept, inspect)
 
 
 def _catalog_inspector(session: Any) -> Any:
@@ -191,10 +229,11 @@ def compare_databases(
     ignore: Callable[[FactKey], bool] | None = None,
     ignore_model: Callable[[ModelDifference], bool] | None = None,
     steps: Steps | None = None,
+    kept: tuple[Path | None, Path | None] = (None, None),
 ) -> Comparison:
     """How ``current_url`` differs from ``desired_url``: migra's statements, catalog facts, then
     the catalog models attribute by attribute (``ignore_model`` drops what the caller does not
-    manage, e.g. owners on a live database)."""
+    manage, e.g. owners on a live database); ``kept`` as for :func:`migra_statements`."""
     steps = steps or Steps()
     with steps.step("comparing comments, privileges and options", "facts"):
         with connect(current_url, autocommit=False) as conn:
@@ -210,7 +249,11 @@ def compare_databases(
             conn.rollback()
     with steps.step("diffing with migra", "migra"):
         statements = migra_statements(
-            current_url, desired_url, privileges=privileges, from_read_only=current_read_only
+            current_url,
+            desired_url,
+            privileges=privileges,
+            from_read_only=current_read_only,
+            kept=kept,
         )
     # Relations schemac does not manage (Flyway's history table), with their indexes and constraints.
     statements = [s for s in statements if not _about(s, skipped)]

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 
 from schemac import kinds
+from schemac.comparison import inspect_ahead
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange, column_types, destructive_changes, is_widening
 from schemac.drift import (
@@ -98,6 +99,7 @@ from schemac.table_plan import (
     without_cloned_triggers,
 )
 from schemac.target import for_target
+from schemac.verdict import dump_ahead
 from schemac.verification import verify  # the files run on a clone of A must build B
 from schemac.view_plan import plan_views, read_view_dependencies, read_views
 
@@ -186,6 +188,10 @@ def diff_project(
         stack.enter_context(postgres_errors("schemac diff"))
         server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
         shadows = build_shadows(server, compiled, migrations, steps)
+        # Shadow B is read for migra and the verification while the server copies shadow A.
+        desired_url = server.url(shadows.desired)
+        inspect_ahead(desired_url, shadows.kept_file(shadows.desired, "inspection"))
+        dump_ahead(server, shadows.desired, shadows.kept_file(shadows.desired, "dump"))
         outcome = plan_migration(
             compiled, shadows, migrations, description=description, slug=slug, steps=steps
         )
@@ -264,8 +270,16 @@ def plan_migration(
         before = read_before(work, types_before)
         roles, notes = role_statements(compiled, shadows.roles)
         outcome.notes += notes
+        # The work database is still a plain copy of shadow A when nothing ran on it yet: then
+        # both sides are templates as migra reads them, and their inspections are kept.
+        untouched = not renames and not enum_values
+        kept = (
+            shadows.kept_file(shadows.migrations, "inspection") if untouched else None,
+            shadows.kept_file(shadows.desired, "inspection"),
+        )
         with steps.step("diffing with migra", "migra"):
-            from_migra = repair_partitioned(desired, migra_statements(work_url, desired_url), work)
+            raw = migra_statements(work_url, desired_url, kept=kept)
+            from_migra = repair_partitioned(desired, raw, work)
         generated = read_generated(desired)
         # The statements must run on the target version, not only on the shadow's.
         target = min(server.version, compiled.settings.postgres_version * 10000)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -26,6 +27,7 @@ from schemac.compiler import Compiled, RenderedObject
 from schemac.diagnostics import Diagnostic
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError
 from schemac.external_shadow import after_externals, shadow_key
+from schemac.inspections import kept_file, kept_folder
 from schemac.migrations import (
     SHADOW_FORMAT,
     MigrationScript,
@@ -151,6 +153,12 @@ class Shadows:
     migrations: str
     desired: str
     roles: RoleSnapshot = field(default_factory=RoleSnapshot)  # as the migrations left them
+    # Where what is read from the templates is kept between runs (schemac.inspections).
+    kept: Path | None = None
+
+    def kept_file(self, template: str, what: str) -> Path | None:
+        """The file ``what`` ("inspection", "dump") of ``template`` is kept in, if any."""
+        return kept_file(self.kept, self.server.version, template, what)
 
 
 def build_shadows(
@@ -196,7 +204,7 @@ def build_shadows(
         )
     with server.connect() as conn:
         roles = recorded_roles(conn, a)
-    shadows = Shadows(server, a, b, roles)
+    shadows = Shadows(server, a, b, roles, kept_folder(compiled.settings.root))
     if server.keeps_templates:
         prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
         prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)

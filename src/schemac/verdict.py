@@ -68,12 +68,18 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
         with steps.step("the templates were found equal before: nothing to compare", "compare"):
             return Comparison()
     with steps.step("comparing schema dumps", "dumps"):
-        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired)
+        kept_dump = shadows.kept_file(shadows.desired, "dump")
+        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired, kept_dump)
     if equal_dumps:
         comparison = Comparison()
     else:
+        # Both are templates: what a run before read of them is kept (schemac.inspections).
+        kept = (
+            shadows.kept_file(shadows.migrations, "inspection"),
+            shadows.kept_file(shadows.desired, "inspection"),
+        )
         comparison = compare_databases(
-            server.url(shadows.migrations), server.url(shadows.desired), steps=steps
+            server.url(shadows.migrations), server.url(shadows.desired), steps=steps, kept=kept
         )
     # A warning (a column order ALTER TABLE cannot reproduce) is a finding too: not remembered.
     if comparison.equal and not comparison.warnings:
@@ -86,22 +92,44 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
     return comparison
 
 
-def same_schema_dump(server: PostgresServer, first: str, second: str) -> bool:
+def same_schema_dump(
+    server: PostgresServer, first: str, second: str, kept: Path | None = None
+) -> bool:
     """Whether ``pg_dump --schema-only`` prints the same for both databases (run side by side).
 
-    False, never an error, when pg_dump cannot run (none of the server's version installed):
-    the caller then compares the long way.
+    ``kept``: the file the dump of ``second``, a template database, is kept in
+    (:mod:`schemac.inspections`), read from there or dumped and kept. False, never an error,
+    when pg_dump cannot run (none of the server's version installed): the caller then
+    compares the long way.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from schemac import inspections
+
     pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
+
+    def dump(name: str) -> list[str] | None:
+        found = inspections.taken(kept) if name == second else None
+        if found is None:
+            found = _schema_dump(pg_dump, server.url(name))
+            if name == second and found is not None:
+                inspections.store(kept, found)
+        return found
+
     with ThreadPoolExecutor(2) as pool:
-        dumps = list(
-            pool.map(lambda name: _schema_dump(pg_dump, server.url(name)), (first, second))
-        )
+        dumps = list(pool.map(dump, (first, second)))
     if dumps[0] is None or dumps[0] != dumps[1]:
         return False
     return all(server.fetch(first, query) == server.fetch(second, query) for query in _UNDUMPED)
+
+
+def dump_ahead(server: PostgresServer, template: str, kept: Path | None) -> None:
+    """Start ``pg_dump --schema-only`` of a template database now, in a thread, kept in
+    ``kept`` for the comparison to come (nothing when it is kept already)."""
+    from schemac import inspections
+
+    pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
+    inspections.read_ahead(kept, lambda: _schema_dump(pg_dump, server.url(template)))
 
 
 # What a schema-only dump does not print: whether each materialized view is populated (it
