@@ -35,9 +35,10 @@ unit: $(STAMP)
 
 # The whole suite runs on the embedded PostgreSQL 18 in two pytest-xdist workers (each with
 # a session server of its own; a file's tests stay in one worker, sharing its module
-# fixtures), and its `postgres and not flyway` tests run again, at the same time, in one
-# process on the server in SCHEMAC_TEST_PG15_URL when it is set (CI starts Debian's
-# PostgreSQL 15 for it); mypy runs alongside too. Each of them waits on servers, Flyway and
+# fixtures), and its `postgres and not flyway` tests run again, at the same time, on the
+# server in SCHEMAC_TEST_PG15_URL when it is set (CI starts Debian's PostgreSQL 15 for it):
+# in one worker per server listed in SCHEMAC_TEST_PG15_URLS (.ci/run starts two), else in
+# one worker on that one server. mypy runs alongside too. Each of them waits on servers, Flyway and
 # child processes much of the time, so together they keep the two cores busy
 # (docs/benchmarks.md, the test suite). The PostgreSQL 15 run's and mypy's outputs are
 # printed when all are done; any of them failing fails `make test`. Each run prints its 25
@@ -50,8 +51,9 @@ test: lint
 	@mkdir -p tests/.tmp; pg15=""; \
 	$(BIN)/mypy >$(MYPY_LOG) 2>&1 & mypy=$$!; \
 	if [ -n "$$SCHEMAC_TEST_PG15_URL" ]; then \
-	  echo "--- on PostgreSQL 15 ($${SCHEMAC_TEST_PG15_URL%%@*}@...) at the same time, output in $(PG15_LOG)"; \
-	  SCHEMAC_TEST_PG_URL="$$SCHEMAC_TEST_PG15_URL" $(PYTEST_RUN) \
+	  urls="$${SCHEMAC_TEST_PG15_URLS:-$$SCHEMAC_TEST_PG15_URL}"; set -- $$urls; \
+	  echo "--- on PostgreSQL 15 ($$# servers, $${1%%@*}@...) at the same time, output in $(PG15_LOG)"; \
+	  SCHEMAC_TEST_PG_URL="$$urls" $(PYTEST_RUN) -n $$# --dist loadfile \
 	    -m "postgres and not flyway" >$(PG15_LOG) 2>&1 & pg15=$$!; \
 	fi; \
 	$(PYTEST_RUN) -n $(PG18_WORKERS) --dist loadfile; pg18_status=$$?; pg15_status=0; \

@@ -4,7 +4,8 @@ The server is a warm shadow server of this checkout's tests (the embedded-postgr
 PostgreSQL on 127.0.0.1, kept running between sessions like a project's, so the next session
 finds it up and its template databases, such as the platform's replayed migrations, built);
 with SCHEMAC_TEST_WARM=0 a throwaway server instead; or, when $SCHEMAC_TEST_PG_URL is set,
-that server (schemac then only creates and drops its own databases there).  Tests that use these fixtures get the ``postgres`` marker, so
+that server (schemac then only creates and drops its own databases there; a list of URLs
+separated by spaces gives each pytest-xdist worker its own).  Tests that use these fixtures get the ``postgres`` marker, so
 ``pytest -m postgres`` selects exactly the tests worth repeating against another server.
 """
 
@@ -158,7 +159,7 @@ def _in_tests(filename: str | None) -> bool:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL server: the tests' warm one, a throwaway one, or $SCHEMAC_TEST_PG_URL's."""
-    url = os.environ.get(TEST_SERVER_URL_ENV)
+    url = _worker_url(os.environ.get(TEST_SERVER_URL_ENV, ""))
     if url:
         server = PostgresServer.external(url)
     elif os.environ.get(TEST_WARM_ENV, "1") == "0":
@@ -170,6 +171,17 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
         if server.keeps_templates:  # the warm one: templates of old sessions go, the recent stay
             prune_templates(server, "", SESSION_TEMPLATES_KEPT)
+
+
+def _worker_url(urls: str) -> str:
+    """One URL of $SCHEMAC_TEST_PG_URL, which may list several separated by spaces (CI's
+    PostgreSQL 15 pass: one server per pytest-xdist worker, as the embedded run has): worker
+    gwN takes the N-th, a run without workers the first."""
+    listed = urls.split()
+    if not listed:
+        return ""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return listed[int(worker.removeprefix("gw")) % len(listed)]
 
 
 @pytest.fixture
