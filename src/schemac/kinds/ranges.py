@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.contents import CATALOG_LOCATION
+from schemac.catalog.indexes import OPCLASS_NAME
 from schemac.catalog.queries import (
     USER_NAMESPACE,
     acl,
@@ -145,10 +146,7 @@ def nodes(rng: RangeType) -> tuple[tuple[str, str], ...]:
 _RANGES = f"""
 SELECT t.oid, n.nspname AS schema, t.typname AS name,
        pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
-       CASE WHEN NOT oc.opcdefault THEN
-            CASE WHEN ocn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(oc.opcname)
-                 ELSE pg_catalog.quote_ident(ocn.nspname) || '.'
-                      || pg_catalog.quote_ident(oc.opcname) END END AS opclass,
+       CASE WHEN NOT oc.opcdefault THEN {OPCLASS_NAME.format(ns="ocn", oc="oc")} END AS opclass,
        CASE WHEN r.rngcollation <> 0 AND r.rngcollation IS DISTINCT FROM st.typcollation
             THEN (SELECT co.collname FROM pg_catalog.pg_collation co
                   WHERE co.oid = r.rngcollation) END AS collation,
