@@ -228,13 +228,19 @@ class Builder:
                 )
             self.schema_docs.setdefault(s, (unit.index, doc))
             types = self.declared.types.setdefault(s, set())
-            for section in _TYPE_SECTIONS:
-                types.update(data.get(section, {}) or {})
+            for section, type_names in _TYPE_SECTIONS:
+                declared = data.get(section, {}) or {}
+                types.update(declared)
+                if type_names is not None:
+                    for name, spec in declared.items():
+                        types.update(type_names(name, spec))
 
 
 _PROJECT_FIELDS = frozenset(f.name for f in fields(m.Project))
 _BUILT = tuple(kind for kind in kinds.KINDS if kind.build is not None)
-_TYPE_SECTIONS = tuple(section for kind in kinds.KINDS for section in kind.type_sections)
+_TYPE_SECTIONS = tuple(
+    (section, kind.type_names) for kind in kinds.KINDS for section in kind.type_sections
+)
 
 
 def build_project(settings: Settings, units: Iterable[UnitInput]) -> BuildResult:

@@ -282,6 +282,8 @@ class Table:
     # REPLICA IDENTITY: default | full | nothing | index <name> (the catalog reads it; the YAML
     # cannot declare it yet, so a hand-made change is still found)
     replica_identity: str = "default"
+    # where `replica_identity: {index: ...}` names its index (E373 points there)
+    replica_identity_loc: SourceLocation | None = field(default=None, compare=False, repr=False)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -39,13 +39,20 @@ def test_columns_of_a_range_and_its_multirange(project: Project) -> None:
     project.edit(
         created,
         created
+        # Multiranges by their short names: PostgreSQL's own (price_multirange) and declared
+        # (word_ranges). Columns in name order: added columns are appended in that order.
+        + "      price_sets: {type: price_multirange}\n"
         + "      prices: {type: price_range}\n"
-        + "      words: {type: school.word_ranges}\n",
+        + "      qualified: {type: school.word_ranges}\n"
+        + "      words: {type: word_ranges}\n",
     )
     sql = diff_and_prove(project, "add price ranges")
     # The types come before the columns that use them.
     assert sql.index('create type "school"."price_range"') < sql.index('add column "prices"')
     assert sql.index('create type "school"."word_range"') < sql.index('add column "words"')
+    assert sql.index('create type "school"."price_range"') < sql.index('add column "price_sets"')
+    assert 'add column "words" school.word_ranges;' in sql
+    assert 'add column "price_sets" school.price_multirange;' in sql
 
 
 def test_a_subtype_changed_is_refused_naming_the_type(project: Project) -> None:

@@ -13,6 +13,12 @@ from schemac.catalog.queries import comment, options, rows
 if TYPE_CHECKING:
     from schemac.catalog.relations import Relations
 
+# An operator class by schema and name, so two of one name in different schemas differ; a
+# pg_catalog one (always visible) bare. Each part quoted as needed: the text is SQL, as the
+# YAML's `opclass:` is (`schemac import` writes it as read).
+OPCLASS_NAME = """CASE WHEN {ns}.nspname = 'pg_catalog' THEN pg_catalog.quote_ident({oc}.opcname)
+     ELSE pg_catalog.quote_ident({ns}.nspname) || '.' || pg_catalog.quote_ident({oc}.opcname) END"""
+
 INDEXES = f"""
 SELECT i.indexrelid, i.indrelid AS rel, ic.relname AS name,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, am.amname AS method,
@@ -20,12 +26,14 @@ SELECT i.indexrelid, i.indrelid AS rel, ic.relname AS name,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS predicate, ic.reloptions,
        (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(
                  pg_catalog.pg_get_indexdef(i.indexrelid, g, true), i.indkey[g - 1] <> 0,
-                 i.indoption[g - 1], oc.opcname, oc.opcdefault, g <= i.indnkeyatts,
+                 i.indoption[g - 1], {OPCLASS_NAME.format(ns="ocn", oc="oc")}, oc.opcdefault,
+                 g <= i.indnkeyatts,
                  CASE WHEN i.indcollation[g - 1] <> 0 THEN
                    (SELECT co.collname FROM pg_catalog.pg_collation co
                     WHERE co.oid = i.indcollation[g - 1]) END) ORDER BY g)
         FROM generate_series(1, i.indnatts) g
-        LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[g - 1]) AS elements,
+        LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[g - 1]
+        LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace) AS elements,
        {comment("pg_class", "i.indexrelid")} AS comment
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid

@@ -29,6 +29,7 @@ from schemac.importer.units import (
     schema_units,
 )
 from schemac.importer.yaml_writer import dump_document
+from schemac.kinds.ranges import local_multiranges
 from schemac.naming import file_safe
 from schemac.project import YAML_SUFFIXES, Settings
 
@@ -73,7 +74,7 @@ def render_import(
     catalog = source.catalog
     local = frozenset(
         (o.qname.schema, o.qname.name) for kind in LOCAL_TYPES for o in catalog.of(kind).values()
-    )
+    ) | local_multiranges(catalog)
     ctx = Context(
         source,
         settings.tenancy,

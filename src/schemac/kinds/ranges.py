@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
 from schemac.catalog.contents import CATALOG_LOCATION
+from schemac.catalog.indexes import OPCLASS_NAME
 from schemac.catalog.queries import (
+    OWNER,
     USER_NAMESPACE,
     acl,
     acl_entries,
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
     from schemac.loader import Document, LocatedDict
 
 SECTION = "range_types"
+# The multirange's own ACL, as the catalog reader keeps it: PostgreSQL leaves it at this.
+MULTIRANGE_ACL = "multirange: acl"
+DEFAULT_MULTIRANGE_ACL = ((OWNER, "USAGE", False), ("PUBLIC", "USAGE", False))
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,24 @@ def multirange_of(schema: str, name: str, declared: Any) -> m.QName:
     if written is None:
         return m.QName(schema, default_multirange_name(name))
     return m.QName(schema, written)
+
+
+def multirange_names(name: str, declared: Any) -> tuple[str, ...]:
+    """The multirange a declared range brings: a column may name it as it names the range."""
+    written = declared.get("multirange_type_name") if isinstance(declared, dict) else None
+    if written is not None and not isinstance(written, str):
+        return ()  # not a name: the JSON Schema reports it
+    return (written or default_multirange_name(name),)
+
+
+def local_multiranges(catalog: CatalogModel) -> frozenset[tuple[str, str]]:
+    """The multiranges a column of the range's schema may name bare (`schemac import`): those
+    in the range's own schema, where the YAML's `multirange_type_name` puts them."""
+    return frozenset(
+        (rng.multirange.schema, rng.multirange.name)
+        for rng in catalog.of("range type").values()
+        if rng.multirange.schema == rng.qname.schema
+    )
 
 
 def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
@@ -146,16 +169,15 @@ def nodes(rng: RangeType) -> tuple[tuple[str, str], ...]:
 _RANGES = f"""
 SELECT t.oid, n.nspname AS schema, t.typname AS name,
        pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
-       CASE WHEN NOT oc.opcdefault THEN
-            CASE WHEN ocn.nspname = 'pg_catalog' THEN pg_catalog.quote_ident(oc.opcname)
-                 ELSE pg_catalog.quote_ident(ocn.nspname) || '.'
-                      || pg_catalog.quote_ident(oc.opcname) END END AS opclass,
+       CASE WHEN NOT oc.opcdefault THEN {OPCLASS_NAME.format(ns="ocn", oc="oc")} END AS opclass,
        CASE WHEN r.rngcollation <> 0 AND r.rngcollation IS DISTINCT FROM st.typcollation
             THEN (SELECT co.collname FROM pg_catalog.pg_collation co
                   WHERE co.oid = r.rngcollation) END AS collation,
        {PROC_NAME.format(oid="r.rngcanonical")} AS canonical,
        {PROC_NAME.format(oid="r.rngsubdiff")} AS subtype_diff,
        mn.nspname AS multirange_schema, mt.typname AS multirange_name,
+       {acl("mt.typacl", "T", "mt.typowner")} AS multirange_acl,
+       {comment("pg_type", "mt.oid")} AS multirange_comment,
        pg_catalog.pg_get_userbyid(t.typowner) AS owner,
        {acl("t.typacl", "T", "t.typowner")} AS acl,
        {comment("pg_type", "t.oid")} AS comment
@@ -188,7 +210,12 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             CATALOG_LOCATION,
             grants=grants_of(entries),
         )
+        # The multirange has its own pg_type row: PostgreSQL refuses GRANT and ALTER on it
+        # (its privileges and owner are the range's, has_type_privilege follows the range),
+        # so its ACL stays the default; COMMENT ON TYPE works on it (pg_dump leaves it out).
         out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
+        out.set_extra("range type", str(qname), MULTIRANGE_ACL, acl_entries(row["multirange_acl"]))
+        out.set_extra("range type", str(qname), "multirange: comment", row["multirange_comment"])
 
 
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
@@ -199,6 +226,10 @@ def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     grants = type_grants(ctx, "range type", rng.qname)
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)
+    # (A comment on the multirange is a loss of type_grants' report: the YAML has no place.)
+    multirange_acl = ctx.extras("range type", name).get(MULTIRANGE_ACL)
+    if multirange_acl not in (None, DEFAULT_MULTIRANGE_ACL):
+        ctx.notes.lost("range type", name, MULTIRANGE_ACL, "not the default: the range's covers it")
     out: dict[str, Any] = {"subtype": rng.subtype}
     for key, value in (
         ("subtype_opclass", rng.subtype_opclass),
@@ -232,6 +263,7 @@ RANGE_TYPE = Kind(
     field=SECTION,
     sections=(SECTION,),
     type_sections=(SECTION,),
+    type_names=lambda name, declared: multirange_names(name, declared),
     build=build,
     finish=lambda b: qualify_functions(b, SECTION, ("canonical", "subtype_diff")),
     nodes=nodes,

@@ -87,6 +87,9 @@ class Kind:
     )
     sections: tuple[str, ...] = ()  # document keys that need a `schema:` (E302)
     type_sections: tuple[str, ...] = ()  # document sections whose names are types in the schema
+    # (name, declared) -> the type names one entry of those sections brings, when more than its
+    # own (a range type: its multirange too), so a column may name them unqualified
+    type_names: Callable[[str, Any], Iterable[str]] | None = None
     build: BuildStep | None = None  # None: built by its parent kind, or not declarable
     # Its SQL and typed fields (a table member's are checked by its parent kind's step).
     fields: FieldStep | None = None

@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemac.kinds.registry import Kind
+from schemac.located import LocatedDict
 from schemac.naming import quote_ident, quote_qualified
 
 if TYPE_CHECKING:
     import psycopg
 
     from schemac.analyse import Analyser
+    from schemac.diagnostics import SourceLocation
 
 _READ = """
 SELECT n.nspname, c.relname, c.relreplident::text,
@@ -39,6 +41,15 @@ def replica_identity_of(declared: Any) -> str:
     if isinstance(declared, dict):
         return f"index {declared['index']}"
     return str(declared)
+
+
+def replica_identity_location(table: LocatedDict) -> SourceLocation | None:
+    """Where `replica_identity: {index: ...}` names its index (only then: positions are
+    worked out on first use, and most tables have none to report)."""
+    declared = table.get("replica_identity")
+    if isinstance(declared, LocatedDict) and "index" in declared:
+        return declared.value_locations["index"]
+    return None
 
 
 def yaml_of(value: str) -> Any:
@@ -69,7 +80,7 @@ def check(a: Analyser) -> None:
                 "E373",
                 f"table {table.qname}: replica_identity names '{index}', which is neither its "
                 "primary key nor one of its unique constraints",
-                table.loc,
+                table.replica_identity_loc or table.loc,
                 hint="name one of: " + (", ".join(keys) or "(none: declare a unique constraint)"),
             )
 

@@ -15,7 +15,7 @@ from schemac.kinds import foreign_keys, partitions, policies, triggers
 from schemac.kinds.common import expression, imported_by, one_node, sql_value
 from schemac.kinds.indexes import build_index, index_fields
 from schemac.kinds.registry import Comparison, Kind, Located, Reading
-from schemac.kinds.replica_identity import replica_identity_of
+from schemac.kinds.replica_identity import replica_identity_location, replica_identity_of
 from schemac.kinds.seeds import build_seed
 from schemac.loader import LocatedDict
 from schemac.naming import default_constraint_name, make_object_name, quote_ident
@@ -267,6 +267,7 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
             ),
             sequence_grants=b.grants(document.get("sequence_grants")),
             replica_identity=replica_identity_of(t.get("replica_identity")),
+            replica_identity_loc=replica_identity_location(t),
         ),
     )
     seed = t.get("seed")

@@ -39,6 +39,8 @@ CREATE TABLE "booking"."shop" (
     "id" bigint NOT NULL,
     "open" "booking"."shift_range",
     "labels" "booking"."label_ranges",
+    "open_days" "booking"."shift_multirange",
+    "prices_by_day" "booking"."price_span_multirange"[],
     "prices" "booking"."price_span"[],
     CONSTRAINT "shop_pkey" PRIMARY KEY ("id")
 );

@@ -29,12 +29,13 @@ CREATE TABLE sales.customers (
     CONSTRAINT customers_email_key UNIQUE (email)
 );
 ALTER TABLE sales.customers REPLICA IDENTITY USING INDEX customers_email_key;
-CREATE TABLE sales.events (id bigint PRIMARY KEY, payload text);
+CREATE TABLE sales.events (id bigint PRIMARY KEY, payload text, spent analytics.amount_multirange);
 ALTER TABLE sales.events REPLICA IDENTITY NOTHING;
 CREATE TABLE analytics.shifts (
     id bigint PRIMARY KEY,
     open analytics.shift_range NOT NULL,
     labels analytics.label_ranges,
+    open_days analytics.shift_multirange,
     budget analytics.amount_range
 );
 CREATE FUNCTION analytics.sum_pair(state numeric[], v numeric) RETURNS numeric[]
