@@ -136,3 +136,38 @@ def test_a_partitions_own_objects_and_sub_partitions_are_migrated_both_ways(
     assert sql.count("create index") + sql.count("create unique index") <= 3, sql
     partitioned.edit(OWN_OBJECTS, plain, FILE)
     diff_and_prove(partitioned, "partition objects taken back", "--allow-destructive")
+
+
+ALERTS = """\
+  alerts:
+    columns:
+      id: {type: bigint, not_null: true}
+      raised: {type: date, not_null: true}
+    partition_by: {strategy: range, key: [raised]}
+    partitions:
+      alerts_2025: {from: ['2025-01-01'], to: ['2026-01-01']}
+"""
+
+
+def test_a_partitions_own_primary_key_is_added_and_dropped(partitioned: Project) -> None:
+    partitioned.edit("  measurements:\n", ALERTS + "  measurements:\n", FILE)
+    diff_and_prove(partitioned, "alerts")
+    plain = "      alerts_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    keyed = (
+        "      alerts_2025:\n        from: ['2025-01-01']\n        to: ['2026-01-01']\n"
+        "        primary_key: {columns: [id], comment: Unique within the year.}\n"
+    )
+    partitioned.edit(plain, keyed, FILE)
+    # The key's index is built without CONCURRENTLY (no online plan for a partition's key
+    # yet): squawk's finding is true, so the project accepts it.
+    partitioned.write(
+        "schemac.yaml",
+        "version_width: 3\nlint:\n  acknowledge:\n"
+        "    - {rule: require-concurrent-index-creation, object: telemetry.alerts_2025,"
+        " reason: new}\n",
+    )
+    sql = diff_and_prove(partitioned, "alerts key")
+    assert "primary key" in sql.lower() and "alerts_2025_pkey" in sql, sql
+    partitioned.edit(keyed, plain, FILE)
+    sql = diff_and_prove(partitioned, "alerts key dropped", "--allow-destructive")
+    assert "drop constraint" in sql.lower(), sql

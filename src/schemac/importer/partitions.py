@@ -94,18 +94,15 @@ def partition_yaml(
 
 
 def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> None:
-    """What the partition declares itself: its keys, checks, foreign keys and indexes (not
+    """What the partition declares itself: its keys (a primary key too), checks, foreign keys and indexes (not
     PostgreSQL's copies of its parent's, which the catalog does not read as its own), and its
     own partitioning with its partitions."""
     from schemac.importer.tables import constraints_yaml, foreign_key_yaml  # imports this
 
     name = str(partition.qname)
     related = ctx.by_relation.get(name, {})
-    own_keys = [c for c in partition.constraints if c.kind == "primary_key"]
-    for key in own_keys:  # the YAML gives a partition its table's primary key only
-        ctx.notes.lost("partition", name, f"constraint {key.name}", "a primary key of its own")
-    used = {key.name for key in own_keys}
-    constraints_yaml(ctx, partition.qname, partition.constraints, used, out)
+    # A primary key of its own too (PostgreSQL allows one while no table above has one).
+    constraints_yaml(ctx, partition.qname, partition.constraints, set(), out)
     keys = [
         foreign_key_yaml(ctx, fk, partition.qname.schema) for fk in related.get("foreign key", [])
     ]

@@ -54,7 +54,11 @@ def build_partitions(
 ) -> None:
     """The partitions of a table (or of a partition), each with what is declared on it:
     indexes, checks, unique keys and foreign keys of its own, and its own partitions."""
-    from schemac.kinds.tables import partition_by_sql, table_constraints  # tables imports this
+    from schemac.kinds.tables import (  # tables imports this
+        partition_by_sql,
+        primary_key,
+        table_constraints,
+    )
 
     for part_name, part in (t.get("partitions") or {}).items():
         loc = t["partitions"].key_locations[part_name]
@@ -67,6 +71,7 @@ def build_partitions(
             build_index(b, u, part_qname, ix, part["indexes"].item_locations[i])
         foreign_keys.build_foreign_keys(b, u, part_qname, part)
         own_partition_by = partition_by_sql(part)
+        own_key = primary_key(b, part_name, part, [], doc, part_path)
         b.add(
             "partitions",
             u,
@@ -76,7 +81,10 @@ def build_partitions(
                 partition_bound(part),
                 part.get("comment"),
                 loc,
-                tuple(table_constraints(part_name, part, doc, part_path)),
+                (
+                    *([own_key] if own_key else []),
+                    *table_constraints(part_name, part, doc, part_path),
+                ),
                 own_partition_by,
             ),
         )
@@ -136,8 +144,44 @@ def check_partitions(a: Analyser) -> None:
                 part.loc,
                 hint=_BOUND_HINT[strategy],
             )
+        _check_own_primary_key(a, part)
         if strategy == "HASH" and part.bound == "DEFAULT":
             a.error("E333", "a hash-partitioned table cannot have a default partition", part.loc)
+
+
+def _check_own_primary_key(a: Analyser, part: m.Partition) -> None:
+    """PostgreSQL refuses a partition's own primary key while a table above it has one (that
+    one is copied to it): "multiple primary keys" (and the other way round, so a table above
+    cannot get one while a partition has its own)."""
+    own = next((c for c in part.constraints if c.kind == "primary_key"), None)
+    if own is None:
+        return
+    above = _ancestor_with_primary_key(a, part.parent)
+    if above is not None:
+        a.error(
+            "E334",
+            f"partition {part.qname} declares primary key {own.name}, but {above} above it "
+            "has one, which PostgreSQL copies to its partitions",
+            own.loc,
+            hint=f"remove this primary_key (the partition has {above}'s) or {above}'s",
+        )
+
+
+def _ancestor_with_primary_key(a: Analyser, qname: m.QName) -> m.QName | None:
+    """The nearest table or partition from `qname` up that has a primary key."""
+    partitions = {p.qname: p for _, p in a.p.partitions}
+    seen: set[m.QName] = set()
+    while qname not in seen:
+        seen.add(qname)
+        above: m.Table | m.Partition | None = a.tables.get(qname) or partitions.get(qname)
+        if above is None:
+            return None
+        if any(c.kind == "primary_key" for c in above.constraints):
+            return qname
+        if isinstance(above, m.Table):
+            return None
+        qname = above.parent
+    return None
 
 
 PARTITION = Kind(

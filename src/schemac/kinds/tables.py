@@ -135,7 +135,7 @@ def _columns(
     return columns, constraints, pk_columns
 
 
-def _primary_key(
+def primary_key(
     b: Builder, name: str, t: LocatedDict, pk_columns: list[str], doc: Document, path: list[Any]
 ) -> m.Constraint | None:
     pk = t.get("primary_key")
@@ -231,7 +231,7 @@ def build_table(b: Builder, u: int, schema: str, name: str, t: LocatedDict, doc:
     qname = m.QName(schema, name)
     path = ["tables", name]
     columns, constraints, pk_columns = _columns(b, u, qname, t)
-    pk = _primary_key(b, name, t, pk_columns, doc, path)
+    pk = primary_key(b, name, t, pk_columns, doc, path)
     if pk is not None:
         constraints.insert(0, pk)
     constraints += table_constraints(name, t, doc, path)

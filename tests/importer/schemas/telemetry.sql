@@ -55,3 +55,18 @@ CREATE TABLE telemetry.measurements_2026_b PARTITION OF telemetry.measurements_2
     FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 CREATE INDEX measurements_2026_a_value_idx ON telemetry.measurements_2026_a (value);
 CREATE TABLE telemetry.measurements_default PARTITION OF telemetry.measurements DEFAULT;
+
+-- Alerts by year: no primary key on the partitioned table, so a partition may have its own,
+-- without the partition key (PostgreSQL refuses it while a table above has one).
+CREATE TABLE telemetry.alerts (
+    id bigint NOT NULL,
+    raised date NOT NULL,
+    note text
+) PARTITION BY RANGE (raised);
+CREATE TABLE telemetry.alerts_2025 PARTITION OF telemetry.alerts
+    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+ALTER TABLE telemetry.alerts_2025 ADD CONSTRAINT alerts_2025_pkey PRIMARY KEY (id);
+CREATE TABLE telemetry.alerts_2026 PARTITION OF telemetry.alerts
+    FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE telemetry.alerts_2026 ADD CONSTRAINT alerts_2026_by_id PRIMARY KEY (id);
+COMMENT ON CONSTRAINT alerts_2026_by_id ON telemetry.alerts_2026 IS 'Ids are unique within a year.';
