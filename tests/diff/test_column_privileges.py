@@ -74,7 +74,7 @@ def test_check_db_names_a_hand_made_column_grant(project: Project, database: str
     assert found[0]["message"].endswith(
         "privileges: not declared SELECT to school_reader, UPDATE to school_reader"
     ), found
-    assert "courses.code" in found[0]["message"], found
+    assert "table column school.courses.code: privileges" in found[0]["message"], found
     # located at the table's YAML line, where its columns are declared
     assert (found[0]["file"] or "").endswith("01_school.yaml"), found
     lines = (project.root / "schema" / "01_school.yaml").read_text().splitlines()
