@@ -39,6 +39,12 @@ def test_column_grants_are_granted_changed_revoked_and_dropped(project: Project)
     ), sql
     assert "grant insert (price) on table school.courses to school_reader;" in sql, sql
     assert "on table school.courses to" not in sql.replace("(price) on table", ""), sql
+    # every privilege taken away: the ACL PostgreSQL leaves ('{}') reads as none, check is clean
+    project.edit(CODE, '      code: {type: "varchar(20)", grants: {school_reader: [select]}}\n')
+    diff_and_prove(project, "code readable")
+    project.edit("grants: {school_reader: [select]}}", "grants: {}}")
+    sql = diff_and_prove(project, "code closed").replace('"', "")
+    assert "revoke select (code) on table school.courses from school_reader;" in sql, sql
     # the column dropped: PostgreSQL drops its ACL with it, so no REVOKE is written
     project.edit(
         '      price:\n        type: "numeric(8,2)"\n'

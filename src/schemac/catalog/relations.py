@@ -276,6 +276,10 @@ _COLUMN_EXTRAS = {
 
 def _column_extras(out: CatalogModel, table: str, column: dict[str, Any]) -> None:
     prefix = f"column {column['name']}: "
+    # compared like the table's acl (imported as the column's grants:); an ACL emptied by
+    # REVOKE ('{}') holds what none (NULL) does
+    if column["acl"]:
+        out.set_extra("table", table, prefix + "acl", acl_entries(column["acl"]))
     for key, attribute in _COLUMN_EXTRAS.items():
         value = column[key]
         if value:
