@@ -191,6 +191,17 @@ def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
           AND {_not_extension_member("'pg_catalog.pg_class'::pg_catalog.regclass", "c.oid")}
         UNION ALL
         SELECT o.type, o.identity, {grantee}, acl.privilege_type, acl.is_grantable
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) acl
+        CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, a.attnum) o
+        WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_USER_NAMESPACE}
+          AND c.oid >= {FIRST_USER_OID} AND acl.grantee <> c.relowner AND NOT (c.relname = ANY(%s))
+          AND {_not_extension_member("'pg_catalog.pg_class'::pg_catalog.regclass", "c.oid")}
+        UNION ALL
+        SELECT o.type, o.identity, {grantee}, acl.privilege_type, acl.is_grantable
         FROM pg_catalog.pg_namespace n
         CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))) acl
         CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, 0) o
@@ -217,7 +228,7 @@ def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
           AND acl.grantee <> t.typowner
           AND {_not_extension_member("'pg_catalog.pg_type'::pg_catalog.regclass", "t.oid")}
     """,
-        (skipped,),
+        (skipped, skipped),
     )
     grouped: dict[FactKey, set[tuple[str, str, bool]]] = {}
     for kind, identity, role, privilege, grantable in rows:

@@ -29,6 +29,8 @@ TABLE_PRIVILEGES = (
     "maintain",
 )
 PRIVILEGE_ORDER = (*TABLE_PRIVILEGES, "usage", "create", "execute")
+# What GRANT ... (column) accepts (PostgreSQL: only these are column privileges).
+COLUMN_PRIVILEGES = ("select", "insert", "update", "references")
 
 
 @dataclass(frozen=True, order=True)
@@ -150,6 +152,9 @@ class Column:
     identity_options: tuple[tuple[str, int | bool], ...] = ()
     # partitions13: a generated column computed when read (PostgreSQL 18), not stored
     generated_virtual: bool = False
+    # colpriv13: GRANT ... (column) (pg_attribute.attacl), exact like a table's grants; compared
+    # as the column's privileges fact (facts.py), so not by the model comparison
+    grants: tuple[Grant, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from schemac.facts import (
     read_enums,
     read_facts,
 )
+from schemac.naming import quote_ident
+from schemac.sql.names import parse_name_chain
 
 __all__ = [
     "FactDifference",
@@ -148,10 +150,20 @@ _GRANT_TARGETS = {
 }
 
 
+def _column_target(identity: str) -> str:
+    """A column's pg_identify_object identity (``s.t.c``) as GRANT's ``(c) ON TABLE s.t``."""
+    chain = parse_name_chain(identity, max_parts=3)
+    schema, table, column = chain.parts
+    return f"({quote_ident(column)}) ON TABLE {quote_ident(schema)}.{quote_ident(table)}"
+
+
 def _privileges_statements(difference: FactDifference, out: Supplement) -> None:
     key = difference.key
-    target = _GRANT_TARGETS.get(key.kind)
-    if target is None:
+    if key.kind.endswith(" column"):  # GRANT privilege (column) ON TABLE ...
+        on = _column_target(key.identity)
+    elif key.kind in _GRANT_TARGETS:
+        on = f"ON {_GRANT_TARGETS[key.kind]} {key.identity}"
+    else:
         out.unresolved.append((difference, f"schemac does not write privileges on a {key.kind}"))
         return
     current = {
@@ -165,16 +177,12 @@ def _privileges_statements(difference: FactDifference, out: Supplement) -> None:
         if had == wants:
             continue
         if wants is None:
-            out.statements.append(f"REVOKE {privilege} ON {target} {key.identity} FROM {role};")
+            out.statements.append(f"REVOKE {privilege} {on} FROM {role};")
         elif had is True and wants is False:
-            out.statements.append(
-                f"REVOKE GRANT OPTION FOR {privilege} ON {target} {key.identity} FROM {role};"
-            )
+            out.statements.append(f"REVOKE GRANT OPTION FOR {privilege} {on} FROM {role};")
         else:
             option = " WITH GRANT OPTION" if wants else ""
-            out.statements.append(
-                f"GRANT {privilege} ON {target} {key.identity} TO {role}{option};"
-            )
+            out.statements.append(f"GRANT {privilege} {on} TO {role}{option};")
 
 
 def _view_options(difference: FactDifference, out: Supplement) -> None:

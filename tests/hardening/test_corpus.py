@@ -441,6 +441,36 @@ CASES: list[Case] = [
         "grants: {app_user: [insert]}",
         "grants: {@@app_user: [execute]}",
     ),
+    R(
+        "privilege_a_column_cannot_take",
+        "E321",
+        "      score: {type: integer, default: 0}",
+        "      score: {type: integer, default: 0, grants: {@@app_user: [select, delete]}}",
+    ),
+    R(
+        "all_on_a_column",
+        "E321",
+        "      score: {type: integer, default: 0}",
+        "      score: {type: integer, default: 0, grants: {@@app_user: [all]}}",
+    ),
+    R(
+        "unknown_role_in_column_grant",
+        "E320",
+        "      score: {type: integer, default: 0}",
+        "      score: {type: integer, default: 0, grants: {@@ghost: [select]}}",
+    ),
+    R(
+        "column_grant_option_to_public",
+        "E321",
+        "      score: {type: integer, default: 0}",
+        "      score: {type: integer, default: 0, grants: {@@public: [{select: with_grant_option}]}}",
+    ),
+    R(
+        "column_privilege_not_a_privilege",
+        "E105",
+        "      score: {type: integer, default: 0}",
+        "      score: {type: integer, default: 0, grants: {app_user: [@@selekt]}}",
+    ),
     R("unknown_index_column", "E330", "      - {columns: [name]}", "      - @@{columns: [nmae]}"),
     R(
         "unknown_trigger_function",

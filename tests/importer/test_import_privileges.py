@@ -24,15 +24,37 @@ def test_public_and_external_roles_are_written_as_the_database_has_them(
     project = yaml.safe_load((tmp_path / "schema" / "00_project.yaml").read_text())
     vault = yaml.safe_load((tmp_path / "schema" / "02_vault.yaml").read_text())
     public = yaml.safe_load((tmp_path / "schema" / "01_public.yaml").read_text())
+    people = public.pop("tables")["people"]
     assert public == {"schema": "public", "grants": {"public": []}}  # USAGE revoked from PUBLIC
+    # column privileges: each column's own grants:, WITH GRANT OPTION kept; salary's INSERT was
+    # revoked again (its ACL is empty: nothing written)
+    assert people["grants"] == {"grants_admin": ["select"]}
+    columns = people["columns"]
+    assert columns["id"]["grants"] == {
+        "grants_app": ["select", {"references": "with_grant_option"}]
+    }
+    assert columns["email"]["grants"] == {"public": ["insert"], "grants_app": ["select", "update"]}
+    assert columns["Phone"]["grants"] == {"grants_app": [{"select": "with_grant_option"}]}
+    assert "grants" not in columns["salary"]
     assert project["external"] == {"roles": ["grants_admin"]}  # a superuser: the server's
     assert set(project["roles"]) == {"grants_app", "grants_owner"}
     functions = vault["functions"]
     # new functions lose PUBLIC's EXECUTE by default privileges: PUBLIC is named where it has it
-    assert project["default_privileges"] == {"functions": {"public": []}}
+    # default privileges WITH GRANT OPTION are imported as {privilege: with_grant_option}
+    assert project["default_privileges"] == [
+        {"functions": {"public": []}},
+        {
+            "for_role": "grants_owner",
+            "functions": {"grants_app": [{"execute": "with_grant_option"}]},
+        },
+    ]
     assert vault["default_privileges"] == [
         {"tables": {"grants_app": ["select"]}},
-        {"for_role": "grants_owner", "sequences": {"grants_app": ["usage"]}},
+        {
+            "for_role": "grants_owner",
+            "tables": {"grants_app": [{"insert": "with_grant_option"}]},
+            "sequences": {"grants_app": ["usage"]},
+        },
     ]
     assert functions["plain"]["grants"] == {"grants_app": ["execute"]}
     assert functions["open_definer"]["grants"] == {"public": ["execute"]}

@@ -196,6 +196,7 @@ def _column(row: dict[str, Any]) -> m.Column:
         loc=CATALOG_LOCATION,
         identity_options=catalog_options(row["type"], row["identity_sequence"]),
         generated_virtual=row["attgenerated"] == "v",
+        grants=grants_of(acl_entries(row["acl"] or [])),
     )
 
 
@@ -275,7 +276,9 @@ _COLUMN_EXTRAS = {
 
 def _column_extras(out: CatalogModel, table: str, column: dict[str, Any]) -> None:
     prefix = f"column {column['name']}: "
-    if column["acl"] is not None:
+    # compared like the table's acl (imported as the column's grants:); an ACL emptied by
+    # REVOKE ('{}') holds what none (NULL) does
+    if column["acl"]:
         out.set_extra("table", table, prefix + "acl", acl_entries(column["acl"]))
     for key, attribute in _COLUMN_EXTRAS.items():
         value = column[key]

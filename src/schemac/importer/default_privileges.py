@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemac import model as m
 from schemac.importer.yaml_writer import Block
 from schemac.kinds.default_privileges import (
     CATALOG_KIND,
@@ -21,6 +22,11 @@ def _applying(ctx: Any, schema: str, on: str) -> list[DefaultPrivileges]:
         for o in ctx.of(CATALOG_KIND).values()
         if o.for_role is None and o.on == on and o.schema in (None, schema)
     ]
+
+
+def _item(item: str | dict[str, str]) -> str:
+    """A YAML privilege item as one comparable text (``select*``: WITH GRANT OPTION)."""
+    return item if isinstance(item, str) else f"{next(iter(item))}*"
 
 
 def public_execute_by_default(ctx: Any, schema: str) -> bool:
@@ -40,13 +46,13 @@ def imported_over_defaults(
     for defaults in _applying(ctx, schema, on):
         for grant in defaults.grants:
             if grant.role != PUBLIC:
-                given.setdefault(grant.role, set()).update(grant.privileges)
+                given.setdefault(grant.role, set()).update(map(_item, m.grant_items(grant)))
     for obj in objects:
         grants = obj.get("grants", {})
         for role, privileges in given.items():
-            # a privilege held WITH GRANT OPTION ({select: with_grant_option}) is more than
-            # the defaults give: the role is written in full
-            if set(map(str, grants.get(role, ()))) == privileges:
+            # held as the defaults give it (WITH GRANT OPTION included): left to them; more or
+            # less: the role is written in full
+            if set(map(_item, grants.get(role, ()))) == privileges:
                 grants.pop(role, None)
             elif role not in grants:
                 grants[role] = []
@@ -76,7 +82,7 @@ def import_entries(ctx: Any, schema: str | None) -> Any:
         if obj.schema != schema:
             continue
         entry = by_role.setdefault(obj.for_role, {})
-        grants: dict[str, list[str]] = {}
+        grants: dict[str, list[Any]] = {}
         if obj.revoke_public:
             grants[PUBLIC] = []
         for grant in obj.grants:
@@ -87,9 +93,7 @@ def import_entries(ctx: Any, schema: str | None) -> Any:
                 and grant.role == PUBLIC
                 and grant.privileges == (OBJECT_TYPES[obj.on][2],)
             ):
-                grants[grant.role] = list(grant.privileges)
-        if ctx.extras(CATALOG_KIND, obj.name).get("grant_option"):
-            ctx.notes.lost(CATALOG_KIND, obj.name, "grant option", "the YAML grants without it")
+                grants[grant.role] = list(m.grant_items(grant))
         entry[obj.on] = grants
     found = []
     for role, entry in sorted(by_role.items(), key=lambda item: item[0] or ""):

@@ -33,8 +33,6 @@ def _identity_default(value: Any) -> bool:
 def _fine(attribute: str, value: Any, current_user: str) -> bool:
     """Whether the attribute has the value the YAML's migrations give it anyway."""
     field = attribute.rsplit(": ", 1)[-1]
-    if field in ("definition", "acl") and attribute.startswith("column "):
-        return field == "definition"
     checks: dict[str, Any] = {
         "definition": lambda v: True,  # the model's fields say the same
         "acl": lambda v: True,  # the grants (and grant options) are imported from the model
@@ -90,6 +88,4 @@ def _shown(attribute: str, value: Any, current_user: str) -> str:
             f"owned by {value}; the imported objects belong to the role that runs the "
             f"migrations ({current_user} here)"
         )
-    if attribute.endswith("acl"):
-        return "privileges on single columns (the YAML grants per object)"
     return f"the database has {value!r}; the YAML format has no place for it"

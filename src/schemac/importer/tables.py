@@ -247,6 +247,8 @@ def _columns(
             )
         if column.comment is not None:
             col["comment"] = column.comment
+        if column.grants:
+            col["grants"] = ctx.grants("column", f"{table.qname}.{column.name}", column.grants)
         columns[column.name] = col
     for fk in keys:
         if fk.name not in short_keys:

@@ -327,12 +327,18 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
     for row in rows(conn, _DEFAULT_ACL):
         on = _BY_LETTER.get(row["type"], row["type"])
         by_role: dict[str, set[str]] = {}
-        for grantee, privilege, _ in row["acl"]:
-            by_role.setdefault("public" if grantee == "PUBLIC" else grantee, set()).add(
-                privilege.lower()
-            )
+        grantable: dict[str, set[str]] = {}  # WITH GRANT OPTION: `{select: with_grant_option}`
+        for grantee, privilege, option in row["acl"]:
+            role = "public" if grantee == "PUBLIC" else grantee
+            by_role.setdefault(role, set()).add(privilege.lower())
+            if option:
+                grantable.setdefault(role, set()).add(privilege.lower())
         grants = tuple(
-            m.Grant(role, tuple(p for p in m.PRIVILEGE_ORDER if p in privileges))
+            m.Grant(
+                role,
+                tuple(p for p in m.PRIVILEGE_ORDER if p in privileges),
+                grant_option=tuple(p for p in m.PRIVILEGE_ORDER if p in grantable.get(role, ())),
+            )
             for role, privileges in sorted(by_role.items())
         )
         public_default = OBJECT_TYPES.get(on, (frozenset(), "", None))[2]
@@ -349,8 +355,7 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             revoke,
             CATALOG_LOCATION,
         )
-        grantable = tuple(sorted((g, p) for g, p, o in row["acl"] if o))
-        out.add(CATALOG_KIND, obj.name, obj, grant_option=grantable)
+        out.add(CATALOG_KIND, obj.name, obj)
 
 
 DEFAULT_PRIVILEGES = Kind(

@@ -46,23 +46,40 @@ def check_grants(a: Analyser) -> None:
         assert kind.privileges is not None and kind.field is not None
         word, allowed = kind.privileges
         for _, holder in a.p.of(kind.field):
+            name = getattr(holder, "qname", None) or holder.name
             for grant in holder.grants:
-                a.check_role(grant.role, grant.loc or holder.loc)
-                if grant.role == PUBLIC and grant.grant_option:
-                    a.error(
-                        "E321",
-                        f"public cannot hold a privilege with_grant_option ({getattr(holder, 'qname', None) or holder.name})",
-                        grant.loc or holder.loc,
-                        hint="PostgreSQL gives grant options to roles only: name the role",
-                    )
-                wrong = [p for p in grant.privileges if p not in allowed]
-                if wrong:
-                    a.error(
-                        "E321",
-                        f"{', '.join(wrong)} cannot be granted on a {word} ({getattr(holder, 'qname', None) or holder.name})",
-                        grant.loc or holder.loc,
-                        hint=f"a {word} takes: {', '.join(sorted(allowed))}",
-                    )
+                _check_grant(a, grant, holder.loc, word, allowed, str(name))
+            # a table's columns: GRANT privilege (column) takes column privileges only
+            for column in getattr(holder, "columns", ()):
+                for grant in column.grants:
+                    where = f"{name}.{column.name}"
+                    _check_grant(a, grant, column.loc, "column", m.COLUMN_PRIVILEGES, where)
+
+
+def _check_grant(
+    a: Analyser,
+    grant: m.Grant,
+    loc: SourceLocation | None,
+    word: str,
+    allowed: tuple[str, ...] | frozenset[str],
+    name: str,
+) -> None:
+    a.check_role(grant.role, grant.loc or loc)
+    if grant.role == PUBLIC and grant.grant_option:
+        a.error(
+            "E321",
+            f"public cannot hold a privilege with_grant_option ({name})",
+            grant.loc or loc,
+            hint="PostgreSQL gives grant options to roles only: name the role",
+        )
+    wrong = [p for p in grant.privileges if p not in allowed]
+    if wrong:
+        a.error(
+            "E321",
+            f"{', '.join(wrong)} cannot be granted on a {word} ({name})",
+            grant.loc or loc,
+            hint=f"a {word} takes: {', '.join(sorted(allowed))}",
+        )
 
 
 def check_names(a: Analyser) -> None:

@@ -95,6 +95,7 @@ def _column(
         loc,
         identity_options=options,
         generated_virtual=virtual,
+        grants=b.grants(c.get("grants")),
     )
 
 

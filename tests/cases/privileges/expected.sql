@@ -70,9 +70,16 @@ GRANT EXECUTE ON FUNCTION "vault"."everyone"() TO "vault_app";
 -- table vault.notes
 CREATE TABLE "vault"."notes" (
     "id" integer NOT NULL,
+    "body" text,
+    "Author Name" text,
     CONSTRAINT "notes_pkey" PRIMARY KEY ("id")
 );
 GRANT SELECT, INSERT ON TABLE "vault"."notes" TO "vault_app";
+GRANT SELECT ("body") ON TABLE "vault"."notes" TO PUBLIC;
+GRANT UPDATE ("body") ON TABLE "vault"."notes" TO "vault_app";
+GRANT REFERENCES ("body") ON TABLE "vault"."notes" TO "vault_app" WITH GRANT OPTION;
+GRANT INSERT ("Author Name") ON TABLE "vault"."notes" TO "vault_app";
+GRANT SELECT ("Author Name") ON TABLE "vault"."notes" TO "vault_app" WITH GRANT OPTION;
 
 -- table vault.secrets
 CREATE TABLE "vault"."secrets" (

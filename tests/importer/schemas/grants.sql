@@ -4,7 +4,9 @@
 -- sequence and a function granted to roles the server already has (a superuser among them,
 -- written as an external role), a schema owned by a role of the project, default privileges,
 -- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
--- a range type and a table's SELECT granted WITH GRANT OPTION, and the public schema closed to PUBLIC.
+-- a range type and a table's SELECT granted WITH GRANT OPTION, and the public schema closed to PUBLIC;
+-- column privileges (GRANT SELECT (col)), one WITH GRANT OPTION, one revoked after it was
+-- granted, beside a table grant; default privileges WITH GRANT OPTION.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -25,6 +27,14 @@ GRANT SELECT ON vault.tags TO PUBLIC;
 GRANT USAGE ON SEQUENCE vault.tickets TO grants_app;
 GRANT SELECT ON vault.secrets TO grants_admin;
 GRANT SELECT ON vault.tags TO grants_app WITH GRANT OPTION;
+-- (in public: vault's default privileges would give grants_app SELECT on the table)
+CREATE TABLE public.people (id integer PRIMARY KEY, email text, "Phone" text, salary integer);
+GRANT SELECT (id, email), UPDATE (email) ON public.people TO grants_app;
+GRANT SELECT ("Phone"), REFERENCES (id) ON public.people TO grants_app WITH GRANT OPTION;
+GRANT INSERT (salary) ON public.people TO grants_app;
+REVOKE INSERT (salary) ON public.people FROM grants_app;
+GRANT SELECT ON public.people TO grants_admin;
+GRANT INSERT (email) ON public.people TO PUBLIC;
 
 CREATE TYPE vault.level AS ENUM ('low', 'high');
 REVOKE USAGE ON TYPE vault.level FROM PUBLIC;
@@ -61,6 +71,8 @@ $$;
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT SELECT ON TABLES TO grants_app;
 ALTER DEFAULT PRIVILEGES FOR ROLE grants_owner IN SCHEMA vault GRANT USAGE ON SEQUENCES TO grants_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE grants_owner IN SCHEMA vault GRANT INSERT ON TABLES TO grants_app WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE grants_owner GRANT EXECUTE ON FUNCTIONS TO grants_app WITH GRANT OPTION;
 CREATE TABLE vault.later (id integer PRIMARY KEY);
 CREATE FUNCTION vault.later_function() RETURNS integer LANGUAGE sql AS $$
 SELECT 5
