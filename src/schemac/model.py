@@ -53,6 +53,10 @@ class Grant:
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)  # the role's key
     # Those of `privileges` held WITH GRANT OPTION (`{select: with_grant_option}` in the YAML).
     grant_option: tuple[str, ...] = ()
+    # Default privileges give this role more than the object declares: whatever PostgreSQL gave
+    # at CREATE is revoked before the grants (kinds/default_privileges.py). How the ACL is
+    # reached, not what it is: not compared.
+    revoke_first: bool = field(default=False, compare=False, repr=False)
 
 
 def grant_items(grant: Grant) -> list[str | dict[str, str]]:

@@ -228,3 +228,47 @@ def test_public_cannot_hold_a_grant_option(project: Project) -> None:
         "01_school.yaml:47:14: error[E321]: public cannot hold a privilege with_grant_option"
         in result.stdout
     ), result.stdout
+
+
+def test_an_object_that_names_a_role_holds_only_its_own_list_despite_default_privileges(
+    project: Project, database: str
+) -> None:
+    # PostgreSQL gives the defaults at CREATE; the YAML's `role: [...]` on the object is all
+    # that role holds there, so the defaults' extra privileges are revoked right after.
+    project.edit(
+        "comment: Courses and lessons.\n",
+        "comment: Courses and lessons.\n"
+        "default_privileges: {tables: {school_reader: [select, insert]}}\n",
+    )
+    project.edit(
+        "tables:\n",
+        "tables:\n"
+        "  notes:\n"
+        "    columns: {id: {type: bigint, primary_key: true}}\n"
+        "    grants: {school_reader: [select]}\n"
+        "  secrets:\n"
+        "    columns: {id: {type: bigint, primary_key: true}}\n"
+        "    grants: {school_reader: []}\n"
+        "  open_notes:\n"
+        "    columns: {id: {type: bigint, primary_key: true}}\n",
+    )
+    diff_and_prove(project, "defaults overridden")
+    flyway_migrate(database, project.generated)
+    with psycopg.connect(database) as conn:
+        held = {
+            (table, privilege): conn.execute(
+                "SELECT has_table_privilege('school_reader', %s, %s)",
+                (f"school.{table}", privilege),
+            ).fetchone()[0]  # type: ignore[index]
+            for table in ("notes", "secrets", "open_notes")
+            for privilege in ("SELECT", "INSERT")
+        }
+    assert held == {
+        ("notes", "SELECT"): True,
+        ("notes", "INSERT"): False,
+        ("secrets", "SELECT"): False,
+        ("secrets", "INSERT"): False,
+        ("open_notes", "SELECT"): True,
+        ("open_notes", "INSERT"): True,
+    }
+    ok(project.check("--db", database))

@@ -226,13 +226,17 @@ def _merged(
     """The defaults' grants, except for a role the object names itself: its own list (with
     the schema-wide grant) is then all that role holds on it (`role: []`: nothing)."""
     named = {g.role for g in own}
-    return b.grants(
+    merged = b.grants(
         *(
             {g.role: m.grant_items(g) for g in d.grants if g.privileges and g.role not in named}
             for d in defaults
         ),
         {g.role: m.grant_items(g) for g in own},
     )
+    # PostgreSQL gives a role the defaults' privileges at CREATE whatever the object says, so
+    # a role the object names itself loses them first (`role: []` then means nothing at all).
+    given = {g.role for d in defaults for g in d.grants if g.privileges}
+    return tuple(replace(g, revoke_first=True) if g.role in named & given else g for g in merged)
 
 
 def _with_defaults(b: Builder, obj: Any, defaults: list[DefaultPrivileges]) -> Any:
