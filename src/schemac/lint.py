@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from schemac import flyway
 from schemac import model as m
 from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
-from schemac.hazards import Hazard, acknowledge, relative_path
+from schemac.hazards import Hazard, Severity, acknowledge, relative_path
 from schemac.lint_report import finding_code
 from schemac.project import SETTINGS_FILE, Settings, load_settings
 from schemac.security import compare_states, security_hazards
@@ -115,7 +115,16 @@ def pending_migration_findings(settings: Settings, db_url: str | None) -> list[F
     from schemac.check import Finding
 
     migrations = _migration_inputs(settings, ())
-    found = run_squawk(migrations, settings.lint.pg_version or str(settings.postgres_version))
+    chosen = dict(settings.lint.severity)
+
+    def may_block(found: Hazard) -> bool:
+        # Context only lowers a severity and the project's choice replaces it, so what is
+        # neither an error nor chosen to be one never blocks: left out before the parse.
+        return chosen.get(found.code, found.severity) is Severity.ERROR
+
+    found = run_squawk(
+        migrations, settings.lint.pg_version or str(settings.postgres_version), may_block
+    )
     found = acknowledge(
         settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
     )

@@ -17,14 +17,13 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pglast
-from pglast import ast
 
 from schemac.diagnostics import SourceLocation
 from schemac.errors import EnvironmentFailure
@@ -115,13 +114,23 @@ class MigrationInput:
     in_transaction: bool
 
 
-def run_squawk(files: Sequence[MigrationInput], pg_version: str) -> list[Hazard]:
-    """squawk's findings on `files`, as hazards at file:line:col (1-based)."""
+def run_squawk(
+    files: Sequence[MigrationInput],
+    pg_version: str,
+    keep: Callable[[Hazard], bool] | None = None,
+) -> list[Hazard]:
+    """squawk's findings on `files`, as hazards at file:line:col (1-based); with `keep`, only
+    the findings it keeps, chosen before the files are parsed to put them in context (the
+    parse costs more than squawk itself: `schemac check` keeps only what could block)."""
     found: list[Hazard] = []
     for in_transaction in (True, False):
         group = [f.path for f in files if f.in_transaction == in_transaction]
         if group:
             found += _run_group(group, pg_version, in_transaction)
+    if keep is not None:
+        found = [f for f in found if keep(f)]
+    if not found:
+        return []
     by_path = {f.path.resolve(): f for f in files}
     parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
     earlier = _created_by_earlier_baseline_files(files, parsed)
@@ -212,50 +221,73 @@ class _Statement:
     creates: str | None  # the relation or routine it creates
 
 
-def _qualified(node: ast.RangeVar | None) -> str | None:
-    if node is None:
+# The statements are read from PostgreSQL's parse tree as JSON (pglast.parser.parse_sql_json):
+# building pglast's Python nodes for every statement of every migration costs five times more,
+# and only a few fields of a few statement kinds are read here.
+Tree = dict[str, Any]
+
+
+def _qualified(range_var: Tree | None) -> str | None:
+    if range_var is None:
         return None
-    return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
+    name = str(range_var.get("relname", ""))
+    return f"{range_var['schemaname']}.{name}" if range_var.get("schemaname") else name
 
 
-def _dotted(names: tuple[ast.String, ...] | None) -> str:
-    return ".".join(str(n.sval) for n in names or ())
+def _dotted(names: list[Tree] | None) -> str:
+    return ".".join(str(n.get("String", {}).get("sval", "")) for n in names or ())
 
 
-def _grant_targets(stmt: ast.GrantStmt) -> tuple[str, ...]:
+def _grant_targets(stmt: Tree) -> tuple[str, ...]:
     names: list[str] = []
-    for item in stmt.objects or ():
-        if isinstance(item, ast.RangeVar):
-            names.append(_qualified(item) or "")
-        elif isinstance(item, ast.ObjectWithArgs):
-            names.append(_dotted(item.objname))  # a routine, known by name (overloads aside)
+    for item in stmt.get("objects", ()):
+        if "RangeVar" in item:
+            names.append(_qualified(item["RangeVar"]) or "")
+        elif "ObjectWithArgs" in item:  # a routine, known by name (overloads aside)
+            names.append(_dotted(item["ObjectWithArgs"].get("objname")))
     return tuple(names)
 
 
-def _statement(stmt: ast.Node) -> tuple[tuple[str, ...], str | None]:
-    if isinstance(stmt, ast.IndexStmt | ast.AlterTableStmt):
-        return (_qualified(stmt.relation) or "",), None
-    if isinstance(stmt, ast.GrantStmt):
+def _statement(node: Tree) -> tuple[tuple[str, ...], str | None]:
+    ((kind, stmt),) = node.items()
+    if kind in ("IndexStmt", "AlterTableStmt"):
+        return (_qualified(stmt.get("relation")) or "",), None
+    if kind == "GrantStmt":
         return _grant_targets(stmt), None
-    if isinstance(stmt, ast.CreateStmt):
-        return (), _qualified(stmt.relation)
-    if isinstance(stmt, ast.CreateTableAsStmt):
-        return (), _qualified(stmt.into.rel) if stmt.into is not None else None
-    if isinstance(stmt, ast.CreateFunctionStmt):
-        return (), _dotted(stmt.funcname)
+    if kind == "CreateStmt":
+        return (), _qualified(stmt.get("relation"))
+    if kind == "CreateTableAsStmt":
+        into = stmt.get("into")
+        return (), _qualified(into.get("rel")) if into is not None else None
+    if kind == "CreateFunctionStmt":
+        return (), _dotted(stmt.get("funcname"))
     return (), None
 
 
 def _statements(text: str) -> list[_Statement]:
     try:
-        raw = pglast.parse_sql(text)
+        raw = json.loads(pglast.parser.parse_sql_json(text))["stmts"]
     except pglast.parser.ParseError:
         return []  # squawk reports the syntax error itself
+    found = [item for item in raw if "stmt" in item]
+    starts = _character_offsets(text, [item.get("stmt_location", 0) for item in found])
     return [
-        _Statement(item.stmt_location or 0, *_statement(item.stmt))
-        for item in raw
-        if item.stmt is not None
+        _Statement(start, *_statement(item["stmt"]))
+        for start, item in zip(starts, found, strict=True)
     ]
+
+
+def _character_offsets(text: str, byte_offsets: list[int]) -> list[int]:
+    """The parser's byte offsets (ascending) as offsets in ``text``'s characters."""
+    data = text.encode("utf-8")
+    if len(data) == len(text):
+        return byte_offsets
+    offsets, previous_byte, previous_character = [], 0, 0
+    for offset in byte_offsets:
+        previous_character += len(data[previous_byte:offset].decode("utf-8"))
+        previous_byte = offset
+        offsets.append(previous_character)
+    return offsets
 
 
 # squawk rule -> (the comment migration_files.py writes before a statement schemac proved
