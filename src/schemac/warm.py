@@ -33,9 +33,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from schemac.cluster import (
+    DEV_URL_ENV,
     SUPERUSER,
     Cluster,
     ServiceAccount,
@@ -45,7 +47,11 @@ from schemac.cluster import (
     start_guardian,
 )
 from schemac.errors import EnvironmentFailure, UsageError
-from schemac.shadow import DEV_URL_ENV, PostgresServer
+
+# schemac.shadow (psycopg, 0.1 s of imports) is imported where a server is connected to, so
+# that `warm_up` starts initdb first and the import runs while it works.
+if TYPE_CHECKING:
+    from schemac.shadow import PostgresServer
 
 IDLE_SECONDS_ENV = "SCHEMAC_SHADOW_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 900.0
@@ -176,6 +182,8 @@ def _healthy(state: ServerState, bin_dir: Path) -> PostgresServer | None:
 
 
 def _connect(state: ServerState) -> PostgresServer:
+    from schemac.shadow import PostgresServer
+
     server = PostgresServer(state.url())
     server._version = server._query_version()
     return server
@@ -221,6 +229,8 @@ def _replace(
         started=time.time(),
         idle_timeout=timeout,
     )
+    from schemac.shadow import PostgresServer
+
     version = str(PostgresServer(state.url()).fetch("postgres", "SHOW server_version")[0][0])
     state = ServerState(**{**asdict(state), "version": version})
     _write_state(folder, state)
