@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from schemac import flyway
 from schemac import model as m
-from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
+from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
 from schemac.hazards import Hazard, Severity, acknowledge, relative_path
 from schemac.lint_report import finding_code
 from schemac.project import SETTINGS_FILE, Settings, load_settings
 from schemac.security import compare_states, security_hazards
-from schemac.squawk import MigrationInput, run_squawk
+from schemac.squawk import MigrationInput, SquawkRun, run_squawk
 
 if TYPE_CHECKING:
     from schemac.check import Finding
@@ -107,14 +107,26 @@ def lint_planned(settings: Settings, planned: Sequence[tuple[str, str, bool]]) -
     )
 
 
-def pending_migration_findings(settings: Settings, db_url: str | None) -> list[Finding]:
+def start_pending_lint(settings: Settings) -> SquawkRun | None:
+    """squawk started on generated/'s migrations for `pending_migration_findings`, while the
+    caller goes on (None when generated/ cannot be read: that call then reports it)."""
+    try:
+        migrations = _migration_inputs(settings, ())
+    except SchemacError:
+        return None
+    return SquawkRun(migrations, settings.lint.pg_version or str(settings.postgres_version))
+
+
+def pending_migration_findings(
+    settings: Settings, db_url: str | None, started: SquawkRun | None = None
+) -> list[Finding]:
     """`schemac check`'s gate (category `hazard`, exit 1): squawk's error findings in the
     migrations of generated/ that are neither acknowledged (lint.acknowledge) nor applied to
     `db_url` (its Flyway history; without it, every migration counts). The YAML's own security
     rules stay `schemac lint`'s."""
     from schemac.check import Finding
 
-    migrations = _migration_inputs(settings, ())
+    migrations = started.files if started is not None else _migration_inputs(settings, ())
     chosen = dict(settings.lint.severity)
 
     def may_block(found: Hazard) -> bool:
@@ -122,9 +134,9 @@ def pending_migration_findings(settings: Settings, db_url: str | None) -> list[F
         # neither an error nor chosen to be one never blocks: left out before the parse.
         return chosen.get(found.code, found.severity) is Severity.ERROR
 
-    found = run_squawk(
-        migrations, settings.lint.pg_version or str(settings.postgres_version), may_block
-    )
+    if started is None:
+        started = SquawkRun(migrations, settings.lint.pg_version or str(settings.postgres_version))
+    found = started.findings(may_block)
     found = acknowledge(
         settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root
     )

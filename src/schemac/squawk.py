@@ -122,19 +122,55 @@ def run_squawk(
     """squawk's findings on `files`, as hazards at file:line:col (1-based); with `keep`, only
     the findings it keeps, chosen before the files are parsed to put them in context (the
     parse costs more than squawk itself: `schemac check` keeps only what could block)."""
-    found: list[Hazard] = []
-    for in_transaction in (True, False):
-        group = [f.path for f in files if f.in_transaction == in_transaction]
-        if group:
-            found += _run_group(group, pg_version, in_transaction)
-    if keep is not None:
-        found = [f for f in found if keep(f)]
-    if not found:
-        return []
-    by_path = {f.path.resolve(): f for f in files}
-    parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
-    earlier = _created_by_earlier_baseline_files(files, parsed)
-    return [_in_context(h, by_path, parsed, earlier) for h in found]
+    return SquawkRun(files, pg_version).findings(keep)
+
+
+class SquawkRun:
+    """squawk started on `files` (a process per transaction mode) and read when its findings
+    are wanted: `schemac check` starts it before compiling, so it works on another core."""
+
+    def __init__(self, files: Sequence[MigrationInput], pg_version: str) -> None:
+        self.files = list(files)
+        self._processes: list[subprocess.Popen[str]] = []
+        self._failure: EnvironmentFailure | None = None
+        try:
+            for in_transaction in (True, False):
+                group = [f.path for f in self.files if f.in_transaction == in_transaction]
+                if group:
+                    command = _command(group, pg_version, in_transaction)
+                    self._processes.append(
+                        subprocess.Popen(
+                            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                        )
+                    )
+        except OSError as exc:
+            self._failure = EnvironmentFailure(f"squawk could not run: {exc}")
+        except EnvironmentFailure as failure:  # no squawk installed
+            self._failure = failure
+
+    def findings(self, keep: Callable[[Hazard], bool] | None = None) -> list[Hazard]:
+        try:
+            if self._failure is not None:
+                raise self._failure
+            found = [hazard for process in self._processes for hazard in _read(process)]
+        finally:
+            self.close()
+        if keep is not None:
+            found = [f for f in found if keep(f)]
+        if not found:
+            return []
+        by_path = {f.path.resolve(): f for f in self.files}
+        parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
+        earlier = _created_by_earlier_baseline_files(self.files, parsed)
+        return [_in_context(h, by_path, parsed, earlier) for h in found]
+
+    def close(self) -> None:
+        """Stop what still runs (a caller that no longer needs the findings); idempotent."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+        self._processes = []
 
 
 def _parsed(path: Path, parsed: dict[Path, tuple[list[str], list[_Statement]]]) -> Any:
@@ -163,9 +199,9 @@ def _created_by_earlier_baseline_files(
     return out
 
 
-def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list[Hazard]:
+def _command(paths: list[Path], pg_version: str, in_transaction: bool) -> list[str]:
     version = pg_version if "." in pg_version else f"{pg_version}.0"
-    command = [
+    return [
         str(squawk_binary()),
         "--reporter",
         "json",
@@ -176,17 +212,22 @@ def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list
         f"--include={','.join(INCLUDED_RULES)}",
         *[str(p) for p in paths],
     ]
+
+
+def _read(process: subprocess.Popen[str]) -> list[Hazard]:
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        stdout, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        process.communicate()
         raise EnvironmentFailure(f"squawk could not run: {exc}") from None
     try:
-        violations = json.loads(done.stdout or "[]")
+        violations = json.loads(stdout or "[]")
     except json.JSONDecodeError:
         violations = None
-    if done.returncode not in (0, 1) or not isinstance(violations, list):
-        detail = (done.stderr or done.stdout).strip()[:2000]
-        raise EnvironmentFailure(f"squawk failed (exit {done.returncode}): {detail}")
+    if process.returncode not in (0, 1) or not isinstance(violations, list):
+        detail = (stderr or stdout).strip()[:2000]
+        raise EnvironmentFailure(f"squawk failed (exit {process.returncode}): {detail}")
     return [_hazard(v) for v in violations]
 
 
