@@ -87,12 +87,14 @@ def check_project(
     db_url: str | None = None,
     dev_url: str | None = None,
     progress: Progress | None = None,
+    warming: bool = False,
 ) -> CheckResult:
-    """Run every check that applies; problems come back as findings, never as exceptions."""
+    """Run every check that applies; problems come back as findings, never as exceptions.
+    ``warming``: the caller has started the warm server already (`warm.warm_up`)."""
     result = CheckResult()
     steps = Steps(progress)
     root = settings.root
-    if not offline:  # the shadow server starts while the YAML compiles
+    if not offline and not warming:  # the shadow server starts while the YAML compiles
         warm_up(root, settings.postgres_version, dev_url or settings.dev_url)
     squawk = start_pending_lint(settings)  # and squawk reads the migrations meanwhile
     try:
