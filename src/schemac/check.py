@@ -32,7 +32,7 @@ from schemac.drift import (
 )
 from schemac.emit import emit
 from schemac.errors import EnvironmentFailure, InvalidInput, UsageError
-from schemac.lint import pending_migration_findings
+from schemac.lint import pending_migration_findings, start_pending_lint
 from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot, declared_roles, role_differences
 from schemac.shadow import redact
@@ -87,13 +87,16 @@ def check_project(
     db_url: str | None = None,
     dev_url: str | None = None,
     progress: Progress | None = None,
+    warming: bool = False,
 ) -> CheckResult:
-    """Run every check that applies; problems come back as findings, never as exceptions."""
+    """Run every check that applies; problems come back as findings, never as exceptions.
+    ``warming``: the caller has started the warm server already (`warm.warm_up`)."""
     result = CheckResult()
     steps = Steps(progress)
     root = settings.root
-    if not offline:  # the shadow server starts while the YAML compiles
+    if not offline and not warming:  # the shadow server starts while the YAML compiles
         warm_up(root, settings.postgres_version, dev_url or settings.dev_url)
+    squawk = start_pending_lint(settings)  # and squawk reads the migrations meanwhile
     try:
         try:
             compiled = compile_project(settings)
@@ -107,7 +110,7 @@ def check_project(
         except UsageError as error:
             result.findings.append(Finding(INTEGRITY, str(error)))
             return result
-        result.findings += pending_migration_findings(settings, db_url)  # docs/safety.md
+        result.findings += pending_migration_findings(settings, db_url, squawk)  # docs/safety.md
         if offline:
             return result
         with contextlib.ExitStack() as stack:
@@ -136,6 +139,8 @@ def check_project(
     except EnvironmentFailure as failure:
         result.findings.append(Finding(ENVIRONMENT, str(failure)))
     finally:
+        if squawk is not None:
+            squawk.close()
         result.timings = steps.timings
     return result
 

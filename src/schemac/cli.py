@@ -8,6 +8,7 @@ command pays only for its own (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Annotated
@@ -37,6 +38,11 @@ def main() -> None:
     """The console script. Each command's own guard (cli_common._run) maps schemac's errors;
     this catches what escapes before a command reaches it, such as a library import that
     fails in an incomplete installation, so that nothing ends in a traceback."""
+    # A command allocates mostly what lives to its end (the modules it imports, the model);
+    # the cyclic collector's default pace (a pass every 700 allocations) walks them again
+    # and again. Every 50,000 keeps cycles collected at a fraction of the cost (a warm check:
+    # 7 % less CPU, docs/benchmarks.md).
+    gc.set_threshold(50_000, 50, 100)
     try:
         app()
     except ImportError as exc:

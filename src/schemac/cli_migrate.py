@@ -171,8 +171,7 @@ def check(
     2 invalid input, 3 environment failure."""
     import time
 
-    if not offline:
-        _start_shadow_early(project, dev_url)
+    warming = not offline and _start_shadow_early(project, dev_url)
     from schemac.check import CheckResult, check_project
     from schemac.compiler import open_project
     from schemac.report import FORMATS, render
@@ -194,6 +193,7 @@ def check(
                 db_url=db,
                 dev_url=dev_url,
                 progress=_progress if output_format == "text" else None,
+                warming=warming,
             )
         except SchemacError as exc:
             # Tools reading json or github output still get a document that says what failed.
@@ -208,13 +208,15 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
-def _start_shadow_early(project: Path | None, dev_url: str | None) -> None:
-    """The project's warm shadow server starts while Python imports and runs the compiler."""
-    import contextlib
-
+def _start_shadow_early(project: Path | None, dev_url: str | None) -> bool:
+    """The project's warm shadow server starts while Python imports and runs the compiler;
+    False when the settings cannot be read (the command reports why, later)."""
     from schemac.project import find_project_root, load_settings
     from schemac.warm import warm_up
 
-    with contextlib.suppress(SchemacError):  # the command reports it properly later
+    try:
         settings = load_settings(find_project_root(project))
         warm_up(settings.root, settings.postgres_version, dev_url or settings.dev_url)
+    except SchemacError:
+        return False
+    return True

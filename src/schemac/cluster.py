@@ -38,6 +38,7 @@ _PORT_ATTEMPTS = 3
 # A shadow holds nothing worth keeping, so durability is traded for speed. JIT compiles
 # the large catalog queries of migra's inspection for longer than they run (about 0.5 s of
 # a 1.5 s migra run on the platform, measured here).
+DEV_URL_ENV = "SCHEMAC_DEV_URL"  # a server for shadow databases instead of an embedded one
 SERVER_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "jit=off")
 # Where distributions install one server per major version (Debian/Ubuntu, then PGDG RPMs).
 _SYSTEM_BIN_DIRS = ("/usr/lib/postgresql/{major}/bin", "/usr/pgsql-{major}/bin")

@@ -23,11 +23,18 @@ from urllib.parse import quote, urlencode
 import psycopg
 from psycopg import sql
 
-from schemac.cluster import SUPERUSER, ThrowawayCluster, embedded_bin_dir, server_bin_dir
+from schemac.cluster import (
+    DEV_URL_ENV,
+    SUPERUSER,
+    ThrowawayCluster,
+    embedded_bin_dir,
+    server_bin_dir,
+)
 from schemac.errors import EnvironmentFailure
 from schemac.pgurl import parse_conninfo, redact, url_from_params
 
 __all__ = [
+    "DEV_URL_ENV",
     "PostgresServer",
     "embedded_bin_dir",
     "ensure_template",
@@ -37,7 +44,6 @@ __all__ = [
     "scratch_database",
 ]
 
-DEV_URL_ENV = "SCHEMAC_DEV_URL"
 SCRATCH_PREFIX = "schemac_scratch_"
 TEMPLATE_PREFIX = "schemac_tpl_"
 

@@ -17,14 +17,13 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pglast
-from pglast import ast
 
 from schemac.diagnostics import SourceLocation
 from schemac.errors import EnvironmentFailure
@@ -115,17 +114,63 @@ class MigrationInput:
     in_transaction: bool
 
 
-def run_squawk(files: Sequence[MigrationInput], pg_version: str) -> list[Hazard]:
-    """squawk's findings on `files`, as hazards at file:line:col (1-based)."""
-    found: list[Hazard] = []
-    for in_transaction in (True, False):
-        group = [f.path for f in files if f.in_transaction == in_transaction]
-        if group:
-            found += _run_group(group, pg_version, in_transaction)
-    by_path = {f.path.resolve(): f for f in files}
-    parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
-    earlier = _created_by_earlier_baseline_files(files, parsed)
-    return [_in_context(h, by_path, parsed, earlier) for h in found]
+def run_squawk(
+    files: Sequence[MigrationInput],
+    pg_version: str,
+    keep: Callable[[Hazard], bool] | None = None,
+) -> list[Hazard]:
+    """squawk's findings on `files`, as hazards at file:line:col (1-based); with `keep`, only
+    the findings it keeps, chosen before the files are parsed to put them in context (the
+    parse costs more than squawk itself: `schemac check` keeps only what could block)."""
+    return SquawkRun(files, pg_version).findings(keep)
+
+
+class SquawkRun:
+    """squawk started on `files` (a process per transaction mode) and read when its findings
+    are wanted: `schemac check` starts it before compiling, so it works on another core."""
+
+    def __init__(self, files: Sequence[MigrationInput], pg_version: str) -> None:
+        self.files = list(files)
+        self._processes: list[subprocess.Popen[str]] = []
+        self._failure: EnvironmentFailure | None = None
+        try:
+            for in_transaction in (True, False):
+                group = [f.path for f in self.files if f.in_transaction == in_transaction]
+                if group:
+                    command = _command(group, pg_version, in_transaction)
+                    self._processes.append(
+                        subprocess.Popen(
+                            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                        )
+                    )
+        except OSError as exc:
+            self._failure = EnvironmentFailure(f"squawk could not run: {exc}")
+        except EnvironmentFailure as failure:  # no squawk installed
+            self._failure = failure
+
+    def findings(self, keep: Callable[[Hazard], bool] | None = None) -> list[Hazard]:
+        try:
+            if self._failure is not None:
+                raise self._failure
+            found = [hazard for process in self._processes for hazard in _read(process)]
+        finally:
+            self.close()
+        if keep is not None:
+            found = [f for f in found if keep(f)]
+        if not found:
+            return []
+        by_path = {f.path.resolve(): f for f in self.files}
+        parsed: dict[Path, tuple[list[str], list[_Statement]]] = {}
+        earlier = _created_by_earlier_baseline_files(self.files, parsed)
+        return [_in_context(h, by_path, parsed, earlier) for h in found]
+
+    def close(self) -> None:
+        """Stop what still runs (a caller that no longer needs the findings); idempotent."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+        self._processes = []
 
 
 def _parsed(path: Path, parsed: dict[Path, tuple[list[str], list[_Statement]]]) -> Any:
@@ -154,9 +199,9 @@ def _created_by_earlier_baseline_files(
     return out
 
 
-def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list[Hazard]:
+def _command(paths: list[Path], pg_version: str, in_transaction: bool) -> list[str]:
     version = pg_version if "." in pg_version else f"{pg_version}.0"
-    command = [
+    return [
         str(squawk_binary()),
         "--reporter",
         "json",
@@ -167,17 +212,22 @@ def _run_group(paths: list[Path], pg_version: str, in_transaction: bool) -> list
         f"--include={','.join(INCLUDED_RULES)}",
         *[str(p) for p in paths],
     ]
+
+
+def _read(process: subprocess.Popen[str]) -> list[Hazard]:
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        stdout, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        process.communicate()
         raise EnvironmentFailure(f"squawk could not run: {exc}") from None
     try:
-        violations = json.loads(done.stdout or "[]")
+        violations = json.loads(stdout or "[]")
     except json.JSONDecodeError:
         violations = None
-    if done.returncode not in (0, 1) or not isinstance(violations, list):
-        detail = (done.stderr or done.stdout).strip()[:2000]
-        raise EnvironmentFailure(f"squawk failed (exit {done.returncode}): {detail}")
+    if process.returncode not in (0, 1) or not isinstance(violations, list):
+        detail = (stderr or stdout).strip()[:2000]
+        raise EnvironmentFailure(f"squawk failed (exit {process.returncode}): {detail}")
     return [_hazard(v) for v in violations]
 
 
@@ -212,50 +262,73 @@ class _Statement:
     creates: str | None  # the relation or routine it creates
 
 
-def _qualified(node: ast.RangeVar | None) -> str | None:
-    if node is None:
+# The statements are read from PostgreSQL's parse tree as JSON (pglast.parser.parse_sql_json):
+# building pglast's Python nodes for every statement of every migration costs five times more,
+# and only a few fields of a few statement kinds are read here.
+Tree = dict[str, Any]
+
+
+def _qualified(range_var: Tree | None) -> str | None:
+    if range_var is None:
         return None
-    return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
+    name = str(range_var.get("relname", ""))
+    return f"{range_var['schemaname']}.{name}" if range_var.get("schemaname") else name
 
 
-def _dotted(names: tuple[ast.String, ...] | None) -> str:
-    return ".".join(str(n.sval) for n in names or ())
+def _dotted(names: list[Tree] | None) -> str:
+    return ".".join(str(n.get("String", {}).get("sval", "")) for n in names or ())
 
 
-def _grant_targets(stmt: ast.GrantStmt) -> tuple[str, ...]:
+def _grant_targets(stmt: Tree) -> tuple[str, ...]:
     names: list[str] = []
-    for item in stmt.objects or ():
-        if isinstance(item, ast.RangeVar):
-            names.append(_qualified(item) or "")
-        elif isinstance(item, ast.ObjectWithArgs):
-            names.append(_dotted(item.objname))  # a routine, known by name (overloads aside)
+    for item in stmt.get("objects", ()):
+        if "RangeVar" in item:
+            names.append(_qualified(item["RangeVar"]) or "")
+        elif "ObjectWithArgs" in item:  # a routine, known by name (overloads aside)
+            names.append(_dotted(item["ObjectWithArgs"].get("objname")))
     return tuple(names)
 
 
-def _statement(stmt: ast.Node) -> tuple[tuple[str, ...], str | None]:
-    if isinstance(stmt, ast.IndexStmt | ast.AlterTableStmt):
-        return (_qualified(stmt.relation) or "",), None
-    if isinstance(stmt, ast.GrantStmt):
+def _statement(node: Tree) -> tuple[tuple[str, ...], str | None]:
+    ((kind, stmt),) = node.items()
+    if kind in ("IndexStmt", "AlterTableStmt"):
+        return (_qualified(stmt.get("relation")) or "",), None
+    if kind == "GrantStmt":
         return _grant_targets(stmt), None
-    if isinstance(stmt, ast.CreateStmt):
-        return (), _qualified(stmt.relation)
-    if isinstance(stmt, ast.CreateTableAsStmt):
-        return (), _qualified(stmt.into.rel) if stmt.into is not None else None
-    if isinstance(stmt, ast.CreateFunctionStmt):
-        return (), _dotted(stmt.funcname)
+    if kind == "CreateStmt":
+        return (), _qualified(stmt.get("relation"))
+    if kind == "CreateTableAsStmt":
+        into = stmt.get("into")
+        return (), _qualified(into.get("rel")) if into is not None else None
+    if kind == "CreateFunctionStmt":
+        return (), _dotted(stmt.get("funcname"))
     return (), None
 
 
 def _statements(text: str) -> list[_Statement]:
     try:
-        raw = pglast.parse_sql(text)
+        raw = json.loads(pglast.parser.parse_sql_json(text))["stmts"]
     except pglast.parser.ParseError:
         return []  # squawk reports the syntax error itself
+    found = [item for item in raw if "stmt" in item]
+    starts = _character_offsets(text, [item.get("stmt_location", 0) for item in found])
     return [
-        _Statement(item.stmt_location or 0, *_statement(item.stmt))
-        for item in raw
-        if item.stmt is not None
+        _Statement(start, *_statement(item["stmt"]))
+        for start, item in zip(starts, found, strict=True)
     ]
+
+
+def _character_offsets(text: str, byte_offsets: list[int]) -> list[int]:
+    """The parser's byte offsets (ascending) as offsets in ``text``'s characters."""
+    data = text.encode("utf-8")
+    if len(data) == len(text):
+        return byte_offsets
+    offsets, previous_byte, previous_character = [], 0, 0
+    for offset in byte_offsets:
+        previous_character += len(data[previous_byte:offset].decode("utf-8"))
+        previous_byte = offset
+        offsets.append(previous_character)
+    return offsets
 
 
 # squawk rule -> (the comment migration_files.py writes before a statement schemac proved

@@ -33,9 +33,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from schemac.cluster import (
+    DEV_URL_ENV,
     SUPERUSER,
     Cluster,
     ServiceAccount,
@@ -45,7 +47,11 @@ from schemac.cluster import (
     start_guardian,
 )
 from schemac.errors import EnvironmentFailure, UsageError
-from schemac.shadow import DEV_URL_ENV, PostgresServer
+
+# schemac.shadow (psycopg, 0.1 s of imports) is imported where a server is connected to, so
+# that `warm_up` starts initdb first and the import runs while it works.
+if TYPE_CHECKING:
+    from schemac.shadow import PostgresServer
 
 IDLE_SECONDS_ENV = "SCHEMAC_SHADOW_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 900.0
@@ -132,8 +138,7 @@ def open_warm(project_root: Path, major: int | None) -> PostgresServer:
         server = _healthy(state, bin_dir) if state is not None else None
         how = "warm"
         if server is None:
-            state = _replace(folder, bin_dir, state, project_root)
-            server = _connect(state)
+            state, server = _replace(folder, bin_dir, state, project_root)
             how = "warm, just started"
         # Taken before start.lock is let go, so the guardian cannot stop it in between.
         use_lock = _lock(folder / "use.lock", fcntl.LOCK_SH)
@@ -176,14 +181,22 @@ def _healthy(state: ServerState, bin_dir: Path) -> PostgresServer | None:
 
 
 def _connect(state: ServerState) -> PostgresServer:
+    """A connection that proves the server up and the password right; the one query also
+    gives both forms of the version, so nothing connects again only to print it."""
+    from schemac.shadow import PostgresServer
+
     server = PostgresServer(state.url())
-    server._version = server._query_version()
+    ((number, text),) = server.fetch(
+        server.maintenance_database,
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+    )
+    server._version, server._version_text = int(number), str(text)
     return server
 
 
 def _replace(
     folder: Path, bin_dir: Path, old: ServerState | None, project_root: Path
-) -> ServerState:
+) -> tuple[ServerState, PostgresServer]:
     """Stop whatever runs on the project's cluster, then start a server (on the old data if it fits)."""
     account = ServiceAccount.for_current_process()
     cluster = Cluster(bin_dir, _cluster_root(folder, account), unix_socket=False)
@@ -221,12 +234,12 @@ def _replace(
         started=time.time(),
         idle_timeout=timeout,
     )
-    version = str(PostgresServer(state.url()).fetch("postgres", "SHOW server_version")[0][0])
-    state = ServerState(**{**asdict(state), "version": version})
+    server = _connect(state)
+    state = ServerState(**{**asdict(state), "version": server.version_text})
     _write_state(folder, state)
     _touch(folder / "last-used")
     start_guardian("idle", str(folder), str(cluster.data_dir), str(state.pid), str(timeout))
-    return state
+    return state, server
 
 
 def _cluster_root(folder: Path, account: ServiceAccount | None) -> Path:
