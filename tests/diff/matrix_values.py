@@ -112,6 +112,7 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("column", "collation"): (ABSENT, "C"),
     ("column", "check"): (ABSENT, "c_check > 0"),
     ("column", "references"): (ABSENT, "host"),
+    ("column", "grants"): (ABSENT, {READER_ROLE: ["select", "update"]}),
     ("index", "name"): ("ix_name", "ix_name_renamed"),
     ("foreign_key", "name"): ("fk_name", "fk_name_renamed"),
     ("exclusion", "name"): ("ex_name", "ex_name_renamed"),
@@ -155,6 +156,7 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ("partition", "default"): (ABSENT, True),  # the bound given up: see COMPANIONS
     # What a partition declares itself (partitions13).
     ("partition", "unique"): (ABSENT, [["k"]]),
+    ("partition", "primary_key"): (ABSENT, ["k"]),
     ("partition", "checks"): (ABSENT, {"pa_checks_k": "k > 1"}),
     ("partition", "foreign_keys"): (ABSENT, [{"columns": ["k"], "references": {"table": "host"}}]),
     ("partition", "indexes"): (ABSENT, [{"columns": ["k"]}]),

@@ -49,8 +49,9 @@ def check_grants(a: Analyser) -> None:
             name = getattr(holder, "qname", None) or holder.name
             for grant in holder.grants:
                 _check_grant(a, grant, holder.loc, word, allowed, str(name))
-            # a table's columns: GRANT privilege (column) takes column privileges only
-            for column in getattr(holder, "columns", ()):
+            # a table's columns: GRANT privilege (column) takes column privileges only (a
+            # view's `columns` are bare names, with no grants of their own)
+            for column in holder.columns if isinstance(holder, m.Table) else ():
                 for grant in column.grants:
                     where = f"{name}.{column.name}"
                     _check_grant(a, grant, column.loc, "column", m.COLUMN_PRIVILEGES, where)
