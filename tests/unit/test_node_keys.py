@@ -8,7 +8,7 @@ from pathlib import Path
 from schemac import compiler, objects
 from schemac.node_keys import key_label, node_key
 
-CASE = Path(__file__).parent.parent / "cases" / "dotted_collisions"
+CASE = Path(__file__).parent.parent / "cases" / "colliding_names"
 
 
 def test_parts_that_read_alike_give_two_keys_and_one_label() -> None:
@@ -24,13 +24,22 @@ def test_each_object_is_compiled_and_located_at_its_own_line(tmp_path: Path) -> 
     compiled = compiler.compile_project(compiler.open_project(root))
     tables = [o for o in compiled.objects if o.node.kind == "table"]
     triggers = [o for o in compiled.objects if o.node.kind == "trigger"]
-    assert len(tables) == 3 and len(triggers) == 3
+    policies = [o for o in compiled.objects if o.node.kind == "policy"]
+    assert (len(tables), len(triggers), len(policies)) == (5, 2, 2)
     refs = [
-        objects.ObjectRef("trigger", "a", "touch", "a.b.c", "b.c"),
-        objects.ObjectRef("trigger", "a", "c.touch", "a.b", "b"),
-        objects.ObjectRef("trigger", "a.b", "touch", "a.b.c", "c"),
+        objects.ObjectRef("trigger", "a", "x", "a.b.c", "b.c"),
+        objects.ObjectRef("trigger", "a", "c.x", "a.b", "b"),
+        objects.ObjectRef("policy", "a", "x.y", "a.t", "t"),
+        objects.ObjectRef("policy", "a", "y", "a.t.x", "t.x"),
+        objects.ObjectRef("table", "a.b", "c"),
     ]
     found = [objects.locate(compiled, ref) for ref in refs]
     assert all(loc is not None for loc in found)
     where = [(loc.path.name, loc.line) for loc in found if loc is not None]
-    assert where == [("01_a.yaml", 9), ("01_a.yaml", 14), ("02_a_b.yaml", 8)]
+    assert where == [
+        ("01_a.yaml", 10),
+        ("01_a.yaml", 15),
+        ("01_a.yaml", 21),
+        ("01_a.yaml", 27),
+        ("02_a_b.yaml", 3),
+    ]
