@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from schemac import flyway
 from schemac import model as m
-from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError
+from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, UsageError, read_utf8
 from schemac.hazards import Hazard, Severity, acknowledge, relative_path
 from schemac.lint_report import finding_code
 from schemac.project import SETTINGS_FILE, Settings, load_settings
@@ -111,7 +111,7 @@ def start_pending_lint(settings: Settings) -> SquawkRun | None:
     caller goes on (None when generated/ cannot be read: that call then reports it)."""
     try:
         migrations = _migration_inputs(settings, ())
-    except SchemacError:
+    except (SchemacError, UnicodeError):  # a file that is not UTF-8 is named by the later call
         return None
     return SquawkRun(migrations, settings.lint.pg_version or str(settings.postgres_version))
 
@@ -172,7 +172,7 @@ def _allowed_when_written(findings: list[Hazard]) -> list[Hazard]:
         loc = found.location
         if found.acknowledged is None and loc is not None and loc.path.is_file():
             if loc.path not in kinds:
-                kinds[loc.path] = allowed_kinds(loc.path.read_text(encoding="utf-8"))
+                kinds[loc.path] = allowed_kinds(read_utf8(loc.path, "migration"))
             if found.kind in kinds[loc.path] or found.code in kinds[loc.path]:
                 reason = f"{found.kind or found.code} allowed on the command line by schemac diff"
                 found = replace(found, acknowledged=reason)

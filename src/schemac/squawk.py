@@ -26,7 +26,7 @@ from typing import Any
 import pglast
 
 from schemac.diagnostics import SourceLocation
-from schemac.errors import EnvironmentFailure
+from schemac.errors import EnvironmentFailure, read_utf8
 from schemac.hazards import Hazard, Severity
 from schemac.records import BASELINE_SOURCE
 
@@ -175,7 +175,7 @@ class SquawkRun:
 
 def _parsed(path: Path, parsed: dict[Path, tuple[list[str], list[_Statement]]]) -> Any:
     if path not in parsed:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, "migration")  # a damaged file named, not a traceback
         parsed[path] = (text.splitlines(keepends=True), _statements(text))
     return parsed[path]
 
