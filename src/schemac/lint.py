@@ -110,10 +110,14 @@ def start_pending_lint(settings: Settings) -> SquawkRun | None:
     """squawk started on generated/'s migrations for `pending_migration_findings`, while the
     caller goes on (None when generated/ cannot be read: that call then reports it)."""
     try:
-        migrations = _migration_inputs(settings, ())
+        return _pending_run(settings)
     except (SchemacError, UnicodeError):  # a file that is not UTF-8 is named by the later call
         return None
-    return SquawkRun(migrations, settings.lint.pg_version or str(settings.postgres_version))
+
+
+def _pending_run(settings: Settings) -> SquawkRun:
+    version = settings.lint.pg_version or str(settings.postgres_version)
+    return SquawkRun(_migration_inputs(settings, ()), version)
 
 
 def pending_migration_findings(
@@ -125,7 +129,8 @@ def pending_migration_findings(
     rules stay `schemac lint`'s."""
     from schemac.check import Finding
 
-    migrations = started.files if started is not None else _migration_inputs(settings, ())
+    started = started or _pending_run(settings)
+    migrations = started.files
     chosen = dict(settings.lint.severity)
 
     def may_block(found: Hazard) -> bool:
@@ -133,8 +138,6 @@ def pending_migration_findings(
         # neither an error nor chosen to be one never blocks: left out before the parse.
         return chosen.get(found.code, found.severity) is Severity.ERROR
 
-    if started is None:
-        started = SquawkRun(migrations, settings.lint.pg_version or str(settings.postgres_version))
     found = started.findings(may_block)
     found = acknowledge(
         settings.lint.apply_severity(found), settings.lint.acknowledge, settings.root

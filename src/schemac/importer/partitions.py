@@ -94,9 +94,9 @@ def partition_yaml(
 
 
 def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> None:
-    """What the partition declares itself: its keys (a primary key too), checks, foreign keys and indexes (not
-    PostgreSQL's copies of its parent's, which the catalog does not read as its own), and its
-    own partitioning with its partitions."""
+    """What the partition declares itself: its keys (a primary key too), checks, foreign keys
+    and indexes (not PostgreSQL's copies of its parent's, which the catalog does not read as
+    its own), and its own partitioning with its partitions."""
     from schemac.importer.tables import constraints_yaml, foreign_key_yaml  # imports this
 
     name = str(partition.qname)

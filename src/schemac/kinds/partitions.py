@@ -169,11 +169,10 @@ def _check_own_primary_key(a: Analyser, part: m.Partition) -> None:
 
 def _ancestor_with_primary_key(a: Analyser, qname: m.QName) -> m.QName | None:
     """The nearest table or partition from `qname` up that has a primary key."""
-    partitions = {p.qname: p for _, p in a.p.partitions}
     seen: set[m.QName] = set()
     while qname not in seen:
         seen.add(qname)
-        above: m.Table | m.Partition | None = a.tables.get(qname) or partitions.get(qname)
+        above: m.Table | m.Partition | None = a.tables.get(qname) or a.partitions.get(qname)
         if above is None:
             return None
         if any(c.kind == "primary_key" for c in above.constraints):

@@ -210,9 +210,10 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             CATALOG_LOCATION,
             grants=grants_of(entries),
         )
-        # The multirange has its own pg_type row: PostgreSQL refuses GRANT and ALTER on it
-        # (its privileges and owner are the range's, has_type_privilege follows the range),
-        # so its ACL stays the default; COMMENT ON TYPE works on it (pg_dump leaves it out).
+        # The multirange has its own pg_type row: PostgreSQL 18 refuses GRANT and ALTER on it
+        # (its privileges and owner are the range's, has_type_privilege follows the range), so
+        # its ACL stays the default there; 15 still takes GRANT and REVOKE on it. COMMENT ON
+        # TYPE works on it (pg_dump leaves it out). Both are read, so both are compared.
         out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
         out.set_extra("range type", str(qname), MULTIRANGE_ACL, acl_entries(row["multirange_acl"]))
         out.set_extra("range type", str(qname), "multirange: comment", row["multirange_comment"])
@@ -263,7 +264,7 @@ RANGE_TYPE = Kind(
     field=SECTION,
     sections=(SECTION,),
     type_sections=(SECTION,),
-    type_names=lambda name, declared: multirange_names(name, declared),
+    type_names=multirange_names,
     build=build,
     finish=lambda b: qualify_functions(b, SECTION, ("canonical", "subtype_diff")),
     nodes=nodes,
