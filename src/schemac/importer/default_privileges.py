@@ -35,32 +35,59 @@ def public_execute_by_default(ctx: Any, schema: str) -> bool:
     return not any(o.revoke_public for o in _applying(ctx, schema, "functions"))
 
 
+def _given(ctx: Any, schema: str | None, on: str) -> dict[str, set[str]]:
+    """What the migrations' role's default privileges give each role (PUBLIC too: ``public``)
+    on a new ``on`` object of ``schema``: the global and the schema's entries together, as
+    PostgreSQL adds them up. PUBLIC's built-in EXECUTE on functions is left to the routines'
+    importer (``public_execute_by_default``)."""
+    given: dict[str, set[str]] = {}
+    for defaults in _applying(ctx, schema, on):
+        for grant in defaults.grants:
+            if grant.role == PUBLIC and on == "functions":
+                continue
+            given.setdefault(grant.role, set()).update(map(_item, m.grant_items(grant)))
+    return given
+
+
+def _over(grants: dict[str, list[Any]], given: dict[str, set[str]]) -> dict[str, list[Any]]:
+    """An object's grants written over what the defaults give: a role holding exactly that
+    (WITH GRANT OPTION included) is left to them; more or less, it is written in full (``[]``
+    when it holds nothing: the compiled object revokes the defaults first, model.Grant's
+    ``revoke_first``)."""
+    for role, privileges in given.items():
+        if set(map(_item, grants.get(role, ()))) == privileges:
+            grants.pop(role, None)
+        elif role not in grants:
+            grants[role] = []
+    return grants
+
+
 def imported_over_defaults(
     ctx: Any, schema: str, on: str, objects: list[dict[str, Any]]
 ) -> set[str]:
     """Each imported object's grants as the YAML writes them where default privileges reach
-    it: a role holding what the defaults give is left to them, any other is written in full
-    (``[]`` when it holds nothing). Returns those roles, which stay on each object (not moved
-    to the schema-wide ``*_grants``)."""
-    given: dict[str, set[str]] = {}
-    for defaults in _applying(ctx, schema, on):
-        for grant in defaults.grants:
-            if grant.role != PUBLIC:
-                given.setdefault(grant.role, set()).update(map(_item, m.grant_items(grant)))
+    it (``_over``). Returns those roles, which stay on each object (not moved to the
+    schema-wide ``*_grants``)."""
+    given = _given(ctx, schema, on)
     for obj in objects:
-        grants = obj.get("grants", {})
-        for role, privileges in given.items():
-            # held as the defaults give it (WITH GRANT OPTION included): left to them; more or
-            # less: the role is written in full
-            if set(map(_item, grants.get(role, ()))) == privileges:
-                grants.pop(role, None)
-            elif role not in grants:
-                grants[role] = []
+        grants = _over(obj.get("grants", {}), given)
         if grants:
             obj["grants"] = grants
         else:
             obj.pop("grants", None)
     return set(given)
+
+
+def schema_grants_over_defaults(
+    ctx: Any, grants: dict[str, list[Any]], public_schema: bool
+) -> dict[str, list[Any]]:
+    """A schema's grants written over the global default privileges on schemas, which the
+    compiled project gives every schema it declares (kinds/default_privileges.finish). The
+    public schema's PUBLIC is its built-in USAGE, written by the caller."""
+    given = _given(ctx, None, "schemas")
+    if public_schema:
+        given.pop(PUBLIC, None)
+    return _over(grants, given)
 
 
 def default_privilege_roles(ctx: Any, schemas: set[str]) -> set[str]:

@@ -13,6 +13,7 @@ from schemac.importer.default_privileges import (
     default_privilege_roles,
     import_entries,
     imported_over_defaults,
+    schema_grants_over_defaults,
 )
 from schemac.importer.external import role_is_external
 from schemac.importer.extras import report_extras
@@ -197,6 +198,7 @@ def _schema_header(ctx: Context, declared: m.Schema, doc: dict[str, Any]) -> Non
         ctx.names.check(f"owner of schema {declared.name}", owner)
         doc["owner"] = owner
     grants = ctx.grants("schema", declared.name, declared.grants)
+    grants = schema_grants_over_defaults(ctx, grants, public)  # kinds/default_privileges.py
     if public:
         # PUBLIC's built-in USAGE is not written; PUBLIC named says all it holds, so USAGE
         # revoked is `public: []` and more than USAGE is the whole list (schemac.privileges).
