@@ -16,9 +16,9 @@ that need quotes (a schema with a space, mixed case, non-ASCII, quotes, a name t
 SQL) in every place, and function bodies whose whitespace is kept byte for byte. replication.sql:
 publications of every form, replica identities, aggregates and range types across two schemas.
 grants.sql: exact privileges (PUBLIC's EXECUTE revoked and kept, grants revoked after the
-fact, PUBLIC on a table and a schema), a superuser grantee written as an external role, and
-objects holding less than the default privileges reaching them give (`role: []`, a smaller
-list, PUBLIC's, a grant option, schemas under global defaults).
+fact, PUBLIC on a table and a schema) and a superuser grantee written as an external role.
+defaults.sql: objects holding less than the default privileges reaching them give (`role: []`,
+a smaller list, PUBLIC's, a grant option taken back, schemas under global defaults).
 dotted.sql: names with dots in every place (schema, table, column, type, index, policy,
 trigger, function, view, sequence) and a foreign key from another dotted schema.
 """
@@ -49,6 +49,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
         "replication",
         "telemetry",
         "grants",
+        "defaults",
         "dotted",
     ],
 )

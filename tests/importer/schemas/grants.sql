@@ -6,13 +6,9 @@
 -- an enum closed to PUBLIC, a domain granted to a role, a composite type closed to PUBLIC and
 -- a range type and a table's SELECT granted WITH GRANT OPTION, and the public schema closed to PUBLIC;
 -- column privileges (GRANT SELECT (col)), one WITH GRANT OPTION, one revoked after it was
--- granted, beside a table grant; default privileges WITH GRANT OPTION; objects holding less
--- than the default privileges reaching them give (a role's privileges revoked, a smaller list, a
--- grant option taken back, PUBLIC's privilege revoked, only column privileges left), under
--- global and per-schema defaults, on tables, a view, a sequence, a function and schemas.
+-- granted, beside a table grant; default privileges WITH GRANT OPTION.
 DO $$ BEGIN CREATE ROLE grants_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_owner NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-DO $$ BEGIN CREATE ROLE grants_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN CREATE ROLE grants_admin SUPERUSER NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 
 REVOKE USAGE ON SCHEMA public FROM PUBLIC;
@@ -81,30 +77,3 @@ CREATE TABLE vault.later (id integer PRIMARY KEY);
 CREATE FUNCTION vault.later_function() RETURNS integer LANGUAGE sql AS $$
 SELECT 5
 $$;
-
--- Defaults that objects then hold less of: import writes `role: []` or the smaller list.
-ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT SELECT, UPDATE ON TABLES TO grants_reader WITH GRANT OPTION;
-ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT REFERENCES ON TABLES TO PUBLIC;
-ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO grants_reader;
-ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO grants_reader;
-ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO grants_reader;
-CREATE TABLE vault.closed (id integer PRIMARY KEY);
-REVOKE ALL ON vault.closed FROM grants_reader, PUBLIC;
-REVOKE SELECT ON vault.closed FROM grants_app;
-CREATE TABLE vault.narrow (id integer PRIMARY KEY);
-REVOKE UPDATE ON vault.narrow FROM grants_reader;
-REVOKE GRANT OPTION FOR SELECT ON vault.narrow FROM grants_reader;
-CREATE TABLE vault.by_column (id integer PRIMARY KEY, label text);
-REVOKE SELECT ON vault.by_column FROM grants_app;
-GRANT SELECT (id), UPDATE (label) ON vault.by_column TO grants_app;
-CREATE VIEW vault.closed_view AS SELECT id FROM vault.closed;
-REVOKE ALL ON vault.closed_view FROM grants_reader;
-CREATE SEQUENCE vault.counter;
-REVOKE USAGE ON SEQUENCE vault.counter FROM grants_reader;
-CREATE FUNCTION vault.quiet() RETURNS integer LANGUAGE sql AS $$
-SELECT 6
-$$;
-REVOKE EXECUTE ON FUNCTION vault.quiet() FROM grants_reader;
-CREATE SCHEMA annex;
-REVOKE USAGE ON SCHEMA annex FROM grants_reader;
-CREATE TABLE annex.plain (id integer PRIMARY KEY);
