@@ -227,6 +227,20 @@ def _privileges(conn: psycopg.Connection[Any], skipped: list[str]) -> Facts:
           AND {_USER_NAMESPACE} AND t.oid >= {FIRST_USER_OID}
           AND acl.grantee <> t.typowner
           AND {_not_extension_member("'pg_catalog.pg_type'::pg_catalog.regclass", "t.oid")}
+        UNION ALL
+        -- what applies to a range's multirange: its own ACL before PostgreSQL 17, the range's
+        -- from 17 (kinds/ranges.py), so the facts of servers of either kind compare
+        SELECT 'multirange type', o.identity, {grantee}, acl.privilege_type, acl.is_grantable
+        FROM pg_catalog.pg_range r
+        JOIN pg_catalog.pg_type t ON t.oid = r.rngmultitypid
+        JOIN pg_catalog.pg_type rt ON rt.oid = r.rngtypid
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(CASE WHEN pg_catalog.current_setting(
+            'server_version_num')::integer < 170000 THEN t.typacl ELSE rt.typacl END,
+            pg_catalog.acldefault('T'::"char", t.typowner))) acl
+        CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0) o
+        WHERE {_USER_NAMESPACE} AND t.oid >= {FIRST_USER_OID} AND acl.grantee <> t.typowner
+          AND {_not_extension_member("'pg_catalog.pg_type'::pg_catalog.regclass", "rt.oid")}
     """,
         (skipped, skipped),
     )

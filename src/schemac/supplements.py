@@ -19,6 +19,7 @@ from schemac.facts import (
     read_enums,
     read_facts,
 )
+from schemac.kinds.common import dollar_tag
 from schemac.naming import quote_ident
 from schemac.sql.names import parse_name_chain
 
@@ -146,6 +147,7 @@ _GRANT_TARGETS = {
     "aggregate": "FUNCTION",  # GRANT names an aggregate as a function (kinds/aggregates.py)
     "type": "TYPE",
     "composite type": "TYPE",
+    "multirange type": "TYPE",
     "domain": "DOMAIN",
 }
 
@@ -172,17 +174,32 @@ def _privileges_statements(difference: FactDifference, out: Supplement) -> None:
     desired = {
         (role, privilege): grantable for role, privilege, grantable in difference.desired or ()
     }
+    statements = []
     for role, privilege in sorted(set(current) | set(desired)):
         had, wants = current.get((role, privilege)), desired.get((role, privilege))
         if had == wants:
             continue
         if wants is None:
-            out.statements.append(f"REVOKE {privilege} {on} FROM {role};")
+            statements.append(f"REVOKE {privilege} {on} FROM {role};")
         elif had is True and wants is False:
-            out.statements.append(f"REVOKE GRANT OPTION FOR {privilege} {on} FROM {role};")
+            statements.append(f"REVOKE GRANT OPTION FOR {privilege} {on} FROM {role};")
         else:
             option = " WITH GRANT OPTION" if wants else ""
-            out.statements.append(f"GRANT {privilege} {on} TO {role}{option};")
+            statements.append(f"GRANT {privilege} {on} TO {role}{option};")
+    if key.kind == "multirange type" and statements:
+        statements = [_before_17(statements)]
+    out.statements.extend(statements)
+
+
+def _before_17(statements: list[str]) -> str:
+    """Statements on a multirange, run only by PostgreSQL 16 and older: 17 refuses GRANT on a
+    multirange, whose privileges are then its range's (kinds/ranges.py)."""
+    body = "\n".join(statements)
+    tag = dollar_tag(body)
+    return (
+        f"DO {tag}\nBEGIN\nIF pg_catalog.current_setting('server_version_num')::integer < 170000"
+        f" THEN\n{body}\nEND IF;\nEND\n{tag};"
+    )
 
 
 def _view_options(difference: FactDifference, out: Supplement) -> None:

@@ -16,7 +16,6 @@ from schemac import model as m
 from schemac.catalog.contents import CATALOG_LOCATION
 from schemac.catalog.indexes import OPCLASS_NAME
 from schemac.catalog.queries import (
-    OWNER,
     USER_NAMESPACE,
     acl,
     acl_entries,
@@ -26,6 +25,7 @@ from schemac.catalog.queries import (
     rows,
 )
 from schemac.diagnostics import SourceLocation
+from schemac.kinds.common import dollar_tag
 from schemac.kinds.functions_named import (
     PROC_NAME,
     check_function_reference,
@@ -51,9 +51,12 @@ if TYPE_CHECKING:
     from schemac.loader import Document, LocatedDict
 
 SECTION = "range_types"
-# The multirange's own ACL, as the catalog reader keeps it: PostgreSQL leaves it at this.
+# The privileges that apply to the multirange, as the catalog reader keeps them.
 MULTIRANGE_ACL = "multirange: acl"
-DEFAULT_MULTIRANGE_ACL = ((OWNER, "USAGE", False), ("PUBLIC", "USAGE", False))
+# From PostgreSQL 17 GRANT and REVOKE on a multirange are refused and its privileges are its
+# range's; 14-16 take them and keep the multirange's ACL apart (16.14 measured, 15.18 pinned in
+# tests/catalog/test_multiranges.py). Older targets get the range's grants on the multirange too.
+MULTIRANGE_ACL_FOLLOWS_RANGE_SINCE = 17
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,14 @@ class RangeType:
     )
     grants: tuple[m.Grant, ...] = ()  # USAGE on the range (schemac.privileges)
     revoke_public: bool = False  # PUBLIC's built-in USAGE revoked
+    # the target keeps the multirange's ACL apart (PostgreSQL 16 and older): the range's
+    # grants are rendered on it too, guarded by the server's version (17+ refuses them)
+    multirange_grants: bool = False
+
+    @property
+    def multirange_tag(self) -> str:
+        """The dollar quote of the DO block granting on the multirange."""
+        return dollar_tag(" ".join([self.multirange.sql, *(g.role for g in self.grants)]))
 
 
 def default_multirange_name(range_name: str) -> str:
@@ -132,6 +143,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
                 value_locations(declared, ("subtype_diff",)),
                 grants,
                 revokes_usage(b, grants),
+                b.settings.postgres_version < MULTIRANGE_ACL_FOLLOWS_RANGE_SINCE,
             ),
         )
 
@@ -176,7 +188,8 @@ SELECT t.oid, n.nspname AS schema, t.typname AS name,
        {PROC_NAME.format(oid="r.rngcanonical")} AS canonical,
        {PROC_NAME.format(oid="r.rngsubdiff")} AS subtype_diff,
        mn.nspname AS multirange_schema, mt.typname AS multirange_name,
-       {acl("mt.typacl", "T", "mt.typowner")} AS multirange_acl,
+       CASE WHEN pg_catalog.current_setting('server_version_num')::integer < 170000
+            THEN {acl("mt.typacl", "T", "mt.typowner")} END AS multirange_acl,
        {comment("pg_type", "mt.oid")} AS multirange_comment,
        pg_catalog.pg_get_userbyid(t.typowner) AS owner,
        {acl("t.typacl", "T", "t.typowner")} AS acl,
@@ -210,12 +223,16 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             CATALOG_LOCATION,
             grants=grants_of(entries),
         )
-        # The multirange has its own pg_type row: PostgreSQL 18 refuses GRANT and ALTER on it
-        # (its privileges and owner are the range's, has_type_privilege follows the range), so
-        # its ACL stays the default there; 15 still takes GRANT and REVOKE on it. COMMENT ON
-        # TYPE works on it (pg_dump leaves it out). Both are read, so both are compared.
+        # The multirange has its own pg_type row. PostgreSQL 17+ refuses GRANT and ALTER on it
+        # (its privileges and owner are the range's, has_type_privilege follows the range);
+        # 14-16 take GRANT and REVOKE on it and check its own ACL. What applies is read (the
+        # range's from 17), so a database of either kind compares with a shadow of the other.
+        # COMMENT ON TYPE works on it (pg_dump leaves it out). Both are compared.
         out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
-        out.set_extra("range type", str(qname), MULTIRANGE_ACL, acl_entries(row["multirange_acl"]))
+        own = row["multirange_acl"]
+        out.set_extra(
+            "range type", str(qname), MULTIRANGE_ACL, entries if own is None else acl_entries(own)
+        )
         out.set_extra("range type", str(qname), "multirange: comment", row["multirange_comment"])
 
 
@@ -228,9 +245,16 @@ def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)
     # (A comment on the multirange is a loss of type_grants' report: the YAML has no place.)
-    multirange_acl = ctx.extras("range type", name).get(MULTIRANGE_ACL)
-    if multirange_acl not in (None, DEFAULT_MULTIRANGE_ACL):
-        ctx.notes.lost("range type", name, MULTIRANGE_ACL, "not the default: the range's covers it")
+    extras = ctx.extras("range type", name)
+    multirange_acl = extras.get(MULTIRANGE_ACL)
+    if multirange_acl is not None and multirange_acl != extras.get("acl"):
+        ctx.notes.lost(
+            "range type",
+            name,
+            MULTIRANGE_ACL,
+            f"{rng.multirange} holds other privileges than its range (PostgreSQL 16 and older "
+            "keep them apart): the YAML's grants are the range's, given to both",
+        )
     out: dict[str, Any] = {"subtype": rng.subtype}
     for key, value in (
         ("subtype_opclass", rng.subtype_opclass),
@@ -280,7 +304,9 @@ RANGE_TYPE = Kind(
     # between them (parts of the range: internal dependencies, catalog/others.py).
     reader=read,
     other_type="type",
-    comparison=Comparison(("range type",), frozenset({"loc", "grants", "revoke_public"})),
+    comparison=Comparison(
+        ("range type",), frozenset({"loc", "grants", "revoke_public", "multirange_grants"})
+    ),
     import_yaml=import_yaml,
     migrate=migrate,
 )

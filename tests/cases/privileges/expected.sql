@@ -29,6 +29,13 @@ CREATE TYPE "vault"."span" AS RANGE (
     MULTIRANGE_TYPE_NAME = "vault"."span_multirange"
 );
 GRANT USAGE ON TYPE "vault"."span" TO "vault_app";
+DO $body$
+BEGIN
+IF pg_catalog.current_setting('server_version_num')::integer < 170000 THEN
+GRANT USAGE ON TYPE "vault"."span_multirange" TO "vault_app";
+END IF;
+END
+$body$;
 
 -- function vault.open_definer
 CREATE FUNCTION "vault"."open_definer"()

@@ -46,6 +46,13 @@ REVOKE USAGE ON TYPE vault.pair FROM PUBLIC;
 GRANT USAGE ON TYPE vault.pair TO grants_app;
 CREATE TYPE vault.span AS RANGE (subtype = integer);
 GRANT USAGE ON TYPE vault.span TO grants_app WITH GRANT OPTION;
+-- PostgreSQL 16 and older keep the multirange's ACL apart: it holds the range's, as schemac
+-- gives it (17+ refuses GRANT on a multirange, whose privileges are the range's).
+DO $$ BEGIN
+IF current_setting('server_version_num')::integer < 170000 THEN
+    GRANT USAGE ON TYPE vault.span_multirange TO grants_app WITH GRANT OPTION;
+END IF;
+END $$;
 
 CREATE FUNCTION vault.plain() RETURNS integer LANGUAGE sql IMMUTABLE AS $$
 SELECT 1
