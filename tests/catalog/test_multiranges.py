@@ -33,7 +33,10 @@ def test_the_ranges_grant_is_the_multiranges(pg_server: PostgresServer) -> None:
             # PostgreSQL 16 and older take GRANT and REVOKE on the multirange: its own ACL
             # applies, and keeps PUBLIC's USAGE until revoked there too.
             extras = _read(url).extras[("range type", "s.pr")]
-            assert extras["multirange: acl"] == ((OWNER, "USAGE", False), ("PUBLIC", "USAGE", False))
+            assert extras["multirange: acl"] == (
+                (OWNER, "USAGE", False),
+                ("PUBLIC", "USAGE", False),
+            )
             conn.execute("REVOKE USAGE ON TYPE s.pr_multirange FROM PUBLIC")
             extras = _read(url).extras[("range type", "s.pr")]
             assert extras["multirange: acl"] == ((OWNER, "USAGE", False),) == extras["acl"]

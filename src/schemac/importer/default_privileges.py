@@ -15,7 +15,7 @@ from schemac.kinds.default_privileges import (
 from schemac.privileges import PUBLIC
 
 
-def _applying(ctx: Any, schema: str, on: str) -> list[DefaultPrivileges]:
+def _applying(ctx: Any, schema: str | None, on: str) -> list[DefaultPrivileges]:
     """The migrations' role's default privileges that reach new ``on`` objects of ``schema``."""
     return [
         o
