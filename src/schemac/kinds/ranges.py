@@ -214,16 +214,16 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
         # (its privileges and owner are the range's, has_type_privilege follows the range), so
         # its ACL stays the default there; 15 still takes GRANT and REVOKE on it. COMMENT ON
         # TYPE works on it (pg_dump leaves it out). Both are read, so both are compared.
-        out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
-        out.set_extra("range type", str(qname), MULTIRANGE_ACL, acl_entries(row["multirange_acl"]))
-        out.set_extra("range type", str(qname), "multirange: comment", row["multirange_comment"])
+        out.add("range type", qname.label, rng, owner=row["owner"], acl=entries)
+        out.set_extra("range type", qname.label, MULTIRANGE_ACL, acl_entries(row["multirange_acl"]))
+        out.set_extra("range type", qname.label, "multirange: comment", row["multirange_comment"])
 
 
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     """The YAML of a range type read from a database (`schemac import`)."""
     from schemac.importer.routines import type_grants
 
-    name = str(rng.qname)
+    name = rng.qname.label
     grants = type_grants(ctx, "range type", rng.qname)
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)
