@@ -35,7 +35,7 @@ PAIRS = {
     "range type": ('a."b.span"', '"a.b".span'),
     "index": ('a."b.by_total"', '"a.b".by_total'),
     "trigger": ('x on a."b.c"', 'x on "a.b".c', '"c.x" on a.b'),
-    "policy": ('p on a."b.c"', 'p on "a.b".c', '"p on a" on b.t', 'p on a on b.t'),
+    "policy": ('p on a."b.c"', 'p on "a.b".c', '"p on a" on b.t', "p on a on b.t"),
     "foreign key": ('k on a."b.c"', 'k on "a.b".c'),
     "partition": ('a."b.p2026"', '"a.b".p2026'),
 }
@@ -101,7 +101,7 @@ CHANGES = [
     ('ALTER TABLE "a.b".c DISABLE TRIGGER x', "trigger", 'x on "a.b".c'),
     ('ALTER TABLE a.b DISABLE TRIGGER "c.x"', "trigger", '"c.x" on a.b'),
     ('ALTER POLICY p ON "a.b".c USING (total > 5)', "policy", 'p on "a.b".c'),
-    ('ALTER POLICY p ON "a on b".t USING (id > 5)', "policy", 'p on a on b.t'),
+    ('ALTER POLICY p ON "a on b".t USING (id > 5)', "policy", "p on a on b.t"),
     ("COMMENT ON CONSTRAINT k ON a.\"b.c\" IS 'changed'", "foreign key", 'k on a."b.c"'),
     ("COMMENT ON TYPE \"a.b\".ct IS 'changed'", "composite type", '"a.b".ct'),
     ("COMMENT ON TABLE a.\"b.p2026\" IS 'changed'", "partition", 'a."b.p2026"'),

@@ -19,6 +19,8 @@ grants.sql: exact privileges (PUBLIC's EXECUTE revoked and kept, grants revoked 
 fact, PUBLIC on a table and a schema) and a superuser grantee written as an external role.
 dotted.sql: names with dots in every place (schema, table, column, type, index, policy,
 trigger, function, view, sequence) and a foreign key from another dotted schema.
+collisions.sql: pairs of objects of every kind whose names joined by dots are the same text
+("a.b".c and a."b.c"; trigger "c.x" on a.b and x on a."b.c"), each kept.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
         "telemetry",
         "grants",
         "dotted",
+        "collisions",
     ],
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(

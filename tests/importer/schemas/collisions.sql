@@ -2,7 +2,7 @@
 -- both a.b.c, trigger "c.x" on a.b and trigger x on a."b.c" both x on a.b.c (and "c.x" on
 -- a.b). Each is its own object, of every kind: tables, views, materialized views, functions,
 -- an aggregate, sequences, enums, domains, composite and range types, indexes, triggers,
--- policies, foreign keys, partitions. Policy "p on a" on b.t and policy p on "a on b".t
+-- policies, foreign keys, partitions, a publication. Policy "p on a" on b.t and policy p on "a on b".t
 -- collide once " on " joins them too.
 CREATE SCHEMA a;
 CREATE SCHEMA "a.b";
@@ -69,3 +69,6 @@ CREATE TABLE a."b.pt" (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE "a.b".pt (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE a."b.p2026" PARTITION OF a."b.pt" FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE "a.b".p2026 PARTITION OF "a.b".pt FOR VALUES FROM ('2025-01-01') TO ('2027-01-01');
+
+-- A publication names both tables of a pair (the importer writes each as SQL's quoted name).
+CREATE PUBLICATION both_tables FOR TABLE a."b.c", "a.b".c;
