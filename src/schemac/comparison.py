@@ -28,7 +28,7 @@ from schemac.partition_plan import sub_partition_statement
 from schemac.shadow import redact
 from schemac.shadows import Steps, connect, first_line
 from schemac.sql.classify import classify, describe
-from schemac.sql.names import unquote
+from schemac.sql.names import name_tokens
 from schemac.sql.parse import SqlSyntaxError
 from schemac.sql.rewrite import calls_as_true
 from schemac.sql.statements import public_grantees, setting
@@ -314,6 +314,7 @@ def _not_yet_named(result: Comparison, model: list[ModelDifference]) -> list[Dif
     ]
 
 
-def _bare(label: str) -> str:
-    """An object's label without quotes and routine arguments: ``function core.f``."""
-    return unquote(label.split("(", 1)[0]).strip()
+def _bare(label: str) -> tuple[str, ...]:
+    """An object's label without quotes and routine arguments, by parts (``function core.f``;
+    "a.b".c is not a."b.c")."""
+    return name_tokens(label.split("(", 1)[0])

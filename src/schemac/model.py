@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schemac.diagnostics import SourceLocation
-from schemac.naming import quote_qualified
+from schemac.naming import label_part, quote_qualified
 
 if TYPE_CHECKING:
     from schemac.external import ExternalObjects
@@ -40,6 +40,12 @@ class QName:
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def label(self) -> str:
+        """The name in the catalog model: ``schema.name``, a part holding a dot or a quote
+        double-quoted (``"a.b".c`` and ``a."b.c"`` are two tables; ``str()`` shows both as a.b.c)."""
+        return f"{label_part(self.schema)}.{label_part(self.name)}"
 
     @property
     def sql(self) -> str:

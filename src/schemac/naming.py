@@ -33,6 +33,26 @@ def quote_qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
+# A part of a catalog label holding one of these is double-quoted: "a.b".c is not a."b.c".
+_LABEL_AMBIGUOUS = frozenset('."')
+
+
+def label_part(name: str) -> str:
+    """A name part as the catalog model's labels show it: as it is, or double-quoted (inner
+    quotes doubled, as PostgreSQL writes it) when it holds a dot or a quote, so that the parts of
+    a label can be told apart. Ordinary names stay as they are in messages."""
+    return quote_ident(name) if _LABEL_AMBIGUOUS & set(name) else name
+
+
+def member_label(name: str, table_label: str) -> str:
+    """``name on schema.table``: the label of a trigger, policy or foreign key of a table.
+
+    The name is quoted as a label part is, and also when it holds `` on`` or ends the way
+    `` on`` begins: trigger "x on a" on b.c is not trigger x on "a on b".c."""
+    ambiguous = " on" in name or name.endswith((" ", " o"))
+    return f"{quote_ident(name) if ambiguous else label_part(name)} on {table_label}"
+
+
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

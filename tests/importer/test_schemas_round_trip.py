@@ -21,6 +21,8 @@ defaults.sql: objects holding less than the default privileges reaching them giv
 a smaller list, PUBLIC's, a grant option taken back, schemas under global defaults).
 dotted.sql: names with dots in every place (schema, table, column, type, index, policy,
 trigger, function, view, sequence) and a foreign key from another dotted schema.
+collisions.sql: pairs of objects of every kind whose names joined by dots are the same text
+("a.b".c and a."b.c"; trigger "c.x" on a.b and x on a."b.c"), each kept.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
         "grants",
         "defaults",
         "dotted",
+        "collisions",
     ],
 )
 def test_schema_imports_compiles_and_rebuilds_the_same_schema(

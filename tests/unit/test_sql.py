@@ -468,6 +468,12 @@ def test_references_in_fields_the_tree_does_not_wrap() -> None:
         ("create materialized view core.m as select 1", "materialized view core.m"),
         ("drop schema s", "schema s"),
         ("not sql at all", "statement"),
+        # named as the catalog model names them: "a.b".c is not a."b.c"
+        ('alter table "a.b".c add column x int', 'table "a.b".c'),
+        ('alter table a."b.c" add column x int', 'table a."b.c"'),
+        ('drop trigger "c.x" on a.b', 'trigger "c.x" on a.b'),
+        ('drop policy "p on a" on b.t', 'policy "p on a" on b.t'),
+        ('alter table "a.b".c add constraint k check (true)', 'constraint k on "a.b".c'),
     ],
 )  # fmt: skip
 def test_describe(text: str, described: str) -> None:

@@ -64,7 +64,8 @@ DESCRIBED = [
     ('comment on column "core"."users"."id" is \'x\';', "column id on core.users"),
     ('comment on table "core"."users" is \'x\';', "table core.users"),
     ('create domain "core"."d" as integer;', "domain core.d"),
-    ('create table "a b"."C""d" (x int);', 'table a b.C"d'),
+    # a part holding a quote is quoted (doubled inside), as the catalog model labels it
+    ('create table "a b"."C""d" (x int);', 'table a b."C""d"'),
 ]
 
 

@@ -18,7 +18,8 @@ class CatalogModel:
 
     Names: ``schema.name`` for objects in a schema, ``schema.name(argument types)`` for
     routines, ``name on schema.table`` for triggers, policies and foreign keys, the bare name
-    for roles, schemas and extensions. ``extras[(kind, name)]`` maps an attribute (``owner``,
+    for roles, schemas and extensions; a part holding a dot or a quote is double-quoted
+    (``QName.label``, ``naming.member_label``: ``"a.b".c`` and ``a."b.c"`` are two names). ``extras[(kind, name)]`` maps an attribute (``owner``,
     ``acl``, ``column email: acl``, ``constraint x: comment``, ...) to its value, so a
     hand-made change of it is found although the YAML cannot declare it.
     """
@@ -27,6 +28,10 @@ class CatalogModel:
     extras: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, obj: Any, **extras: Any) -> None:
+        # Labels quote the parts that would make them ambiguous (QName.label, member_label), so
+        # two objects of one kind never share one; one that did would hide the other in silence.
+        if name in self.objects[kind]:
+            raise AssertionError(f"internal error: two catalog objects are named {kind} {name}")
         self.objects[kind][name] = obj
         for attribute, value in extras.items():
             self.set_extra(kind, name, attribute.replace("_", " "), value)

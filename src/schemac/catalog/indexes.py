@@ -84,7 +84,7 @@ def read_indexes(conn: psycopg.Connection[Any], out: CatalogModel, relations: Re
         )
         out.add(
             "index",
-            f"{table.schema}.{row['name']}",
+            m.QName(table.schema, row["name"]).label,
             index,
             definition=row["definition"],
             valid=row["indisvalid"],

@@ -20,6 +20,7 @@ from schemac.catalog.queries import (
     rows,
 )
 from schemac.identity import catalog_options
+from schemac.naming import member_label
 
 RELATIONS = f"""
 SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence,
@@ -244,7 +245,7 @@ def _add_table(
         loc=CATALOG_LOCATION,
         replica_identity=replica,
     )
-    name = str(qname)
+    name = qname.label
     out.add(
         "table", name, table, owner=row["owner"], acl=entries, options=options(row["reloptions"])
     )
@@ -304,7 +305,7 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
     )
     out.add(
         "foreign key",
-        f"{row['name']} on {table}",
+        member_label(row["name"], table.label),
         key,
         definition=row["definition"],
         validated=row["convalidated"],
@@ -326,7 +327,7 @@ def _add_partition(
     )
     out.add(
         "partition",
-        str(qname),
+        qname.label,
         partition,
         **_common_extras(row),
         options=options(row["reloptions"]),
@@ -335,7 +336,7 @@ def _add_partition(
             row["relreplident"], f"index {row['identity_index']}"
         ),
     )
-    _constraint_extras(out, "partition", str(qname), constraints)
+    _constraint_extras(out, "partition", qname.label, constraints)
 
 
 def _add_view(
@@ -360,4 +361,4 @@ def _add_view(
         loc=CATALOG_LOCATION,
     )
     other = tuple((k, v) for k, v in sorted(settings.items()) if k not in _VIEW_OPTIONS)
-    out.add(kind, str(qname), view, owner=row["owner"], acl=entries, options=other)
+    out.add(kind, qname.label, view, owner=row["owner"], acl=entries, options=other)

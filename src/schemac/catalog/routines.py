@@ -19,6 +19,7 @@ from schemac.catalog.queries import (
     rows,
 )
 from schemac.catalog.relations import Relations
+from schemac.naming import member_label
 
 ROUTINES = f"""
 SELECT p.oid, n.nspname AS schema, p.proname AS name, p.prokind, l.lanname AS language,
@@ -130,7 +131,7 @@ def read_routines(conn: psycopg.Connection[Any], out: CatalogModel) -> None:
             extras["object file"] = row["probin"]
         if row["prokind"] == "w":
             extras["window"] = True
-        out.add(kind, f"{qname}({row['identity']})", routine, **extras)
+        out.add(kind, f"{qname.label}({row['identity']})", routine, **extras)
 
 
 def _at(values: list[Any] | None, position: int) -> Any:
@@ -174,7 +175,7 @@ def read_triggers(conn: psycopg.Connection[Any], out: CatalogModel, relations: R
         extras: dict[str, Any] = {"definition": row["definition"]}
         if row["is_constraint"]:
             extras["constraint trigger"] = (bool(row["tgdeferrable"]), bool(row["tginitdeferred"]))
-        out.add("trigger", f"{row['name']} on {table}", trigger, **extras)
+        out.add("trigger", member_label(row["name"], table.label), trigger, **extras)
 
 
 def read_policies(conn: psycopg.Connection[Any], out: CatalogModel, relations: Relations) -> None:
@@ -191,4 +192,4 @@ def read_policies(conn: psycopg.Connection[Any], out: CatalogModel, relations: R
             comment=row["comment"],
             loc=CATALOG_LOCATION,
         )
-        out.add("policy", f"{row['name']} on {table}", policy)
+        out.add("policy", member_label(row["name"], table.label), policy)

@@ -108,7 +108,7 @@ def read_types(conn: psycopg.Connection[Any], out: CatalogModel) -> None:
         extras = {"owner": row["owner"], "acl": acl_entries(row["acl"])}
         if row["typtype"] == "e":
             enum = m.Enum(qname, tuple(row["labels"]), row["comment"], CATALOG_LOCATION)
-            out.add("enum", str(qname), enum, **extras)
+            out.add("enum", qname.label, enum, **extras)
             continue
         domain = m.Domain(
             qname=qname,
@@ -120,10 +120,10 @@ def read_types(conn: psycopg.Connection[Any], out: CatalogModel) -> None:
             comment=row["comment"],
             loc=CATALOG_LOCATION,
         )
-        out.add("domain", str(qname), domain, **extras)
+        out.add("domain", qname.label, domain, **extras)
         for name, _, text in row["checks"]:
             if text:
-                out.set_extra("domain", str(qname), f"constraint {name}: comment", text)
+                out.set_extra("domain", qname.label, f"constraint {name}: comment", text)
 
 
 def read_sequences(conn: psycopg.Connection[Any], out: CatalogModel, skipped: list[str]) -> None:
@@ -145,4 +145,4 @@ def read_sequences(conn: psycopg.Connection[Any], out: CatalogModel, skipped: li
             comment=row["comment"],
             loc=CATALOG_LOCATION,
         )
-        out.add("sequence", str(qname), sequence, owner=row["owner"], acl=entries)
+        out.add("sequence", qname.label, sequence, owner=row["owner"], acl=entries)

@@ -16,6 +16,7 @@ from schemac.catalog import CatalogModel, read_catalog, read_roles
 from schemac.catalog.queries import rows
 from schemac.drift import connect
 from schemac.importer.names import printed, statement
+from schemac.model import QName
 
 EXTENSIONS = """
 SELECT name, default_version, comment FROM pg_catalog.pg_available_extensions ORDER BY name
@@ -33,15 +34,15 @@ ORDER BY 1, 2
 
 # Each routine's SET clauses in the order PostgreSQL keeps them (the catalog model sorts them).
 ROUTINE_SETTINGS = """
-SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
-       AS name, p.proconfig
+SELECT n.nspname AS schema, p.proname AS name,
+       pg_catalog.oidvectortypes(p.proargtypes) AS identity, p.proconfig
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE p.proconfig IS NOT NULL
 """
 
 # A domain's checks as expressions (pg_get_constraintdef wraps them in CHECK (...)).
 DOMAIN_CHECKS = """
-SELECT n.nspname || '.' || t.typname AS domain, k.conname AS name,
+SELECT n.nspname AS schema, t.typname AS domain, k.conname AS name,
        pg_catalog.pg_get_expr(k.conbin, 0) AS expression, NOT k.convalidated AS not_valid
 FROM pg_catalog.pg_constraint k
 JOIN pg_catalog.pg_type t ON t.oid = k.contypid
@@ -51,8 +52,8 @@ WHERE k.contype = 'c'
 
 # Routines whose body is SQL-standard (BEGIN ATOMIC / RETURN): prosrc is empty for them.
 STANDARD_BODIES = """
-SELECT n.nspname || '.' || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')'
-       AS name
+SELECT n.nspname AS schema, p.proname AS name,
+       pg_catalog.oidvectortypes(p.proargtypes) AS identity
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prosqlbody IS NOT NULL
 """
@@ -91,13 +92,16 @@ def read_source(db_url: str) -> Source:
             row["name"]: (row["default_version"], row["comment"]) for row in rows(conn, EXTENSIONS)
         }
         extension_types = tuple((r["name"], r["schema"]) for r in rows(conn, EXTENSION_TYPES))
-        standard = frozenset(str(r["name"]) for r in rows(conn, STANDARD_BODIES))
+        standard = frozenset(_routine_label(r) for r in rows(conn, STANDARD_BODIES))
         settings = {
-            str(r["name"]): [_setting(entry) for entry in r["proconfig"]]
+            _routine_label(r): [_setting(entry) for entry in r["proconfig"]]
             for r in rows(conn, ROUTINE_SETTINGS)
         }
         checks = {
-            (str(r["domain"]), str(r["name"])): (str(r["expression"]), bool(r["not_valid"]))
+            (QName(r["schema"], r["domain"]).label, str(r["name"])): (
+                str(r["expression"]),
+                bool(r["not_valid"]),
+            )
             for r in rows(conn, DOMAIN_CHECKS)
         }
         conn.rollback()
@@ -120,6 +124,11 @@ def read_source(db_url: str) -> Source:
             if when is not None:
                 source.trigger_when[name] = when
     return source
+
+
+def _routine_label(row: dict[str, Any]) -> str:
+    """A routine's name in the catalog model (catalog/routines.py): ``schema.name(types)``."""
+    return f"{QName(row['schema'], row['name']).label}({row['identity']})"
 
 
 def _setting(entry: str) -> tuple[str, str]:

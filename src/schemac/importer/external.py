@@ -37,9 +37,9 @@ class _Section:
         return self.schemas.setdefault(schema, {}).setdefault(kind, {})
 
     def table(self, qname: m.QName, columns: tuple[str, ...]) -> None:
-        table: m.Table | None = self.ctx.of("table").get(str(qname))
+        table: m.Table | None = self.ctx.of("table").get(qname.label)
         if table is None:
-            self.ctx.notes.lost("table", str(qname), "external declaration", "not a table")
+            self.ctx.notes.lost("table", qname.label, "external declaration", "not a table")
             return
         item = self.entry(qname.schema, "tables").setdefault(qname.name, {"columns": {}})
         keys = {c.columns: c.kind for c in table.constraints if c.kind in ("primary_key", "unique")}
@@ -54,7 +54,7 @@ class _Section:
             elif len(columns) > 1:
                 self.ctx.notes.lost(
                     "table",
-                    str(qname),
+                    qname.label,
                     f"key ({', '.join(columns)})",
                     "an external key is one column",
                 )
@@ -68,15 +68,15 @@ class _Section:
         if not self.outside(parsed.schema) or parsed.schema is None:
             return
         qname = m.QName(parsed.schema, parsed.name)
-        enum: m.Enum | None = self.ctx.of("enum").get(str(qname))
-        domain: m.Domain | None = self.ctx.of("domain").get(str(qname))
+        enum: m.Enum | None = self.ctx.of("enum").get(qname.label)
+        domain: m.Domain | None = self.ctx.of("domain").get(qname.label)
         spec: dict[str, Any] = {}
         if enum is not None:
             spec["enum"] = list(enum.values)
         elif domain is not None:
             spec["like"] = self.ctx.type(domain.type, qname.schema)
         else:
-            self.ctx.notes.lost("type", str(qname), "stub", "create it in external.shadow_setup")
+            self.ctx.notes.lost("type", qname.label, "stub", "create it in external.shadow_setup")
         self.entry(qname.schema, "types")[qname.name] = spec
 
     def calls(self, *texts: str | None) -> None:
@@ -95,7 +95,7 @@ class _Section:
         found = [f for f in self.ctx.of("function").values() if f.qname == qname]
         if len(found) != 1:
             if len(found) > 1:
-                self.ctx.notes.lost("function", str(qname), "external declaration", "overloaded")
+                self.ctx.notes.lost("function", qname.label, "external declaration", "overloaded")
             return
         routine: m.Function = found[0]
         spec: dict[str, Any] = {}

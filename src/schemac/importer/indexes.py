@@ -34,7 +34,9 @@ def index_yaml(ctx: Context, index: m.Index) -> dict[str, Any]:
         out["with"] = {k: int(v) if v.isdigit() else v for k, v in index.storage}
     if index.comment is not None:
         out["comment"] = index.comment
-    report_extras(ctx.source.catalog, "index", str(index.qname), ctx.notes, ctx.source.current_user)
+    report_extras(
+        ctx.source.catalog, "index", index.qname.label, ctx.notes, ctx.source.current_user
+    )
     return out
 
 
@@ -43,7 +45,7 @@ def _without_own_collation(ctx: Context, index: m.Index, element: m.IndexElement
     if element.collation is None:
         return element
     own: set[str | None] = {"default"}
-    table = ctx.of("table").get(str(index.table))
+    table = ctx.of("table").get(index.table.label)
     column = table.column(unquote_ident(element.column)) if table and element.column else None
     if column is not None:
         own.add(column.collation)

@@ -103,8 +103,12 @@ def unquote_ident(text: str) -> str:
 def relative(qname: m.QName, schema: str) -> str:
     """``name`` inside its own schema, ``schema.name`` from another one, in SQL's syntax as
     the YAML's references are (``"My Schema"."UserProfiles"``)."""
-    name = reference_part(qname.name)
-    return name if qname.schema == schema else f"{reference_part(qname.schema)}.{name}"
+    return reference_part(qname.name) if qname.schema == schema else qualified_reference(qname)
+
+
+def qualified_reference(qname: m.QName) -> str:
+    """``schema.name`` in SQL's syntax, as the YAML's references are (``"app.v2"."t"``)."""
+    return f"{reference_part(qname.schema)}.{reference_part(qname.name)}"
 
 
 def reference_part(name: str) -> str:

@@ -11,6 +11,7 @@ from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import printed, statement
+from schemac.naming import member_label
 
 
 def partition_by_yaml(ctx: Context, table: m.Table | m.Partition) -> dict[str, Any]:
@@ -25,7 +26,7 @@ def partition_by_yaml(ctx: Context, table: m.Table | m.Partition) -> dict[str, A
         if element.collation or element.opclass:
             ctx.notes.lost(
                 "table" if isinstance(table, m.Table) else "partition",
-                str(table.qname),
+                table.qname.label,
                 "partition key collation or operator class",
                 str(table.partition_by),
             )
@@ -58,7 +59,7 @@ def _datum(node: Any) -> Any:
 def partition_yaml(
     ctx: Context, partition: m.Partition, parent: m.Table | m.Partition
 ) -> dict[str, Any]:
-    name = str(partition.qname)
+    name = partition.qname.label
     if partition.qname.schema != parent.qname.schema:
         ctx.names.refused.append(f"partition {name} of {parent.qname} (in another schema)")
     ctx.names.check(f"partition of {parent.qname}", partition.qname.name)
@@ -99,7 +100,7 @@ def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> N
     its own), and its own partitioning with its partitions."""
     from schemac.importer.tables import constraints_yaml, foreign_key_yaml  # imports this
 
-    name = str(partition.qname)
+    name = partition.qname.label
     related = ctx.by_relation.get(name, {})
     # A primary key of its own too (PostgreSQL allows one while no table above has one).
     constraints_yaml(ctx, partition.qname, partition.constraints, set(), out)
@@ -112,7 +113,7 @@ def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> N
         report_extras(
             ctx.source.catalog,
             "foreign key",
-            f"{fk.name} on {partition.qname}",
+            member_label(fk.name, partition.qname.label),
             ctx.notes,
             ctx.source.current_user,
         )

@@ -9,7 +9,7 @@ from schemac.importer.context import Context, relative_name
 from schemac.importer.extras import report_extras
 from schemac.importer.names import bare_expression
 from schemac.importer.yaml_writer import Block
-from schemac.naming import quote_literal
+from schemac.naming import member_label, quote_literal
 
 # The name and comment build.py gives the policy `tenant: true` generates.
 _TENANT_COMMENT = "Tenant isolation: rows of the organization in {setting} only."
@@ -81,7 +81,7 @@ def _policy(ctx: Context, policy: m.Policy) -> dict[str, Any]:
 def triggers_of(ctx: Context, triggers: list[m.Trigger], schema: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for trigger in sorted(triggers, key=lambda t: t.name):
-        name = f"{trigger.name} on {trigger.table}"
+        name = member_label(trigger.name, trigger.table.label)
         ctx.names.check(f"trigger on {trigger.table}", trigger.name)
         item = Block()
         item["timing"] = trigger.timing.replace(" ", "_")

@@ -74,7 +74,7 @@ def views_sections(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
     for view in sorted(
         unit.content.get("materialized view", {}).values(), key=lambda v: v.qname.name
     ):
-        indexes = unit.by_table.get(str(view.qname), {}).get("index", [])
+        indexes = unit.by_table.get(view.qname.label, {}).get("index", [])
         materialized[view.qname.name] = view_yaml(ctx, view, indexes)
         unit.depends_on |= _query_schemas(view.query)
     return {"views": views, "materialized_views": materialized}
@@ -218,12 +218,12 @@ def view_yaml(ctx: Context, view: m.View, indexes: list[m.Index]) -> Block:
         out["with_data"] = False
     if view.column_comments:
         out["column_comments"] = dict(view.column_comments)
-    grants = ctx.grants(kind, str(view.qname), view.grants)
+    grants = ctx.grants(kind, view.qname.label, view.grants)
     if grants:
         out["grants"] = grants
     if indexes:
         out["indexes"] = [index_yaml(ctx, ix) for ix in indexes]
-    report_extras(ctx.source.catalog, kind, str(view.qname), ctx.notes, ctx.source.current_user)
+    report_extras(ctx.source.catalog, kind, view.qname.label, ctx.notes, ctx.source.current_user)
     return out
 
 
@@ -245,7 +245,7 @@ def type_grants(ctx: Context, kind: str, qname: m.QName) -> dict[str, list[str]]
     """A type's name checked, its grants as the YAML writes them (`type_acl`), and what else
     the catalog holds about it and the YAML cannot say reported (enums, composite and range
     types)."""
-    name = str(qname)
+    name = qname.label
     ctx.names.check(f"{kind} {name}", qname.name)
     grants = type_acl(ctx, kind, name)
     report_extras(
@@ -274,7 +274,7 @@ def _check_expression(ctx: Context, domain: str, name: str) -> str:
 
 
 def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
-    name = str(domain.qname)
+    name = domain.qname.label
     ctx.names.check(f"domain {name}", domain.qname.name)
     out: dict[str, Any] = {"type": ctx.type(domain.type, domain.qname.schema)}
     if domain.not_null:
@@ -299,7 +299,7 @@ def domain_yaml(ctx: Context, domain: m.Domain) -> dict[str, Any]:
 
 
 def sequence_yaml(ctx: Context, sequence: m.Sequence) -> dict[str, Any]:
-    name = str(sequence.qname)
+    name = sequence.qname.label
     ctx.names.check(f"sequence {name}", sequence.qname.name)
     type_name = sequence.type or "bigint"
     low, high = _SEQUENCE_LIMITS.get(type_name, (1, 9223372036854775807))

@@ -20,7 +20,7 @@ from schemac.importer.partitions import partition_by_yaml, partition_yaml
 from schemac.importer.policies import policies_and_tenancy, triggers_of
 from schemac.importer.yaml_writer import Aligned, Block, SpacedBlock
 from schemac.kinds.replica_identity import yaml_of as replica_identity_yaml
-from schemac.naming import default_constraint_name
+from schemac.naming import default_constraint_name, member_label
 from schemac.sql.parse import SqlSyntaxError, parse_type_name
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def tables_section(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
     """The unit's `tables:` with their members (`Kind.import_unit` of kinds/tables.py)."""
     tables = SpacedBlock()
     for table in sorted(unit.content.get("table", {}).values(), key=lambda t: t.qname.name):
-        members = unit.by_table.get(str(table.qname), {})
+        members = unit.by_table.get(table.qname.label, {})
         tables[table.qname.name] = table_yaml(ctx, table, members)
         unit.depends_on |= _table_dependencies(table, members)
     for partition in unit.content.get("partition", {}).values():
@@ -112,19 +112,21 @@ def table_yaml(ctx: Context, table: m.Table, by_table: dict[str, list[Any]]) -> 
         out["row_level_security"] = {"enable": table.rls_enable, "force": table.rls_force}
     if policies:
         out["policies"] = policies
-    grants = ctx.grants("table", str(table.qname), table.grants)
+    grants = ctx.grants("table", table.qname.label, table.grants)
     if grants:
         out["grants"] = grants
     if table.replica_identity != "default":
         out["replica_identity"] = replica_identity_yaml(table.replica_identity)
-    report_extras(ctx.source.catalog, "table", str(table.qname), ctx.notes, ctx.source.current_user)
+    report_extras(
+        ctx.source.catalog, "table", table.qname.label, ctx.notes, ctx.source.current_user
+    )
     return out
 
 
 def _references(ctx: Context, fk: m.ForeignKey, schema: str) -> Any:
     """A column's ``references:``: ``table``, ``table(column)`` or the full form."""
     target = relative_name(fk.ref_table, schema)
-    ref_table = ctx.of("table").get(str(fk.ref_table))
+    ref_table = ctx.of("table").get(fk.ref_table.label)
     primary = _primary_columns(ref_table) if ref_table is not None else ()
     column = None if primary == fk.ref_columns else fk.ref_columns[0]
     options: dict[str, Any] = {}
@@ -166,7 +168,9 @@ def foreign_key_yaml(ctx: Context, fk: m.ForeignKey, schema: str) -> dict[str, A
         if value is not None:
             out[key] = value
     if fk.match == "partial":
-        ctx.notes.lost("foreign key", f"{fk.name} on {fk.table}", "match", "MATCH PARTIAL")
+        ctx.notes.lost(
+            "foreign key", member_label(fk.name, fk.table.label), "match", "MATCH PARTIAL"
+        )
     elif fk.match is not None:
         out["match"] = fk.match
     if fk.deferrable:
@@ -241,7 +245,7 @@ def _columns(
             report_extras(
                 ctx.source.catalog,
                 "foreign key",
-                f"{reference.name} on {table.qname}",
+                member_label(reference.name, table.qname.label),
                 ctx.notes,
                 ctx.source.current_user,
             )
@@ -255,7 +259,7 @@ def _columns(
             report_extras(
                 ctx.source.catalog,
                 "foreign key",
-                f"{fk.name} on {table.qname}",
+                member_label(fk.name, table.qname.label),
                 ctx.notes,
                 ctx.source.current_user,
             )
@@ -291,7 +295,7 @@ def constraints_yaml(
             )
             if c.deferrable:
                 ctx.notes.lost(
-                    "table", str(qname), f"constraint {c.name}", "a deferrable primary key"
+                    "table", qname.label, f"constraint {c.name}", "a deferrable primary key"
                 )
         elif c.kind == "unique":
             uniques.append(_unique(c, name))

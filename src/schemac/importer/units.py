@@ -92,9 +92,9 @@ def _by_table(content: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[An
     out: dict[str, dict[str, list[Any]]] = {}
     for kind in TABLE_MEMBERS:
         for obj in content.get(kind, {}).values():
-            out.setdefault(str(obj.table), {}).setdefault(kind, []).append(obj)
+            out.setdefault(obj.table.label, {}).setdefault(kind, []).append(obj)
     for partition in content.get("partition", {}).values():
-        out.setdefault(str(partition.parent), {}).setdefault("partition", []).append(partition)
+        out.setdefault(partition.parent.label, {}).setdefault("partition", []).append(partition)
     return out
 
 

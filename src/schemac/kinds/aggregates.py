@@ -189,7 +189,7 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
             CATALOG_LOCATION,
             tuple(row["unsupported"]),
         )
-        name = f"{qname}({row['identity']})"
+        name = f"{qname.label}({row['identity']})"
         out.add("aggregate", name, agg, owner=row["owner"], acl=entries)
 
 
@@ -197,7 +197,7 @@ def import_yaml(ctx: Context, agg: Aggregate) -> dict[str, Any]:
     """The YAML of an aggregate read from a database (`schemac import`)."""
     from schemac.importer.extras import report_extras
 
-    name = f"{agg.qname}({', '.join(agg.args)})"
+    name = f"{agg.qname.label}({', '.join(agg.args)})"
     ctx.names.check(f"aggregate {name}", agg.qname.name)
     report_extras(ctx.source.catalog, "aggregate", name, ctx.notes, ctx.source.current_user)
     for attribute in agg.unsupported:

@@ -33,9 +33,9 @@ def _identity(name: str, obj: Any) -> str:
     """The object as pg_identify_object names it: its schema and name as quote_ident()
     writes them (`"app.v2"."sum.pos"(integer)`), then the rest of the key (the arguments)."""
     qname = getattr(obj, "qname", None)
-    if qname is None or not name.startswith(str(qname)):
+    if qname is None or not name.startswith(qname.label):
         return name
-    return f"{sql_name(qname.schema)}.{sql_name(qname.name)}{name[len(str(qname)) :]}"
+    return f"{sql_name(qname.schema)}.{sql_name(qname.name)}{name[len(qname.label) :]}"
 
 
 # Named "<PostgreSQL's type> <identity>": aggregates, operators, casts, rules, foreign tables...

@@ -148,7 +148,7 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
         composite = CompositeType(
             qname, attributes, row["comment"], CATALOG_LOCATION, grants_of(entries)
         )
-        out.add("composite type", str(qname), composite, owner=row["owner"], acl=entries)
+        out.add("composite type", qname.label, composite, owner=row["owner"], acl=entries)
 
 
 def import_yaml(ctx: Context, composite: CompositeType) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def import_yaml(ctx: Context, composite: CompositeType) -> dict[str, Any]:
     # Imported here: the importer walks the kinds, this module among them.
     from schemac.importer.routines import type_grants
 
-    name = str(composite.qname)
+    name = composite.qname.label
     grants = type_grants(ctx, "composite type", composite.qname)
     attributes: dict[str, Any] = {}
     for attr in composite.attributes:

@@ -176,6 +176,8 @@ def migrate(work: psycopg.Connection[Any], desired: psycopg.Connection[Any]) -> 
 
 def import_yaml(ctx: Context, publication: m.Publication) -> dict[str, Any]:
     """The YAML of a publication read from a database (`schemac import`)."""
+    from schemac.importer.names import qualified_reference  # the importer imports the kinds
+
     ctx.names.check("publication", publication.name)
     out: dict[str, Any] = {}
     if publication.all_tables:
@@ -183,9 +185,9 @@ def import_yaml(ctx: Context, publication: m.Publication) -> dict[str, Any]:
     tables: list[Any] = []
     for entry in publication.tables:
         if not entry.columns and entry.where is None:
-            tables.append(str(entry.table))
+            tables.append(qualified_reference(entry.table))
             continue
-        item: dict[str, Any] = {"table": str(entry.table)}
+        item: dict[str, Any] = {"table": qualified_reference(entry.table)}
         if entry.columns:
             item["columns"] = list(entry.columns)
         if entry.where is not None:

@@ -228,19 +228,19 @@ def read(conn: psycopg.Connection[Any], out: CatalogModel, reading: Reading) -> 
         # 14-16 take GRANT and REVOKE on it and check its own ACL. What applies is read (the
         # range's from 17), so a database of either kind compares with a shadow of the other.
         # COMMENT ON TYPE works on it (pg_dump leaves it out). Both are compared.
-        out.add("range type", str(qname), rng, owner=row["owner"], acl=entries)
+        out.add("range type", qname.label, rng, owner=row["owner"], acl=entries)
         own = row["multirange_acl"]
         out.set_extra(
-            "range type", str(qname), MULTIRANGE_ACL, entries if own is None else acl_entries(own)
+            "range type", qname.label, MULTIRANGE_ACL, entries if own is None else acl_entries(own)
         )
-        out.set_extra("range type", str(qname), "multirange: comment", row["multirange_comment"])
+        out.set_extra("range type", qname.label, "multirange: comment", row["multirange_comment"])
 
 
 def import_yaml(ctx: Context, rng: RangeType) -> dict[str, Any]:
     """The YAML of a range type read from a database (`schemac import`)."""
     from schemac.importer.routines import type_grants
 
-    name = str(rng.qname)
+    name = rng.qname.label
     grants = type_grants(ctx, "range type", rng.qname)
     if rng.canonical is not None:
         ctx.notes.lost("range type", name, "canonical", rng.canonical)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pglast import ast, enums, parse_sql, parser
 
+from schemac.naming import label_part, member_label
 from schemac.sql.parse import SqlError, SqlSyntaxError
 from schemac.sql.subcommands import SubCommand, alter_table_subcommands
 
@@ -330,12 +331,14 @@ def describe(text: str) -> str:
         found = classify(text)
     except SqlSyntaxError:
         return "statement"
+    # Named as the catalog model names objects: a part holding a dot or a quote quoted.
+    qualified = ".".join(label_part(p) for p in (found.schema, found.name) if p)
     if found.kind in ("grant", "revoke"):
-        return f"privileges on {found.qualified}" if found.name else "privileges"
+        return f"privileges on {qualified}" if found.name else "privileges"
     if found.member_of is not None and found.object_kind != "index":
-        table = ".".join(p for p in found.member_of if p)
-        return f"{found.object_kind} {found.name} on {table}"
+        table = ".".join(label_part(p) for p in found.member_of if p)
+        return f"{found.object_kind} {member_label(str(found.name), table)}"
     constraints = [s.constraint for s in found.subcommands if s.constraint]
     if found.kind == "alter table" and constraints:
-        return f"constraint {constraints[0]} on {found.qualified}"
-    return f"{found.object_kind or found.kind} {found.qualified}".strip()
+        return f"constraint {member_label(constraints[0], qualified)}"
+    return f"{found.object_kind or found.kind} {qualified}".strip()

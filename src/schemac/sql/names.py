@@ -39,6 +39,12 @@ def unquote(name: str) -> str:
     return ".".join(t for t in tokens if t != ".")
 
 
+def name_tokens(text: str) -> tuple[str, ...]:
+    """The words and name parts of a label, quotes removed, '.' kept between parts: `"a.b".c`
+    is ("a.b", ".", "c") and `a."b.c"` is ("a", ".", "b.c"), however either was quoted."""
+    return tuple(_tokens(text) or text.split())
+
+
 @dataclass(frozen=True)
 class LabelNames:
     """The names in an object label: `trigger touch on core.users` has member `touch` of the
