@@ -40,12 +40,18 @@ def tables_section(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
     for partition in unit.content.get("partition", {}).values():
         if partition.parent.schema != unit.schema:
             ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
+        # its own foreign keys and triggers may name other schemas as a table's do
+        unit.depends_on |= _member_dependencies(unit.by_table.get(str(partition.qname), {}))
     return {"tables": tables}
 
 
-def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
+def _member_dependencies(related: dict[str, list[Any]]) -> set[str]:
     found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
-    found |= {t.function.schema for t in related.get("trigger", [])}
+    return found | {t.function.schema for t in related.get("trigger", [])}
+
+
+def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
+    found = _member_dependencies(related)
     for column in table.columns:
         qualifier = _type_schema(column.type)
         if qualifier is not None:

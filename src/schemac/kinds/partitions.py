@@ -216,7 +216,7 @@ def check_keys_hold_partition_key(
             continue
         missing = [c for c in key if c not in con.columns]
         if missing:
-            what = con.kind.replace("_", " ")
+            what = "primary key" if con.kind == "primary_key" else "unique key"
             a.error(
                 "E335",
                 f"{what} {con.name} of {qname} lacks its partition key column(s) "
