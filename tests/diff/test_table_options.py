@@ -171,3 +171,60 @@ def test_a_partitions_own_primary_key_is_added_and_dropped(partitioned: Project)
     partitioned.edit(keyed, plain, FILE)
     sql = diff_and_prove(partitioned, "alerts key dropped", "--allow-destructive")
     assert "drop constraint" in sql.lower(), sql
+
+
+OWN_ACCESS = """\
+      measurements_2025:
+        from: ['2025-01-01']
+        to: ['2026-01-01']
+        triggers:
+          measurements_2025_frozen: {timing: before, events: [insert, delete], for_each: row, function: stamp}
+          measurements_2025_counted: {timing: after, events: [insert], function: stamp}
+        row_level_security: {enable: true, force: true}
+        policies:
+          measurements_2025_readers: {command: select, roles: [tel_reader], using: value IS NOT NULL}
+        replica_identity: {index: measurements_2025_pkey}
+        grants: {tel_reader: [{select: with_grant_option}]}
+        column_grants:
+          value: {tel_auditor: [select, update]}
+      measurements_default: {default: true, replica_identity: full}
+"""
+STAMP = """\
+functions:
+  stamp: {language: plpgsql, returns: trigger, body: BEGIN RETURN NEW; END}
+"""
+
+
+def test_a_partitions_own_triggers_security_identity_and_grants_migrate_both_ways(
+    partitioned: Project,
+) -> None:
+    partitioned.write("schema/00_roles.yaml", "roles:\n  tel_reader: {}\n  tel_auditor: {}\n")
+    partitioned.edit("tables:\n", STAMP + "tables:\n", FILE)
+    diff_and_prove(partitioned, "roles and stamp")
+    plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    partitioned.edit(plain, OWN_ACCESS, FILE)
+    sql = diff_and_prove(partitioned, "partition access")
+    for text in (
+        "create trigger measurements_2025_frozen before insert or delete",
+        "enable row level security",
+        "force row level security",
+        'create policy "measurements_2025_readers"',
+        'replica identity using index "measurements_2025_pkey"',
+        "with grant option",
+        'grant select ("value")',
+    ):
+        assert text in sql, (text, sql)
+    # changed in place, then taken back
+    changed = OWN_ACCESS
+    for before, after in (
+        ("force: true", "force: false"),
+        ("{index: measurements_2025_pkey}", "nothing"),
+        ("[select, update]", "[select]"),
+    ):
+        changed = changed.replace(before, after)
+    partitioned.edit(OWN_ACCESS, changed, FILE)
+    sql = diff_and_prove(partitioned, "partition access changed", "--allow-destructive")
+    assert "no force row level security" in sql and "replica identity nothing" in sql, sql
+    assert 'revoke update ("value")' in sql, sql
+    partitioned.edit(changed, plain, FILE)
+    sql = diff_and_prove(partitioned, "partition access taken back", "--allow-destructive")
