@@ -166,9 +166,13 @@ def _keys_built_online(
     CONCURRENTLY in their own file and the key added after every other stage (a moment of
     ACCESS EXCLUSIVE, no build; PostgreSQL accepts both on a leaf partition, not on a
     partitioned table: tests/catalog/test_partition_own_objects_rules.py). Not while the
-    plan adds a foreign key, which may need the index before it is built."""
+    plan adds a foreign key or sets a replica identity, which may need the index before it
+    is built."""
     if any(
-        c.constraint_type == "foreign key" for i in infos if i is not None for c in i.subcommands
+        c.constraint_type == "foreign key" or c.action == "replica identity"
+        for i in infos
+        if i is not None
+        for c in i.subcommands
     ):
         return {}
     built: dict[str, str] = {}  # quoted index -> quoted table, of the unique indexes

@@ -77,6 +77,9 @@ def test_an_index_a_constraint_uses_stays_in_the_migration_when_it_must() -> Non
     # a foreign key of the plan may need it before a later file builds it
     foreign = 'alter table "s"."t" add constraint "t_fk" FOREIGN KEY (c) REFERENCES s.t (c);'
     assert [stage for stage, _ in _codes([*statements, foreign])][:2] == [Stage.MAIN, Stage.MAIN]
+    # a replica identity of the plan may name it (`schemac diff` sets identities after migra)
+    identity = 'ALTER TABLE "s"."t" REPLICA IDENTITY USING INDEX "t_c_key";'
+    assert [stage for stage, _ in _codes([*statements, identity])][:2] == [Stage.MAIN, Stage.MAIN]
     # another statement names the index
     renamed = 'alter index "s"."t_c_key" set (fillfactor = 90);'
     assert [stage for stage, _ in _codes([*statements, renamed])][:2] == [Stage.MAIN, Stage.MAIN]
