@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from command_line import run_schemac
 from diff.oracle import assert_migrations_build_desired_state
-from diff.support import Project, ok
+from diff.support import Project, flyway_migrate, ok
 from diff.test_changes import diff_and_prove
 from schemac.shadow import PostgresServer
 
@@ -189,6 +190,7 @@ OWN_ACCESS = """\
           value: {tel_auditor: [select, update]}
       measurements_default: {default: true, replica_identity: full}
 """
+ROLES = "roles:\n  tel_reader: {}\n  tel_auditor: {}\n"
 STAMP = """\
 functions:
   stamp: {language: plpgsql, returns: trigger, body: BEGIN RETURN NEW; END}
@@ -198,7 +200,7 @@ functions:
 def test_a_partitions_own_triggers_security_identity_and_grants_migrate_both_ways(
     partitioned: Project,
 ) -> None:
-    partitioned.write("schema/00_roles.yaml", "roles:\n  tel_reader: {}\n  tel_auditor: {}\n")
+    partitioned.write("schema/00_roles.yaml", ROLES)
     partitioned.edit("tables:\n", STAMP + "tables:\n", FILE)
     diff_and_prove(partitioned, "roles and stamp")
     plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
@@ -228,3 +230,49 @@ def test_a_partitions_own_triggers_security_identity_and_grants_migrate_both_way
     assert 'revoke update ("value")' in sql, sql
     partitioned.edit(changed, plain, FILE)
     sql = diff_and_prove(partitioned, "partition access taken back", "--allow-destructive")
+
+
+def test_check_db_names_hand_made_changes_of_what_a_partition_holds_at_its_lines(
+    tmp_path: Path, dev_url: str, pg_server: PostgresServer, database: str
+) -> None:
+    plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    schema = MEASUREMENTS.replace(plain, OWN_ACCESS).replace("tables:\n", STAMP + "tables:\n")
+    root = tmp_path / "project"
+    (root / "schema").mkdir(parents=True)
+    (root / "schemac.yaml").write_text("version_width: 3\n", "utf-8")
+    (root / "schema" / "00_roles.yaml").write_text(ROLES, "utf-8")
+    (root / FILE).write_text(schema, "utf-8")
+    ok(run_schemac("compile", cwd=root))
+    project = Project(root, dev_url, pg_server)
+    flyway_migrate(database, project.generated)
+    ok(project.check("--db", database))
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER measurements_2025_frozen ON telemetry.measurements_2025")
+        conn.execute("ALTER TABLE telemetry.measurements_2025 NO FORCE ROW LEVEL SECURITY")
+        conn.execute('REVOKE UPDATE ("value") ON telemetry.measurements_2025 FROM tel_auditor')
+        conn.execute("ALTER TABLE telemetry.measurements_default REPLICA IDENTITY DEFAULT")
+    result = ok(project.check("--db", database), 1)
+    lines = schema.splitlines()
+
+    def line_of(declaration: str) -> int:
+        return next(n for n, text in enumerate(lines, 1) if text.startswith(declaration))
+
+    partition, frozen = (
+        line_of("      measurements_2025:"),
+        line_of("          measurements_2025_frozen:"),
+    )
+    expected = {  # each finding at the YAML of its object: the partition's own trigger's line
+        "trigger measurements_2025_frozen on telemetry.measurements_2025:": frozen,
+        "table column telemetry.measurements_2025.value: privileges:": partition,
+        "table telemetry.measurements_2025: row level security": partition,
+        "partition telemetry.measurements_2025: rls force": partition,
+        "partition telemetry.measurements_default: replica identity": line_of(
+            "      measurements_default:"
+        ),
+    }
+    findings = [f for f in result.stdout.splitlines() if " differs from the YAML: " in f]
+    assert len(findings) == len(expected), result.stdout
+    for label, line in expected.items():
+        found = [f for f in findings if f.split(" differs from the YAML: ", 1)[1].startswith(label)]
+        assert len(found) == 1 and found[0].startswith(f"{FILE}:{line}:"), (label, result.stdout)
+    assert "force" in result.stdout.lower() and "update" in result.stdout.lower(), result.stdout
