@@ -98,9 +98,13 @@ def stage_statements(
         existing.append(plain and relation not in created)
         if info is not None and info.kind in _CREATES and relation is not None:
             created.add(relation)
-    needed = _indexes_needed_in_place(infos)
+    # indexes another statement uses stay in the main file, where that statement runs
+    users = _index_users(infos)
+    needed = set(users)
     keys_online = (
-        _keys_built_online(statements, infos, existing) if settings.concurrent_indexes else {}
+        _keys_built_online(statements, infos, existing, users)
+        if settings.concurrent_indexes
+        else {}
     )
     needed -= set(keys_online)
     moved_keys = {
@@ -159,7 +163,10 @@ def _key_comment(info: Classified) -> tuple[str, str | None] | None:
 
 
 def _keys_built_online(
-    statements: list[str], infos: list[Classified | None], existing: list[bool]
+    statements: list[str],
+    infos: list[Classified | None],
+    existing: list[bool],
+    users: dict[str, list[Classified]],
 ) -> dict[str, str]:
     """The unique indexes of existing plain tables (a leaf partition is one) that a key of
     the same table takes by ADD CONSTRAINT ... USING INDEX and nothing else names: built
@@ -181,21 +188,15 @@ def _keys_built_online(
         if old and index is not None and index.unique and index.name and not index.only:
             schema = index.schema or "public"
             built[quote_qualified(schema, index.name)] = quote_qualified(schema, index.table)
-    users: dict[str, list[str]] = {}  # quoted index -> the tables of the statements naming it
-    for info in infos:
-        if info is None:
-            continue
-        if info.kind == "alter index" and info.name:
-            users.setdefault(quote_qualified(info.schema or "public", str(info.name)), []).append(
-                ""
-            )
-        for command in info.subcommands:
-            if command.using_index:
-                name = quote_qualified(info.schema or "public", command.using_index)
-                table = quote_qualified(info.schema or "public", str(info.name))
-                key = _key_index(info) == name
-                users.setdefault(name, []).append(table if key else "")
-    return {index: table for index, table in built.items() if users.get(index) == [table]}
+    return {
+        index: table
+        for index, table in built.items()
+        if [
+            (_key_index(u), quote_qualified(u.schema or "public", str(u.name)))
+            for u in users.get(index, [])
+        ]
+        == [(index, table)]
+    }
 
 
 def _classified(statement: str) -> Classified | None:
@@ -205,19 +206,22 @@ def _classified(statement: str) -> Classified | None:
         return None  # several statements in one entry (a role's DO block and grants): as is
 
 
-def _indexes_needed_in_place(infos: list[Classified | None]) -> set[str]:
-    """Indexes another statement of the plan uses by name (ADD CONSTRAINT ... USING INDEX,
-    ALTER INDEX): those stay in the main file, where that statement runs."""
-    needed: set[str] = set()
+def _index_users(infos: list[Classified | None]) -> dict[str, list[Classified]]:
+    """The statements that use an index by name (ADD CONSTRAINT ... USING INDEX, ALTER INDEX),
+    by the quoted index."""
+    users: dict[str, list[Classified]] = {}
     for info in infos:
         if info is None:
             continue
         if info.kind == "alter index" and info.name:
-            needed.add(quote_qualified(info.schema or "public", str(info.name)))
+            users.setdefault(quote_qualified(info.schema or "public", str(info.name)), []).append(
+                info
+            )
         for command in info.subcommands:
             if command.using_index:
-                needed.add(quote_qualified(info.schema or "public", str(command.using_index)))
-    return needed
+                name = quote_qualified(info.schema or "public", str(command.using_index))
+                users.setdefault(name, []).append(info)
+    return users
 
 
 def _constraint_steps(
