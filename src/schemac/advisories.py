@@ -9,7 +9,8 @@ from schemac.diagnostics import Diagnostic
 
 def project_warnings(project: m.Project) -> list[Diagnostic]:
     """Every warning about `project`, in source order."""
-    tables = {table.qname: table for _, table in project.tables}
+    tables: dict[m.QName, m.Table | m.Partition] = {t.qname: t for _, t in project.tables}
+    tables.update((p.qname, p) for _, p in project.partitions)  # a partition's own flags
     found: list[Diagnostic] = []
     for _, policy in project.policies:
         table = tables.get(policy.table)
@@ -20,7 +21,9 @@ def project_warnings(project: m.Project) -> list[Diagnostic]:
                     f"policy '{policy.name}' on {policy.table} has no effect: row level "
                     "security is off for the table",
                     policy.loc,
-                    hint="add `row_level_security: {enable: true}` (or `tenant:`) to the table",
+                    hint="add `row_level_security: {enable: true}` (or `tenant:`) to the table"
+                    if isinstance(table, m.Table)
+                    else "add `row_level_security: {enable: true}` to the partition",
                     severity="warning",
                 )
             )

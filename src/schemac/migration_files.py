@@ -119,11 +119,14 @@ _NOTES = {
     "-- scan); validating them scans the table under SHARE UPDATE EXCLUSIVE: writes go on.\n",
     Stage.NOT_NULL: "-- The validated CHECK (column IS NOT NULL) lets PostgreSQL set NOT NULL without scanning\n"
     "-- the table; the check is then dropped.\n",
+    Stage.KEYS: "-- The unique indexes were built CONCURRENTLY by the previous migrations; each becomes its\n"
+    "-- key here (a moment of ACCESS EXCLUSIVE, nothing built or scanned).\n",
 }
 _SUFFIXES = {
     Stage.ENUM_VALUES: "_enum_values",
     Stage.VALIDATE: "_validate",
     Stage.NOT_NULL: "_not_null",
+    Stage.KEYS: "_keys",
 }
 
 

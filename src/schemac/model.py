@@ -276,6 +276,24 @@ class Partition:
     # parent's, which PostgreSQL copies), and its own partitioning (a sub-partitioned one)
     constraints: tuple[Constraint, ...] = ()
     partition_by: str | None = None
+    # partown13: what PostgreSQL never passes down from the parent, so a partition holds its
+    # own: row security flags, replica identity, grants (compared as ACL facts, as a table's)
+    # and column grants (its own triggers and policies are Trigger and Policy objects on it)
+    rls_enable: bool = False
+    rls_force: bool = False
+    replica_identity: str = "default"
+    replica_identity_loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+    grants: tuple[Grant, ...] = field(default=(), compare=False)
+    column_grants: tuple[ColumnGrants, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class ColumnGrants:
+    """`column_grants:` of a partition: a column it has from its parent, granted on it alone."""
+
+    name: str
+    grants: tuple[Grant, ...]
+    loc: SourceLocation | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

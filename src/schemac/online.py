@@ -42,6 +42,7 @@ class Stage(IntEnum):
     INDEX = 2  # one non-transactional file per index built concurrently
     VALIDATE = 3  # VALIDATE CONSTRAINT: scans under SHARE UPDATE EXCLUSIVE
     NOT_NULL = 4  # SET NOT NULL proven by a validated check, and the check dropped
+    KEYS = 5  # a key taken from its unique index built concurrently (ADD ... USING INDEX)
 
 
 # -- the rewrites ---------------------------------------------------------------------------------
@@ -97,7 +98,20 @@ def stage_statements(
         existing.append(plain and relation not in created)
         if info is not None and info.kind in _CREATES and relation is not None:
             created.add(relation)
-    needed = _indexes_needed_in_place(infos)
+    # indexes another statement uses stay in the main file, where that statement runs
+    users = _index_users(infos)
+    needed = set(users)
+    keys_online = (
+        _keys_built_online(statements, infos, existing, users)
+        if settings.concurrent_indexes
+        else {}
+    )
+    needed -= set(keys_online)
+    moved_keys = {
+        (quote_qualified(i.schema or "public", str(i.name)), i.subcommands[0].constraint)
+        for i in infos
+        if i is not None and _key_index(i) in keys_online
+    }
     steps: list[Step] = []
     # index name quoted (quote_qualified: a name may contain dots) -> its group
     moved: dict[str, str] = {}
@@ -116,8 +130,73 @@ def stage_statements(
             if group is not None:
                 steps.append(Step(statement, Stage.INDEX, group))
                 continue
+        if info is not None and (
+            _key_index(info) in keys_online or _key_comment(info) in moved_keys
+        ):
+            steps.append(Step(statement, Stage.KEYS))  # the key, and its comment after it
+            continue
         steps += _constraint_steps(statement, info, old, before, settings)
     return _deduplicated(steps)
+
+
+def _key_index(info: Classified) -> str | None:
+    """The index an ``ALTER TABLE t ADD CONSTRAINT k {PRIMARY KEY | UNIQUE} USING INDEX i``
+    (and nothing else) takes, quoted; None for any other statement."""
+    if info.kind != "alter table" or len(info.subcommands) != 1:
+        return None
+    command = info.subcommands[0]
+    if command.action != "add constraint" or command.constraint_type not in (
+        "primary key",
+        "unique",
+    ):
+        return None
+    if not command.using_index:
+        return None
+    return quote_qualified(info.schema or "public", command.using_index)
+
+
+def _key_comment(info: Classified) -> tuple[str, str | None] | None:
+    """(quoted table, constraint) of a COMMENT ON CONSTRAINT; None for any other statement."""
+    if info.kind != "comment on" or info.object_kind != "constraint" or info.member_of is None:
+        return None
+    return quote_qualified(info.member_of[0] or "public", info.member_of[1]), str(info.name)
+
+
+def _keys_built_online(
+    statements: list[str],
+    infos: list[Classified | None],
+    existing: list[bool],
+    users: dict[str, list[Classified]],
+) -> dict[str, str]:
+    """The unique indexes of existing plain tables (a leaf partition is one) that a key of
+    the same table takes by ADD CONSTRAINT ... USING INDEX and nothing else names: built
+    CONCURRENTLY in their own file and the key added after every other stage (a moment of
+    ACCESS EXCLUSIVE, no build; PostgreSQL accepts both on a leaf partition, not on a
+    partitioned table: tests/catalog/test_partition_own_objects_rules.py). Not while the
+    plan adds a foreign key or sets a replica identity, which may need the index before it
+    is built."""
+    if any(
+        c.constraint_type == "foreign key" or c.action == "replica identity"
+        for i in infos
+        if i is not None
+        for c in i.subcommands
+    ):
+        return {}
+    built: dict[str, str] = {}  # quoted index -> quoted table, of the unique indexes
+    for statement, info, old in zip(statements, infos, existing, strict=True):
+        index = index_info(statement) if info is not None and info.kind == "create index" else None
+        if old and index is not None and index.unique and index.name and not index.only:
+            schema = index.schema or "public"
+            built[quote_qualified(schema, index.name)] = quote_qualified(schema, index.table)
+    return {
+        index: table
+        for index, table in built.items()
+        if [
+            (_key_index(u), quote_qualified(u.schema or "public", str(u.name)))
+            for u in users.get(index, [])
+        ]
+        == [(index, table)]
+    }
 
 
 def _classified(statement: str) -> Classified | None:
@@ -127,19 +206,22 @@ def _classified(statement: str) -> Classified | None:
         return None  # several statements in one entry (a role's DO block and grants): as is
 
 
-def _indexes_needed_in_place(infos: list[Classified | None]) -> set[str]:
-    """Indexes another statement of the plan uses by name (ADD CONSTRAINT ... USING INDEX,
-    ALTER INDEX): those stay in the main file, where that statement runs."""
-    needed: set[str] = set()
+def _index_users(infos: list[Classified | None]) -> dict[str, list[Classified]]:
+    """The statements that use an index by name (ADD CONSTRAINT ... USING INDEX, ALTER INDEX),
+    by the quoted index."""
+    users: dict[str, list[Classified]] = {}
     for info in infos:
         if info is None:
             continue
         if info.kind == "alter index" and info.name:
-            needed.add(quote_qualified(info.schema or "public", str(info.name)))
+            users.setdefault(quote_qualified(info.schema or "public", str(info.name)), []).append(
+                info
+            )
         for command in info.subcommands:
             if command.using_index:
-                needed.add(quote_qualified(info.schema or "public", str(command.using_index)))
-    return needed
+                name = quote_qualified(info.schema or "public", str(command.using_index))
+                users.setdefault(name, []).append(info)
+    return users
 
 
 def _constraint_steps(

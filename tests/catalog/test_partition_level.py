@@ -53,6 +53,19 @@ def test_partition_level_objects_are_the_partitions_and_copies_are_not_read(
     # The copies of the primary key and of the unique key on the partitions are PostgreSQL's.
     assert model.of("partition")["telemetry.measurements_2026_a"].constraints == ()
     assert model.of("partition")["telemetry.measurements_default"].constraints == ()
+    # What PostgreSQL never passes down: the partition's own flags, identity and grants.
+    archive = model.of("partition")["telemetry.measurements_2025"]
+    assert (archive.rls_enable, archive.rls_force) == (True, True)
+    assert archive.replica_identity == "index measurements_2025_pkey"
+    assert [g.role for g in archive.grants] == ["telemetry_reader"]
+    assert model.of("partition")["telemetry.measurements_2026"].rls_enable is False
+    alerts = model.of("partition")["telemetry.alerts_2025"]
+    assert [(c.name, c.grants[0].privileges) for c in alerts.column_grants] == [
+        ("note", ("select", "update"))
+    ]
+    triggers = set(model.of("trigger"))
+    assert "measurements_2025_frozen on telemetry.measurements_2025" in triggers
+    assert "measurements_stamped on telemetry.measurements_2025" not in triggers  # a clone
 
 
 @pytest.mark.parametrize(
@@ -73,6 +86,31 @@ def test_partition_level_objects_are_the_partitions_and_copies_are_not_read(
         (
             "ALTER TABLE telemetry.measurements_2025 DROP CONSTRAINT measurements_2025_device_id_fkey",
             ("foreign key", "measurements_2025_device_id_fkey on telemetry.measurements_2025"),
+        ),
+        # what a partition holds itself (partown13)
+        (
+            "ALTER TABLE telemetry.measurements_2025 NO FORCE ROW LEVEL SECURITY",
+            ("partition", "telemetry.measurements_2025"),
+        ),
+        (
+            "ALTER TABLE telemetry.measurements_default REPLICA IDENTITY DEFAULT",
+            ("partition", "telemetry.measurements_default"),
+        ),
+        (
+            "REVOKE UPDATE (note) ON telemetry.alerts_2025 FROM telemetry_reader",
+            ("partition", "telemetry.alerts_2025"),
+        ),
+        (
+            "GRANT INSERT ON telemetry.measurements_2025 TO telemetry_reader",
+            ("partition", "telemetry.measurements_2025"),
+        ),
+        (
+            "DROP TRIGGER measurements_2025_frozen ON telemetry.measurements_2025",
+            ("trigger", "measurements_2025_frozen on telemetry.measurements_2025"),
+        ),
+        (
+            "DROP POLICY alerts_2026_open ON telemetry.alerts_2026",
+            ("policy", "alerts_2026_open on telemetry.alerts_2026"),
         ),
         (
             "ALTER TABLE telemetry.sites ALTER COLUMN id SET INCREMENT BY 3",

@@ -152,3 +152,26 @@ def test_replica_identity_is_per_partition_and_not_passed_down(
         "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
     )
     assert one(conn, "SELECT relreplident FROM pg_class WHERE relname = 'events_2026'") == "d"
+
+
+def test_a_leaf_partitions_own_key_can_be_built_online_and_a_partitioned_ones_cannot(
+    conn: psycopg.Connection[Any],
+) -> None:
+    # A leaf partition is a table: its unique index can be built CONCURRENTLY and become its
+    # primary key (the online plan of `schemac diff`).
+    conn.execute("CREATE UNIQUE INDEX CONCURRENTLY events_2025_pkey ON p.events_2025 (id)")
+    conn.execute(
+        "ALTER TABLE p.events_2025 ADD CONSTRAINT events_2025_pkey "
+        "PRIMARY KEY USING INDEX events_2025_pkey"
+    )
+    assert one(
+        conn,
+        "SELECT conparentid = 0 FROM pg_constraint WHERE conname = 'events_2025_pkey'",
+    )
+    # A partition partitioned again is a partitioned table: neither step is allowed there.
+    conn.execute(
+        "CREATE TABLE p.events_2026 PARTITION OF p.events "
+        "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY LIST (note)"
+    )
+    message = refused(conn, "CREATE UNIQUE INDEX CONCURRENTLY e26 ON p.events_2026 (id, note)")
+    assert "concurrently" in message.lower()

@@ -300,7 +300,7 @@ KINDS: list[Kind] = [
             table_extra={"row_level_security": {"enable": True}},
         ),
     ),
-    Kind("partition", "pa", "", lambda name: {"from": [0], "to": [10]}, _place_partition),
+    Kind("partition", "pa", "select", lambda name: {"from": [0], "to": [10]}, _place_partition),
     Kind(
         "view",
         "vw",

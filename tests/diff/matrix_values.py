@@ -166,6 +166,15 @@ OVERRIDES: dict[tuple[str, str], Mutation] = {
     ),
     ("partition", "partition_by"): (ABSENT, {"strategy": "list", "key": ["k"]}),
     ("partition", "partitions"): (ABSENT, {"pa_partitions_one": {"in": [1]}}),
+    # What a partition holds itself, never passed down (partown13).
+    ("partition", "triggers"): (
+        ABSENT,
+        {"t": {"timing": "before", "events": ["insert"], "for_each": "row", "function": "trg"}},
+    ),
+    ("partition", "row_level_security"): (ABSENT, {"enable": True, "force": True}),
+    ("partition", "policies"): (ABSENT, {"p": {"using": "k > 0"}}),
+    ("partition", "replica_identity"): (ABSENT, "full"),
+    ("partition", "column_grants"): (ABSENT, {"k": {READER_ROLE: ["select", "update"]}}),
     ("view", "query"): ("SELECT id, label FROM m.host", "SELECT id, label, n FROM m.host"),
     ("view", "columns"): (ABSENT, ["vid", "vlabel"]),
     ("view", "depends_on"): (ABSENT, ["m.host"]),

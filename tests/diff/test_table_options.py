@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from command_line import run_schemac
 from diff.oracle import assert_migrations_build_desired_state
-from diff.support import Project, ok
+from diff.support import Project, flyway_migrate, ok
 from diff.test_changes import diff_and_prove
 from schemac.shadow import PostgresServer
 
@@ -158,16 +159,120 @@ def test_a_partitions_own_primary_key_is_added_and_dropped(partitioned: Project)
         "        primary_key: {columns: [id], comment: Unique within the year.}\n"
     )
     partitioned.edit(plain, keyed, FILE)
-    # The key's index is built without CONCURRENTLY (no online plan for a partition's key
-    # yet): squawk's finding is true, so the project accepts it.
-    partitioned.write(
-        "schemac.yaml",
-        "version_width: 3\nlint:\n  acknowledge:\n"
-        "    - {rule: require-concurrent-index-creation, object: telemetry.alerts_2025,"
-        " reason: new}\n",
-    )
+    # Online: the key's index is built CONCURRENTLY in a file of its own (a leaf partition is
+    # a plain table), the key added from it in the last file; squawk finds nothing to ask.
+    before = partitioned.migrations()
     sql = diff_and_prove(partitioned, "alerts key")
-    assert "primary key" in sql.lower() and "alerts_2025_pkey" in sql, sql
+    added = [name for name in partitioned.migrations() if name not in before]
+    assert [n for n in added if "_index_" in n] and [n for n in added if n.endswith("_keys.sql")]
+    index = partitioned.migration("alerts_key_index_")
+    assert "create unique index concurrently" in index.lower(), index
+    keys = partitioned.migration("alerts_key_keys")
+    assert "primary key using index" in keys.lower() and "alerts_2025_pkey" in keys, keys
     partitioned.edit(keyed, plain, FILE)
     sql = diff_and_prove(partitioned, "alerts key dropped", "--allow-destructive")
     assert "drop constraint" in sql.lower(), sql
+
+
+OWN_ACCESS = """\
+      measurements_2025:
+        from: ['2025-01-01']
+        to: ['2026-01-01']
+        triggers:
+          measurements_2025_frozen: {timing: before, events: [insert, delete], for_each: row, function: stamp}
+          measurements_2025_counted: {timing: after, events: [insert], function: stamp}
+        row_level_security: {enable: true, force: true}
+        policies:
+          measurements_2025_readers: {command: select, roles: [tel_reader], using: value IS NOT NULL}
+        replica_identity: {index: measurements_2025_pkey}
+        grants: {tel_reader: [{select: with_grant_option}]}
+        column_grants:
+          value: {tel_auditor: [select, update]}
+      measurements_default: {default: true, replica_identity: full}
+"""
+ROLES = "roles:\n  tel_reader: {}\n  tel_auditor: {}\n"
+STAMP = """\
+functions:
+  stamp: {language: plpgsql, returns: trigger, body: BEGIN RETURN NEW; END}
+"""
+
+
+def test_a_partitions_own_triggers_security_identity_and_grants_migrate_both_ways(
+    partitioned: Project,
+) -> None:
+    partitioned.write("schema/00_roles.yaml", ROLES)
+    partitioned.edit("tables:\n", STAMP + "tables:\n", FILE)
+    diff_and_prove(partitioned, "roles and stamp")
+    plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    partitioned.edit(plain, OWN_ACCESS, FILE)
+    sql = diff_and_prove(partitioned, "partition access")
+    for text in (
+        "create trigger measurements_2025_frozen before insert or delete",
+        "enable row level security",
+        "force row level security",
+        'create policy "measurements_2025_readers"',
+        'replica identity using index "measurements_2025_pkey"',
+        "with grant option",
+        'grant select ("value")',
+    ):
+        assert text in sql, (text, sql)
+    # changed in place, then taken back
+    changed = OWN_ACCESS
+    for before, after in (
+        ("force: true", "force: false"),
+        ("{index: measurements_2025_pkey}", "nothing"),
+        ("[select, update]", "[select]"),
+    ):
+        changed = changed.replace(before, after)
+    partitioned.edit(OWN_ACCESS, changed, FILE)
+    sql = diff_and_prove(partitioned, "partition access changed", "--allow-destructive")
+    assert "no force row level security" in sql and "replica identity nothing" in sql, sql
+    assert 'revoke update ("value")' in sql, sql
+    partitioned.edit(changed, plain, FILE)
+    sql = diff_and_prove(partitioned, "partition access taken back", "--allow-destructive")
+
+
+def test_check_db_names_hand_made_changes_of_what_a_partition_holds_at_its_lines(
+    tmp_path: Path, dev_url: str, pg_server: PostgresServer, database: str
+) -> None:
+    plain = "      measurements_2025: {from: ['2025-01-01'], to: ['2026-01-01']}\n"
+    schema = MEASUREMENTS.replace(plain, OWN_ACCESS).replace("tables:\n", STAMP + "tables:\n")
+    root = tmp_path / "project"
+    (root / "schema").mkdir(parents=True)
+    (root / "schemac.yaml").write_text("version_width: 3\n", "utf-8")
+    (root / "schema" / "00_roles.yaml").write_text(ROLES, "utf-8")
+    (root / FILE).write_text(schema, "utf-8")
+    ok(run_schemac("compile", cwd=root))
+    project = Project(root, dev_url, pg_server)
+    flyway_migrate(database, project.generated)
+    ok(project.check("--db", database))
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER measurements_2025_frozen ON telemetry.measurements_2025")
+        conn.execute("ALTER TABLE telemetry.measurements_2025 NO FORCE ROW LEVEL SECURITY")
+        conn.execute('REVOKE UPDATE ("value") ON telemetry.measurements_2025 FROM tel_auditor')
+        conn.execute("ALTER TABLE telemetry.measurements_default REPLICA IDENTITY DEFAULT")
+    result = ok(project.check("--db", database), 1)
+    lines = schema.splitlines()
+
+    def line_of(declaration: str) -> int:
+        return next(n for n, text in enumerate(lines, 1) if text.startswith(declaration))
+
+    partition, frozen = (
+        line_of("      measurements_2025:"),
+        line_of("          measurements_2025_frozen:"),
+    )
+    expected = {  # each finding at the YAML of its object: the partition's own trigger's line
+        "trigger measurements_2025_frozen on telemetry.measurements_2025:": frozen,
+        "table column telemetry.measurements_2025.value: privileges:": partition,
+        "table telemetry.measurements_2025: row level security": partition,
+        "partition telemetry.measurements_2025: rls force": partition,
+        "partition telemetry.measurements_default: replica identity": line_of(
+            "      measurements_default:"
+        ),
+    }
+    findings = [f for f in result.stdout.splitlines() if " differs from the YAML: " in f]
+    assert len(findings) == len(expected), result.stdout
+    for label, line in expected.items():
+        found = [f for f in findings if f.split(" differs from the YAML: ", 1)[1].startswith(label)]
+        assert len(found) == 1 and found[0].startswith(f"{FILE}:{line}:"), (label, result.stdout)
+    assert "force" in result.stdout.lower() and "update" in result.stdout.lower(), result.stdout

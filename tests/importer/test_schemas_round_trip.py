@@ -72,3 +72,16 @@ def test_schema_imports_compiles_and_rebuilds_the_same_schema(
         assert "open_days: {type: shift_multirange}" in written, written
         assert "labels: {type: label_ranges}" in written, written
         assert "spent: {type: analytics.amount_multirange}" in written, written
+    if name == "telemetry":  # what a partition holds itself is written on the partition
+        written = b"".join(yaml_files(result.first).values()).decode()
+        for text in (
+            "measurements_2025_frozen:",
+            "row_level_security: {enable: true, force: true}",
+            "replica_identity: {index: measurements_2025_pkey}",
+            "telemetry_reader: [{select: with_grant_option}]",
+            "column_grants:",
+            "alerts_2026_open:",
+        ):
+            assert text in written, text
+        # the parent's row trigger is declared once, on the parent (its clones are PostgreSQL's)
+        assert written.count("measurements_stamped:") == 1, written

@@ -54,12 +54,41 @@ def test_index_on_new_table_stays_and_on_partitioned_table_blocks() -> None:
     assert _codes(["CREATE INDEX t_c ON s.t USING btree (c);"]) == [(Stage.INDEX, {"index-build"})]
 
 
-def test_an_index_a_constraint_uses_stays_in_the_migration() -> None:
+def test_a_key_of_an_existing_table_is_built_online() -> None:
+    """Its unique index CONCURRENTLY in a file of its own, the key added from it after every
+    other stage (a leaf partition is a plain table: the same plan)."""
     statements = [
         "CREATE UNIQUE INDEX t_c_key ON s.t USING btree (c);",
         'alter table "s"."t" add constraint "t_c_key" UNIQUE using index "t_c_key";',
     ]
-    assert [stage for stage, _ in _codes(statements)] == [Stage.MAIN, Stage.MAIN]
+    assert [stage for stage, _ in _codes(statements)] == [Stage.INDEX, Stage.KEYS]
+    primary = [
+        "CREATE UNIQUE INDEX t_pkey ON s.t USING btree (c);",
+        'alter table "s"."t" add constraint "t_pkey" PRIMARY KEY using index "t_pkey";',
+    ]
+    assert [stage for stage, _ in _codes(primary)] == [Stage.INDEX, Stage.KEYS]
+
+
+def test_an_index_a_constraint_uses_stays_in_the_migration_when_it_must() -> None:
+    statements = [
+        "CREATE UNIQUE INDEX t_c_key ON s.t USING btree (c);",
+        'alter table "s"."t" add constraint "t_c_key" UNIQUE using index "t_c_key";',
+    ]
+    # a foreign key of the plan may need it before a later file builds it
+    foreign = 'alter table "s"."t" add constraint "t_fk" FOREIGN KEY (c) REFERENCES s.t (c);'
+    assert [stage for stage, _ in _codes([*statements, foreign])][:2] == [Stage.MAIN, Stage.MAIN]
+    # a replica identity of the plan may name it (`schemac diff` sets identities after migra)
+    identity = 'ALTER TABLE "s"."t" REPLICA IDENTITY USING INDEX "t_c_key";'
+    assert [stage for stage, _ in _codes([*statements, identity])][:2] == [Stage.MAIN, Stage.MAIN]
+    # another statement names the index
+    renamed = 'alter index "s"."t_c_key" set (fillfactor = 90);'
+    assert [stage for stage, _ in _codes([*statements, renamed])][:2] == [Stage.MAIN, Stage.MAIN]
+    # a partitioned table (PostgreSQL cannot build its index concurrently)
+    created = [
+        "CREATE UNIQUE INDEX p_c_key ON s.p USING btree (c);",
+        'alter table "s"."p" add constraint "p_c_key" UNIQUE using index "p_c_key";',
+    ]
+    assert [stage for stage, _ in _codes(created)] == [Stage.MAIN, Stage.MAIN]
 
 
 def test_type_change_rewrites_and_grant_changes_authorisation() -> None:

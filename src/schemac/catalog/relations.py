@@ -147,7 +147,8 @@ def read_relations(
         relations.names[row["oid"]] = m.QName(row["schema"], row["name"])
         relations.kinds[row["oid"]] = _relation_kind(row)
     columns: dict[int, list[dict[str, Any]]] = {}
-    for row in rows(conn, COLUMNS, (relations.oids("table", "view", "materialized view"),)):
+    # A partition's columns for their grants only (its parent's are the columns).
+    for row in rows(conn, COLUMNS, (relations.oids(),)):
         columns.setdefault(row["rel"], []).append(row)
     constraints: dict[int, list[dict[str, Any]]] = {}
     # A partition's own constraints: its copies of the parent's have a conparentid (keys,
@@ -162,7 +163,7 @@ def read_relations(
         if kind == "table":
             _add_table(out, row, columns.get(row["oid"], []), constraints.get(row["oid"], []))
         elif kind == "partition":
-            _add_partition(out, row, constraints.get(row["oid"], []))
+            _add_partition(out, row, columns.get(row["oid"], []), constraints.get(row["oid"], []))
         else:
             _add_view(out, kind, row, columns.get(row["oid"], []))
     read_indexes(conn, out, relations)  # catalog/indexes.py
@@ -313,9 +314,15 @@ def _add_foreign_key(out: CatalogModel, table: m.QName, row: dict[str, Any]) -> 
 
 
 def _add_partition(
-    out: CatalogModel, row: dict[str, Any], constraints: list[dict[str, Any]]
+    out: CatalogModel,
+    row: dict[str, Any],
+    columns: list[dict[str, Any]],
+    constraints: list[dict[str, Any]],
 ) -> None:
+    """A partition with what it holds itself: its parent's columns are not its own, but their
+    grants on it are (`column_grants:`, compared as the `column X: acl` extras)."""
     qname = m.QName(row["schema"], row["name"])
+    granted = [c for c in columns if c["acl"]]
     partition = m.Partition(
         qname=qname,
         parent=m.QName(row["parent_schema"], row["parent_name"]),
@@ -324,6 +331,15 @@ def _add_partition(
         loc=CATALOG_LOCATION,
         constraints=tuple(_constraint(c) for c in constraints),
         partition_by=row["partition_by"],
+        rls_enable=bool(row["relrowsecurity"]),
+        rls_force=bool(row["relforcerowsecurity"]),
+        replica_identity=_REPLICA_IDENTITY.get(
+            row["relreplident"], f"index {row['identity_index']}"
+        ),
+        grants=grants_of(acl_entries(row["acl"])),
+        column_grants=tuple(
+            m.ColumnGrants(c["name"], grants_of(acl_entries(c["acl"]))) for c in granted
+        ),
     )
     out.add(
         "partition",
@@ -331,11 +347,11 @@ def _add_partition(
         partition,
         **_common_extras(row),
         options=options(row["reloptions"]),
-        row_level_security=(bool(row["relrowsecurity"]), bool(row["relforcerowsecurity"])),
-        replica_identity=_REPLICA_IDENTITY.get(
-            row["relreplident"], f"index {row['identity_index']}"
-        ),
     )
+    for column in granted:
+        out.set_extra(
+            "partition", qname.label, f"column {column['name']}: acl", acl_entries(column["acl"])
+        )
     _constraint_extras(out, "partition", qname.label, constraints)
 
 

@@ -11,6 +11,7 @@ from schemac.importer.context import Context
 from schemac.importer.extras import report_extras
 from schemac.importer.indexes import index_yaml
 from schemac.importer.names import printed, statement
+from schemac.kinds.replica_identity import yaml_of as replica_identity_yaml
 from schemac.naming import member_label
 
 
@@ -79,25 +80,51 @@ def partition_yaml(
     if partition.comment is not None:
         out["comment"] = partition.comment
     _own_objects(ctx, partition, out)
-    granted = [e for e in ctx.extras("partition", name).get("acl", ()) if e[0] != "(owner)"]
-    if granted:
-        detail = ", ".join(f"{p} to {g}" for g, p, _ in granted)
-        ctx.notes.lost("partition", name, "acl", f"{detail} (the YAML grants on the table only)")
+    # the ACLs are imported as grants: and column_grants: (_own_access)
+    columns = frozenset(f"column {c.name}: acl" for c in partition.column_grants)
     report_extras(
         ctx.source.catalog,
         "partition",
         name,
         ctx.notes,
         ctx.source.current_user,
-        frozenset({"acl"}),
+        frozenset({"acl"}) | columns,
     )
     return out
+
+
+def _own_access(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> None:
+    """What PostgreSQL never passes down from the parent, as a table's YAML writes it: the
+    partition's own triggers (not the clones of its parent's, which the catalog does not read
+    as its own), row security flags, policies, grants, column grants and replica identity."""
+    from schemac.importer.policies import plain_policies, triggers_of  # imports this
+
+    name = partition.qname.label
+    related = ctx.by_relation.get(name, {})
+    triggers = triggers_of(ctx, related.get("trigger", []), partition.qname.schema)
+    if triggers:
+        out["triggers"] = triggers
+    if partition.rls_enable or partition.rls_force:
+        out["row_level_security"] = {"enable": partition.rls_enable, "force": partition.rls_force}
+    policies = plain_policies(ctx, partition.qname, related.get("policy", []))
+    if policies:
+        out["policies"] = policies
+    grants = ctx.grants("partition", name, partition.grants)
+    if grants:
+        out["grants"] = grants
+    column_grants = {
+        c.name: ctx.grants("column", f"{name}.{c.name}", c.grants) for c in partition.column_grants
+    }
+    if column_grants:
+        out["column_grants"] = column_grants
+    if partition.replica_identity != "default":
+        out["replica_identity"] = replica_identity_yaml(partition.replica_identity)
 
 
 def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> None:
     """What the partition declares itself: its keys (a primary key too), checks, foreign keys
     and indexes (not PostgreSQL's copies of its parent's, which the catalog does not read as
-    its own), and its own partitioning with its partitions."""
+    its own), its triggers, security and grants, and its own partitioning with its partitions."""
     from schemac.importer.tables import constraints_yaml, foreign_key_yaml  # imports this
 
     name = partition.qname.label
@@ -120,6 +147,7 @@ def _own_objects(ctx: Context, partition: m.Partition, out: dict[str, Any]) -> N
     indexes = [index_yaml(ctx, ix) for ix in related.get("index", [])]
     if indexes:
         out["indexes"] = indexes
+    _own_access(ctx, partition, out)
     if partition.partition_by:
         out["partition_by"] = partition_by_yaml(ctx, partition)
         parts = sorted(related.get("partition", []), key=lambda p: p.qname.name)

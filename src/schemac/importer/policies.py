@@ -43,20 +43,28 @@ def _tenant_column(ctx: Context, table: m.Table, policy: m.Policy) -> str | None
     return None
 
 
+def plain_policies(ctx: Context, relation: m.QName, policies: list[m.Policy]) -> dict[str, Any]:
+    """The ``policies:`` of a relation that cannot be a tenant table (a partition)."""
+    out: dict[str, Any] = {}
+    for policy in sorted(policies, key=lambda p: p.name):
+        ctx.names.check(f"policy on {relation}", policy.name)
+        out[policy.name] = _policy(ctx, policy)
+    return out
+
+
 def policies_and_tenancy(
     ctx: Context, table: m.Table, policies: list[m.Policy]
 ) -> tuple[dict[str, Any], Any]:
     """The table's ``policies:`` and its ``tenant:`` value (None: not a tenant table)."""
     tenant: Any = None
-    out: dict[str, Any] = {}
+    others: list[m.Policy] = []
     for policy in sorted(policies, key=lambda p: p.name):
         column = _tenant_column(ctx, table, policy) if tenant is None else None
         if column is not None:
             tenant = True if column == ctx.tenancy.column else column
             continue
-        ctx.names.check(f"policy on {table.qname}", policy.name)
-        out[policy.name] = _policy(ctx, policy)
-    return out, tenant
+        others.append(policy)
+    return plain_policies(ctx, table.qname, others), tenant
 
 
 def _policy(ctx: Context, policy: m.Policy) -> dict[str, Any]:

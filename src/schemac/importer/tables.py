@@ -40,26 +40,18 @@ def tables_section(ctx: Context, unit: SchemaUnit) -> dict[str, SpacedBlock]:
     for partition in unit.content.get("partition", {}).values():
         if partition.parent.schema != unit.schema:
             ctx.names.refused.append(f"partition {partition.qname} of {partition.parent}")
-    _report_partition_level(ctx, unit)
+        # its own foreign keys and triggers may name other schemas as a table's do
+        unit.depends_on |= _member_dependencies(unit.by_table.get(partition.qname.label, {}))
     return {"tables": tables}
 
 
-def _report_partition_level(ctx: Context, unit: SchemaUnit) -> None:
-    """What is declared on a partition itself: the YAML declares it on the partitioned table."""
-    detail = "declared on the partition itself; the YAML declares it on the partitioned table only"
-    # A partition's own indexes, constraints and foreign keys are its YAML's (partitions.py).
-    relations = {n for kind in ("table", "materialized view") for n in unit.content.get(kind, {})}
-    for relation, related in sorted(unit.by_table.items()):
-        if relation in relations:
-            continue
-        for kind in ("trigger", "policy"):
-            for obj in related.get(kind, []):
-                ctx.notes.lost("partition", relation, f"{kind} {obj.name}", detail)
+def _member_dependencies(related: dict[str, list[Any]]) -> set[str]:
+    found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
+    return found | {t.function.schema for t in related.get("trigger", [])}
 
 
 def _table_dependencies(table: m.Table, related: dict[str, list[Any]]) -> set[str]:
-    found = {fk.ref_table.schema for fk in related.get("foreign key", [])}
-    found |= {t.function.schema for t in related.get("trigger", [])}
+    found = _member_dependencies(related)
     for column in table.columns:
         qualifier = _type_schema(column.type)
         if qualifier is not None:

@@ -185,6 +185,7 @@ def build(b: Builder, u: int, schema: str | None, doc: Document) -> None:
 # The project fields whose objects default privileges reach, and the `on:` that reaches them.
 _REACHED = (
     ("tables", "tables"),
+    ("partitions", "tables"),  # PostgreSQL gives a partition the defaults as any table
     ("views", "tables"),
     ("sequences", "sequences"),
     ("functions", "functions"),

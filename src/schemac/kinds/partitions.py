@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemac import model as m
-from schemac.kinds import foreign_keys
+from schemac.kinds import foreign_keys, policies, triggers
 from schemac.kinds.common import one_node
 from schemac.kinds.indexes import build_index
 from schemac.kinds.registry import Comparison, Kind, Located
+from schemac.kinds.replica_identity import replica_identity_location, replica_identity_of
+from schemac.located import LocatedDict
 from schemac.naming import quote_literal
+from schemac.sql.parse import partition_columns
 
 if TYPE_CHECKING:
     from schemac.analyse import Analyser, NameClaims
     from schemac.build import Builder
-    from schemac.loader import Document, LocatedDict
+    from schemac.loader import Document
 
 # -- partitions ------------------------------------------------------------------------------
 
@@ -53,7 +56,8 @@ def build_partitions(
     path: list[Any],
 ) -> None:
     """The partitions of a table (or of a partition), each with what is declared on it:
-    indexes, checks, unique keys and foreign keys of its own, and its own partitions."""
+    indexes, keys, checks and foreign keys of its own, its triggers, policies, row security,
+    replica identity and grants (`_own_access`), and its own partitions."""
     from schemac.kinds.tables import (  # tables imports this
         partition_by_sql,
         primary_key,
@@ -86,14 +90,38 @@ def build_partitions(
                     *table_constraints(part_name, part, doc, part_path),
                 ),
                 own_partition_by,
+                **_own_access(b, u, part_qname, part, doc, part_path),
             ),
         )
         build_partitions(b, u, part_qname, part, own_partition_by, doc, part_path)
 
 
+def _own_access(
+    b: Builder, u: int, qname: m.QName, part: LocatedDict, doc: Document, path: list[Any]
+) -> dict[str, Any]:
+    """What PostgreSQL never passes down from the parent, declared on the partition as on a
+    table: its triggers (a parent's row trigger is cloned to it and not declared here), its
+    policies and row security flags, its replica identity, grants and column grants."""
+    triggers.build_triggers(b, u, qname, part)
+    rls_enable, rls_force = policies.build_policies(b, u, qname, part, doc, path)
+    column_grants: LocatedDict = part.get("column_grants") or LocatedDict()
+    return {
+        "rls_enable": rls_enable,
+        "rls_force": rls_force,
+        "replica_identity": replica_identity_of(part.get("replica_identity")),
+        "replica_identity_loc": replica_identity_location(part),
+        "grants": b.grants(part.get("grants")),
+        "column_grants": tuple(
+            m.ColumnGrants(column, b.grants(grants), column_grants.key_locations[column])
+            for column, grants in column_grants.items()
+        ),
+    }
+
+
 def partition_edges(a: Analyser, part: m.Partition) -> set[str]:
     parent = a.relation_keys.get(part.parent)
-    return {parent} if parent else set()
+    deps = {parent} if parent else set()
+    return deps | a.grant_dependencies(part.grants)
 
 
 def partition_names(a: Analyser, part: m.Partition, claims: NameClaims) -> None:
@@ -134,6 +162,9 @@ def _partition_by_of(a: Analyser, qname: m.QName) -> str | None:
 
 
 def check_partitions(a: Analyser) -> None:
+    triggers: dict[m.QName, list[m.Trigger]] = {}
+    for _, trigger in a.p.triggers:
+        triggers.setdefault(trigger.table, []).append(trigger)
     for _, part in a.p.partitions:
         strategy = (_partition_by_of(a, part.parent) or "").split(" ")[0]
         expected = _BOUND_OF.get(strategy)
@@ -145,6 +176,12 @@ def check_partitions(a: Analyser) -> None:
                 hint=_BOUND_HINT[strategy],
             )
         _check_own_primary_key(a, part)
+        if part.partition_by:
+            check_keys_hold_partition_key(a, part.qname, part.constraints, part.partition_by)
+        _check_own_triggers(a, part, triggers)
+        for column in part.column_grants:
+            what = f"column_grants of partition {part.qname}"
+            a.check_columns(part.qname, (column.name,), column.loc or part.loc, what)
         if strategy == "HASH" and part.bound == "DEFAULT":
             a.error("E333", "a hash-partitioned table cannot have a default partition", part.loc)
 
@@ -165,6 +202,61 @@ def _check_own_primary_key(a: Analyser, part: m.Partition) -> None:
             own.loc,
             hint=f"remove this primary_key (the partition has {above}'s) or {above}'s",
         )
+
+
+def check_keys_hold_partition_key(
+    a: Analyser, qname: m.QName, constraints: tuple[m.Constraint, ...], partition_by: str
+) -> None:
+    """PostgreSQL refuses a primary key or unique constraint of a partitioned table (or of a
+    partition partitioned again) that lacks a column of its partition key: "unique constraint
+    on partitioned table must include all partitioning columns"."""
+    key = partition_columns(partition_by)
+    for con in constraints:
+        if con.kind not in ("primary_key", "unique"):
+            continue
+        missing = [c for c in key if c not in con.columns]
+        if missing:
+            what = "primary key" if con.kind == "primary_key" else "unique key"
+            a.error(
+                "E335",
+                f"{what} {con.name} of {qname} lacks its partition key column(s) "
+                f"{', '.join(missing)}: PostgreSQL requires every partitioning column in it",
+                con.loc,
+                hint=f"add {', '.join(missing)} to the {what}'s columns",
+            )
+
+
+def _check_own_triggers(
+    a: Analyser, part: m.Partition, triggers: dict[m.QName, list[m.Trigger]]
+) -> None:
+    """A row trigger of a table above is cloned to the partition under its own name, so the
+    partition cannot declare one of that name ("trigger ... already exists")."""
+    cloned: dict[str, m.QName] = {}
+    for above in _ancestors(a, part.parent) if part.qname in triggers else ():
+        for trigger in triggers.get(above, ()):
+            if trigger.for_each == "row":
+                cloned.setdefault(trigger.name, above)
+    for trigger in triggers.get(part.qname, ()) if cloned else ():
+        if trigger.name in cloned:
+            a.error(
+                "E336",
+                f"partition {part.qname} declares trigger '{trigger.name}', but "
+                f"{cloned[trigger.name]}'s row trigger of that name is cloned to it by PostgreSQL",
+                trigger.loc,
+                hint="rename this trigger (or drop it: the cloned one fires on this partition)",
+            )
+
+
+def _ancestors(a: Analyser, qname: m.QName) -> list[m.QName]:
+    """`qname` and every table or partition above it (the partitioned table last)."""
+    found: list[m.QName] = []
+    while qname not in found:
+        found.append(qname)
+        above = a.partitions.get(qname)
+        if above is None:
+            break
+        qname = above.parent
+    return found
 
 
 def _ancestor_with_primary_key(a: Analyser, qname: m.QName) -> m.QName | None:
@@ -193,6 +285,12 @@ PARTITION = Kind(
     check=check_partitions,
     names=partition_names,
     template="partition",
+    privileges=("table", frozenset(m.TABLE_PRIVILEGES)),
     # Read with the tables (relations.py).
-    comparison=Comparison(("partition",), frozenset({"loc"}), {"constraints": "constraint"}),
+    comparison=Comparison(
+        ("partition",),
+        # grants are compared as ACL facts (facts.py), as a table's are
+        frozenset({"loc", "grants", "column_grants"}),
+        {"constraints": "constraint"},
+    ),
 )

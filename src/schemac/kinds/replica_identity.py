@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from schemac import model as m
 from schemac.kinds.registry import Kind
 from schemac.located import LocatedDict
-from schemac.naming import quote_ident, quote_qualified
+from schemac.naming import default_constraint_name, quote_ident, quote_qualified
 
 if TYPE_CHECKING:
     import psycopg
@@ -70,19 +71,48 @@ def sql_clause(value: str) -> str:
 
 def check(a: Analyser) -> None:
     for _, table in a.p.tables:
-        value = table.replica_identity
-        if not value.startswith("index "):
-            continue
-        index = value.removeprefix("index ")
         keys = [c.name for c in table.constraints if c.kind in ("primary_key", "unique")]
-        if index not in keys:
-            a.error(
-                "E373",
-                f"table {table.qname}: replica_identity names '{index}', which is neither its "
-                "primary key nor one of its unique constraints",
-                table.replica_identity_loc or table.loc,
-                hint="name one of: " + (", ".join(keys) or "(none: declare a unique constraint)"),
+        _check_index(a, f"table {table.qname}", table.replica_identity, keys, table)
+    for _, part in a.p.partitions:
+        if part.replica_identity.startswith("index "):
+            _check_index(
+                a, f"partition {part.qname}", part.replica_identity, _keys_of(a, part), part
             )
+
+
+def _keys_of(a: Analyser, part: m.Partition) -> list[str]:
+    """The indexes a partition's identity may use: its own keys' and its copies of the keys
+    of the tables above it, which PostgreSQL names after the partition (`<partition>_pkey`,
+    `<partition>_<columns>_key`)."""
+    keys = [c.name for c in part.constraints if c.kind in ("primary_key", "unique")]
+    seen = {part.qname}
+    above: m.Table | m.Partition | None = a.partitions.get(part.parent) or a.tables.get(part.parent)
+    while above is not None and above.qname not in seen:
+        seen.add(above.qname)
+        for con in above.constraints:
+            if con.kind in ("primary_key", "unique"):
+                columns = [] if con.kind == "primary_key" else list(con.columns)
+                label = "pkey" if con.kind == "primary_key" else "key"
+                keys.append(default_constraint_name(part.qname.name, columns, label))
+        parent = above.parent if isinstance(above, m.Partition) else None
+        above = (a.partitions.get(parent) or a.tables.get(parent)) if parent else None
+    return keys
+
+
+def _check_index(
+    a: Analyser, what: str, value: str, keys: list[str], obj: m.Table | m.Partition
+) -> None:
+    if not value.startswith("index "):
+        return
+    index = value.removeprefix("index ")
+    if index not in keys:
+        a.error(
+            "E373",
+            f"{what}: replica_identity names '{index}', which is neither its primary key nor "
+            "one of its unique constraints",
+            obj.replica_identity_loc or obj.loc,
+            hint="name one of: " + (", ".join(keys) or "(none: declare a unique constraint)"),
+        )
 
 
 def _read(conn: psycopg.Connection[Any]) -> dict[tuple[str, str], str]:

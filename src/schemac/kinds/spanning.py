@@ -3,7 +3,7 @@ E304), type names (E310) and grants (E320, E321)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from schemac import kinds
 from schemac import model as m
@@ -51,10 +51,19 @@ def check_grants(a: Analyser) -> None:
                 _check_grant(a, grant, holder.loc, word, allowed, str(name))
             # a table's columns: GRANT privilege (column) takes column privileges only (a
             # view's `columns` are bare names, with no grants of their own)
-            for column in holder.columns if isinstance(holder, m.Table) else ():
+            for column in _granted_columns(holder):
                 for grant in column.grants:
                     where = f"{name}.{column.name}"
                     _check_grant(a, grant, column.loc, "column", m.COLUMN_PRIVILEGES, where)
+
+
+def _granted_columns(holder: Any) -> tuple[m.Column | m.ColumnGrants, ...]:
+    """A table's columns, a partition's `column_grants:` (a view has none of its own)."""
+    if isinstance(holder, m.Table):
+        return holder.columns
+    if isinstance(holder, m.Partition):
+        return holder.column_grants
+    return ()
 
 
 def _check_grant(

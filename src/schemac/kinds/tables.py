@@ -376,6 +376,9 @@ def check(a: Analyser) -> None:
         if table.partition_by:
             keys = partition_columns(table.partition_by)
             a.check_columns(table.qname, keys, table.loc, "partition_by")
+            partitions.check_keys_hold_partition_key(
+                a, table.qname, table.constraints, table.partition_by
+            )
         for con in table.constraints:
             a.check_columns(
                 table.qname, con.columns, con.loc, f"{con.kind.replace('_', ' ')} '{con.name}'"

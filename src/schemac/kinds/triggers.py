@@ -88,7 +88,7 @@ def check_triggers(a: Analyser) -> None:
                 f"trigger '{tr.name}': truncate triggers fire for each statement only",
                 tr.loc,
             )
-        if tr.timing == "instead_of" and tr.table in a.tables:
+        if tr.timing == "instead_of" and (tr.table in a.tables or tr.table in a.partitions):
             a.error("E362", f"trigger '{tr.name}': instead_of triggers are for views", tr.loc)
         if (tr.old_table or tr.new_table) and tr.timing != "after":
             a.error(

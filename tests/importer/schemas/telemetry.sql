@@ -70,3 +70,26 @@ CREATE TABLE telemetry.alerts_2026 PARTITION OF telemetry.alerts
     FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 ALTER TABLE telemetry.alerts_2026 ADD CONSTRAINT alerts_2026_by_id PRIMARY KEY (id);
 COMMENT ON CONSTRAINT alerts_2026_by_id ON telemetry.alerts_2026 IS 'Ids are unique within a year.';
+
+-- What a partition holds itself (never passed down from the partitioned table): its own
+-- triggers (the parent's row trigger is cloned to it, not its own), row security flags and
+-- policies, a replica identity on its copy of the parent's key, grants and column grants.
+DO $$ BEGIN CREATE ROLE telemetry_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE FUNCTION telemetry.stamp() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER measurements_stamped BEFORE UPDATE ON telemetry.measurements
+    FOR EACH ROW EXECUTE FUNCTION telemetry.stamp();
+CREATE TRIGGER measurements_2025_frozen BEFORE INSERT OR DELETE ON telemetry.measurements_2025
+    FOR EACH ROW EXECUTE FUNCTION telemetry.stamp();
+CREATE TRIGGER measurements_2025_counted AFTER INSERT ON telemetry.measurements_2025
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.stamp();
+COMMENT ON TRIGGER measurements_2025_frozen ON telemetry.measurements_2025 IS 'The archive is closed.';
+ALTER TABLE telemetry.measurements_2025 ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.measurements_2025 FORCE ROW LEVEL SECURITY;
+CREATE POLICY measurements_2025_readers ON telemetry.measurements_2025 FOR SELECT
+    TO telemetry_reader USING (value IS NOT NULL);
+ALTER TABLE telemetry.alerts_2026 ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alerts_2026_open ON telemetry.alerts_2026 USING (note IS NULL) WITH CHECK (id > 0);
+ALTER TABLE telemetry.measurements_2025 REPLICA IDENTITY USING INDEX measurements_2025_pkey;
+ALTER TABLE telemetry.measurements_default REPLICA IDENTITY FULL;
+GRANT SELECT ON telemetry.measurements_2025 TO telemetry_reader WITH GRANT OPTION;
+GRANT SELECT (note), UPDATE (note) ON telemetry.alerts_2025 TO telemetry_reader;
