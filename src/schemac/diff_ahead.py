@@ -96,9 +96,9 @@ class ReadAhead:
     only for a database nothing changes meanwhile (a template)."""
 
     def __init__(self, url: str, reads: Sequence[Read]) -> None:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="schemac-read")
-        self._results = pool.submit(_read_all, url, reads)
-        pool.shutdown(wait=False)
+        from schemac.inspections import in_background
+
+        self._results = in_background(lambda: _read_all(url, reads))
 
     def of(self, read: Callable[[psycopg.Connection[Any]], T]) -> T:
         """What ``read`` (one of the reads given) gave, waiting for it."""

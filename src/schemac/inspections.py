@@ -20,9 +20,9 @@ import pickle
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 _FOLDER = Path(".schemac") / "cache" / "templates-read"
 _NO_CACHE_VARIABLE = "SCHEMAC_NO_CACHE"
@@ -111,6 +111,8 @@ def _prune(folder: Path) -> None:
             old.unlink()
 
 
+T = TypeVar("T")
+
 # Reads started ahead, by the file they are kept in (see read_ahead).
 _ahead: dict[Path, Future[Any]] = {}
 _ahead_lock = threading.Lock()
@@ -122,10 +124,25 @@ def read_ahead(path: Path | None, read: Callable[[], Any]) -> None:
     shadow A), who decides whether it is worth keeping in ``path``."""
     if path is None or path.exists():
         return
-    pool = ThreadPoolExecutor(1, thread_name_prefix="schemac-read")
     with _ahead_lock:
-        _ahead[path] = pool.submit(read)
-    pool.shutdown(wait=False)
+        _ahead[path] = in_background(read)
+
+
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """``work`` run in a daemon thread: a command that ends before it needs the result does
+    not wait for it at exit (a pool's thread would be joined then)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever takes the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="schemac-read", daemon=True).start()
+    return future
 
 
 def taken(path: Path | None) -> tuple[Any, bool]:
