@@ -69,7 +69,7 @@ def migra_statements(
     is kept in (:mod:`schemac.inspections`): read from there, or inspected and kept (the
     desired side only without ``kept_statements``). ``kept_statements``: when both sides are
     unchanged templates, the file the statements themselves are kept in (named after both
-    templates and ``privileges``): migra's whole run for the pair, read from there or run
+    templates): migra's whole run for the pair, read from there or run
     and kept.
     """
     from schemac import inspections

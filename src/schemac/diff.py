@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -29,7 +28,7 @@ from schemac import kinds
 from schemac.comparison import inspect_ahead
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange, column_types, destructive_changes, is_widening
-from schemac.diff_ahead import ReadAhead, shadow_ahead
+from schemac.diff_ahead import DESIRED_READS, ReadAhead, exists, kept_statements_file, shadow_ahead
 from schemac.drift import (
     MigrationScript,
     Progress,
@@ -198,7 +197,7 @@ def diff_project(
             shadows = build_shadows(server, compiled, migrations, steps)
             # Shadow B is read for migra and the verification while the server copies shadow A.
             desired_url = server.url(shadows.desired)
-            if not _exists(_kept_statements(shadows)):  # else B's inspection is not needed
+            if not exists(kept_statements_file(shadows)):  # else B's inspection is not needed
                 inspect_ahead(desired_url, shadows.kept_file(shadows.desired, "inspection"))
             dump_ahead(server, shadows.desired, shadows.kept_file(shadows.desired, "dump"))
             outcome = plan_migration(
@@ -227,15 +226,6 @@ def diff_project(
         if not dry_run:
             outcome.written = write_migration(compiled, outcome.files)
         return outcome
-
-
-def _kept_statements(shadows: Shadows) -> Path | None:
-    """Where migra's statements from shadow A to shadow B are kept (both sides templates)."""
-    return shadows.kept_file(f"{shadows.migrations} to {shadows.desired}", "statements")
-
-
-def _exists(path: Path | None) -> bool:
-    return path is not None and path.exists()
 
 
 def _record_state_only(compiled: Compiled, outcome: DiffOutcome, dry_run: bool) -> None:
@@ -268,7 +258,7 @@ def plan_migration(
     server = shadows.server
     desired_url = server.url(shadows.desired)
     # Shadow B, a template, read in a thread while the server copies A and migra compares.
-    b = ReadAhead(desired_url, _DESIRED_READS)
+    b = ReadAhead(desired_url, DESIRED_READS)
     with (
         clone(server, shadows.migrations) as work_url,
         connect(work_url) as work,
@@ -297,10 +287,10 @@ def plan_migration(
             shadows.kept_file(shadows.migrations, "inspection") if untouched else None,
             shadows.kept_file(shadows.desired, "inspection"),
         )
-        kept_statements = _kept_statements(shadows) if untouched else None
+        statements_file = kept_statements_file(shadows) if untouched else None
         with steps.step("diffing with migra", "migra"):
             raw = migra_statements(
-                work_url, desired_url, kept=kept, kept_statements=kept_statements
+                work_url, desired_url, kept=kept, kept_statements=statements_file
             )
             from_migra = repair_partitioned(desired, raw, work)
         generated = b.of(read_generated)
@@ -369,14 +359,6 @@ def plan_migration(
     outcome.operations = planned
     outcome.files = plan_files(compiled, migrations, planned, description, slug)
     return outcome
-
-
-# What the planners read of shadow B (diff_ahead.ReadAhead).
-_DESIRED_READS = (
-    read_enums, read_table_kinds, read_extensions, read_generated, read_cloned_triggers,
-    read_constraint_definitions, read_routine_results, read_views, read_facts, read_routines,
-    read_indexes, read_partition_bounds, read_identities, read_column_order, column_types,
-)  # fmt: skip
 
 
 def _typed_plan(

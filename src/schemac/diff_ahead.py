@@ -18,14 +18,30 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import psycopg
 
+from schemac.destructive import column_types
+from schemac.planner import read_extensions, read_routine_results, read_routines
 from schemac.project import Settings
+from schemac.supplements import read_enums, read_facts
+from schemac.table_plan import (
+    read_cloned_triggers,
+    read_column_order,
+    read_constraint_definitions,
+    read_generated,
+    read_identities,
+    read_indexes,
+    read_partition_bounds,
+    read_table_kinds,
+)
+from schemac.view_plan import read_views
 
 if TYPE_CHECKING:
     from schemac.shadow import PostgresServer
+    from schemac.shadows import Shadows
 
 
 @contextlib.contextmanager
@@ -110,3 +126,20 @@ def _read_all(url: str, reads: Sequence[Read]) -> dict[Read, Any]:
 
     with connect(url) as conn:
         return {read: read(conn) for read in reads}
+
+
+def kept_statements_file(shadows: Shadows) -> Path | None:
+    """Where migra's statements from shadow A to shadow B are kept (both sides templates)."""
+    return shadows.kept_file(f"{shadows.migrations} to {shadows.desired}", "statements")
+
+
+def exists(path: Path | None) -> bool:
+    return path is not None and path.exists()
+
+
+# What the planners read of shadow B (ReadAhead), named by the readers themselves.
+DESIRED_READS: tuple[Read, ...] = (
+    read_enums, read_table_kinds, read_extensions, read_generated, read_cloned_triggers,
+    read_constraint_definitions, read_routine_results, read_views, read_facts, read_routines,
+    read_indexes, read_partition_bounds, read_identities, read_column_order, column_types,
+)  # fmt: skip

@@ -1,5 +1,6 @@
 """What is read from a template database once, kept on disk: schemainspect's inspection of it
-(half of every migra run) and its ``pg_dump --schema-only`` (diff's verification).
+(half of every migra run), its ``pg_dump --schema-only`` (diff's verification), and migra's
+statements between two templates (the whole migra run of an unchanged pair).
 
 A template database never changes once built: its name is a digest of what built it
 (shadows.py). So what a run reads from it holds for every later run that finds the same
