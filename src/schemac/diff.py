@@ -28,6 +28,7 @@ from schemac import kinds
 from schemac.comparison import inspect_ahead
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange, column_types, destructive_changes, is_widening
+from schemac.diff_ahead import DESIRED_READS, ReadAhead, exists, kept_statements_file, shadow_ahead
 from schemac.drift import (
     MigrationScript,
     Progress,
@@ -166,58 +167,65 @@ def diff_project(
 ) -> DiffOutcome:
     """Write (or with dry_run only plan) the migration from generated/ to the YAML."""
     slug = slugify(description)
-    compiled = compile_project(settings)
-    generated = settings.generated_dir
-    problems = integrity_problems(generated)
-    if problems:
-        listing = "; ".join(f"generated/{p.file} {p.message}" for p in problems)
-        raise UsageError(f"generated/migrations does not match integrity.json: {listing}")
-    migrations = read_migrations(generated)
-    if not migrations:
-        raise UsageError(
-            "generated/ holds no migrations yet: run `schemac compile` to write the baseline"
-        )
-    integrity = read_integrity(generated)
-    if integrity is not None and integrity.desired_state_sha256 == sha256(desired_state(compiled)):
-        # integrity.json names the desired state the (untouched) migrations build, as the
-        # baseline or the diff that proved it recorded: this YAML is that state. Nothing to
-        # diff, so no shadow database either.
-        return DiffOutcome()
-    steps = Steps(progress)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(postgres_errors("schemac diff"))
-        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
-        shadows = build_shadows(server, compiled, migrations, steps)
-        # Shadow B is read for migra and the verification while the server copies shadow A.
-        desired_url = server.url(shadows.desired)
-        inspect_ahead(desired_url, shadows.kept_file(shadows.desired, "inspection"))
-        dump_ahead(server, shadows.desired, shadows.kept_file(shadows.desired, "dump"))
-        outcome = plan_migration(
-            compiled, shadows, migrations, description=description, slug=slug, steps=steps
-        )
-        if outcome.no_difference:
-            # Nothing planned: the migrations must already build the YAML, attribute by
-            # attribute (catalog models), or the change would be lost in silence.
-            with steps.step("comparing the catalogs", "verify"):
-                verify(shadows, [], steps)
-            outcome.timings = steps.timings
-            _record_state_only(compiled, outcome, dry_run)
-            return outcome
-        if (outcome.destructive and not allow_destructive) or (
-            outcome.rewrites and not allow_rewrite
+    # The server clones shadow A while the YAML compiles (diff_ahead.py).
+    with shadow_ahead(settings, dev_url):
+        compiled = compile_project(settings)
+        generated = settings.generated_dir
+        problems = integrity_problems(generated)
+        if problems:
+            listing = "; ".join(f"generated/{p.file} {p.message}" for p in problems)
+            raise UsageError(f"generated/migrations does not match integrity.json: {listing}")
+        migrations = read_migrations(generated)
+        if not migrations:
+            raise UsageError(
+                "generated/ holds no migrations yet: run `schemac compile` to write the baseline"
+            )
+        integrity = read_integrity(generated)
+        if integrity is not None and integrity.desired_state_sha256 == sha256(
+            desired_state(compiled)
         ):
-            outcome.refused = True
-            outcome.timings = steps.timings
-            return outcome
-        allowed = [*(["deletes-data"] if outcome.destructive else [])]
-        allowed += ["table-rewrite"] if outcome.rewrites else []
-        outcome.files = [with_allowance(f, allowed) for f in outcome.files]
-        with steps.step("replaying the new migration and diffing again", "verify"):
-            verify(shadows, outcome.files, steps)
-    outcome.timings = steps.timings
-    if not dry_run:
-        outcome.written = write_migration(compiled, outcome.files)
-    return outcome
+            # integrity.json names the desired state the (untouched) migrations build, as the
+            # baseline or the diff that proved it recorded: this YAML is that state. Nothing to
+            # diff, so no shadow database either.
+            return DiffOutcome()
+        steps = Steps(progress)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(postgres_errors("schemac diff"))
+            server = stack.enter_context(
+                shadow_server(dev_url or settings.dev_url, steps, settings)
+            )
+            shadows = build_shadows(server, compiled, migrations, steps)
+            # Shadow B is read for migra and the verification while the server copies shadow A.
+            desired_url = server.url(shadows.desired)
+            if not exists(kept_statements_file(shadows)):  # else B's inspection is not needed
+                inspect_ahead(desired_url, shadows.kept_file(shadows.desired, "inspection"))
+            dump_ahead(server, shadows.desired, shadows.kept_file(shadows.desired, "dump"))
+            outcome = plan_migration(
+                compiled, shadows, migrations, description=description, slug=slug, steps=steps
+            )
+            if outcome.no_difference:
+                # Nothing planned: the migrations must already build the YAML, attribute by
+                # attribute (catalog models), or the change would be lost in silence.
+                with steps.step("comparing the catalogs", "verify"):
+                    verify(shadows, [], steps)
+                outcome.timings = steps.timings
+                _record_state_only(compiled, outcome, dry_run)
+                return outcome
+            if (outcome.destructive and not allow_destructive) or (
+                outcome.rewrites and not allow_rewrite
+            ):
+                outcome.refused = True
+                outcome.timings = steps.timings
+                return outcome
+            allowed = [*(["deletes-data"] if outcome.destructive else [])]
+            allowed += ["table-rewrite"] if outcome.rewrites else []
+            outcome.files = [with_allowance(f, allowed) for f in outcome.files]
+            with steps.step("replaying the new migration and diffing again", "verify"):
+                verify(shadows, outcome.files, steps)
+        outcome.timings = steps.timings
+        if not dry_run:
+            outcome.written = write_migration(compiled, outcome.files)
+        return outcome
 
 
 def _record_state_only(compiled: Compiled, outcome: DiffOutcome, dry_run: bool) -> None:
@@ -249,6 +257,8 @@ def plan_migration(
     outcome = DiffOutcome()
     server = shadows.server
     desired_url = server.url(shadows.desired)
+    # Shadow B, a template, read in a thread while the server copies A and migra compares.
+    b = ReadAhead(desired_url, DESIRED_READS)
     with (
         clone(server, shadows.migrations) as work_url,
         connect(work_url) as work,
@@ -257,11 +267,11 @@ def plan_migration(
         renames = apply_renames(work, desired, compiled)
         # Kinds migra does not diff (range types, aggregates, publications): theirs first.
         renames += kind_statements(work, desired, kinds.KINDS)
-        enum_values = enum_additions(read_enums(work), read_enums(desired))
+        enum_values = enum_additions(read_enums(work), b.of(read_enums))
         for statement in enum_values:
             work.execute(statement)
-        impossible = impossible_changes(read_table_kinds(work), read_table_kinds(desired))
-        impossible += extension_refusals(work, read_extensions(work), read_extensions(desired))
+        impossible = impossible_changes(read_table_kinds(work), b.of(read_table_kinds))
+        impossible += extension_refusals(work, read_extensions(work), b.of(read_extensions))
         if impossible:
             raise DiffFailed(
                 "these changes cannot be migrated:\n" + "\n".join(f"  {i}" for i in impossible)
@@ -277,28 +287,29 @@ def plan_migration(
             shadows.kept_file(shadows.migrations, "inspection") if untouched else None,
             shadows.kept_file(shadows.desired, "inspection"),
         )
+        statements_file = kept_statements_file(shadows) if untouched else None
         with steps.step("diffing with migra", "migra"):
-            raw = migra_statements(work_url, desired_url, kept=kept)
+            raw = migra_statements(
+                work_url, desired_url, kept=kept, kept_statements=statements_file
+            )
             from_migra = repair_partitioned(desired, raw, work)
-        generated = read_generated(desired)
+        generated = b.of(read_generated)
         # The statements must run on the target version, not only on the shadow's.
         target = min(server.version, compiled.settings.postgres_version * 10000)
         from_migra = generated_statements(from_migra, generated, target)
         from_migra = virtual_statements(from_migra, read_generated(work), generated)
         from_migra = without_cloned_triggers(
-            from_migra, read_cloned_triggers(work), read_cloned_triggers(desired)
+            from_migra, read_cloned_triggers(work), b.of(read_cloned_triggers)
         )
-        from_migra = constraints_without_their_index(
-            from_migra, read_constraint_definitions(desired)
-        )
+        from_migra = constraints_without_their_index(from_migra, b.of(read_constraint_definitions))
         from_migra = [
-            *routine_drops(read_routine_results(work), read_routine_results(desired)),
-            *extension_statements(from_migra, read_extensions(work), read_extensions(desired)),
+            *routine_drops(read_routine_results(work), b.of(read_routine_results)),
+            *extension_statements(from_migra, read_extensions(work), b.of(read_extensions)),
         ]
         views = plan_views(
-            from_migra, read_views(work), read_views(desired), read_view_dependencies(work)
+            from_migra, read_views(work), b.of(read_views), read_view_dependencies(work)
         )
-        desired_facts = read_facts(desired)  # the desired database never changes in here
+        desired_facts = b.of(read_facts)
         domain_facts = compare_facts(
             read_facts(work), desired_facts, lambda key: key.category != "domain"
         )
@@ -311,10 +322,10 @@ def plan_migration(
         applied += _apply_in_working_order(
             work,
             [
-                *routine_statements(read_routines(work), read_routines(desired)),
-                *index_statements(read_indexes(work), read_indexes(desired)),
-                *partition_statements(read_partition_bounds(work), read_partition_bounds(desired)),
-                *identity_statements(read_identities(work), read_identities(desired)),
+                *routine_statements(read_routines(work), b.of(read_routines)),
+                *index_statements(read_indexes(work), b.of(read_indexes)),
+                *partition_statements(read_partition_bounds(work), b.of(read_partition_bounds)),
+                *identity_statements(read_identities(work), b.of(read_identities)),
             ],
         )
         applied += kind_statements(work, desired, kinds.KINDS, after_migra=True)
@@ -328,10 +339,8 @@ def plan_migration(
             )
         applied += _apply_in_working_order(work, supplement.statements)
         statements = for_target(shadows, renames + applied, compiled.settings.postgres_version)
-        outcome.warnings += column_order_warnings(
-            read_column_order(work), read_column_order(desired)
-        )
-        types_after = column_types(desired)
+        outcome.warnings += column_order_warnings(read_column_order(work), b.of(read_column_order))
+        types_after = b.of(column_types)
         destructive = [
             change
             for change in destructive_changes(statements, types_before, types_after)

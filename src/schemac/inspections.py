@@ -1,5 +1,6 @@
 """What is read from a template database once, kept on disk: schemainspect's inspection of it
-(half of every migra run) and its ``pg_dump --schema-only`` (diff's verification).
+(half of every migra run), its ``pg_dump --schema-only`` (diff's verification), and migra's
+statements between two templates (the whole migra run of an unchanged pair).
 
 A template database never changes once built: its name is a digest of what built it
 (shadows.py). So what a run reads from it holds for every later run that finds the same
@@ -20,15 +21,17 @@ import pickle
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 _FOLDER = Path(".schemac") / "cache" / "templates-read"
 _NO_CACHE_VARIABLE = "SCHEMAC_NO_CACHE"
 _CHECKSUM_BYTES = 32
-# Files kept: an inspection and a dump for each of a few templates of each kind.
-_FILES_KEPT = 12
+# Files kept: an inspection and a dump for each of a few templates of each kind, and migra's
+# statements between a few pairs of them.
+_FILES_KEPT = 16
+_KINDS_KEPT = (".inspection", ".dump", ".statements")
 # What an inspector holds that belongs to the connection it read with, not to the schema.
 _CONNECTION_ATTRIBUTES = ("c", "engine", "dialect")
 
@@ -41,8 +44,9 @@ def kept_folder(project_root: Path) -> Path | None:
 
 
 def kept_file(folder: Path | None, server_version: int, template: str, what: str) -> Path | None:
-    """The file for ``what`` ("inspection" or "dump") read from ``template`` on a server of
-    ``server_version``; None without a folder."""
+    """The file for ``what`` ("inspection", "dump" or "statements") read from ``template`` (for
+    "statements", a pair of templates) on a server of ``server_version``; None without a
+    folder."""
     if folder is None:
         return None
     from schemac.verdict import comparison_fingerprint
@@ -99,7 +103,7 @@ def store(path: Path | None, value: Any) -> None:
 
 def _prune(folder: Path) -> None:
     files = sorted(
-        (p for p in folder.iterdir() if p.suffix in (".inspection", ".dump")),
+        (p for p in folder.iterdir() if p.suffix in _KINDS_KEPT),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
@@ -108,35 +112,45 @@ def _prune(folder: Path) -> None:
             old.unlink()
 
 
+T = TypeVar("T")
+
 # Reads started ahead, by the file they are kept in (see read_ahead).
 _ahead: dict[Path, Future[Any]] = {}
 _ahead_lock = threading.Lock()
 
 
 def read_ahead(path: Path | None, read: Callable[[], Any]) -> None:
-    """Start ``read`` in a thread now unless ``path`` already keeps its result: its result is
-    kept there, and :func:`taken` hands it to whoever needs it first (diff reads shadow B
-    while the server copies shadow A)."""
+    """Start ``read`` in a thread now unless ``path`` already keeps its result: :func:`taken`
+    hands the result to whoever needs it first (diff reads shadow B while the server copies
+    shadow A), who decides whether it is worth keeping in ``path``."""
     if path is None or path.exists():
         return
-
-    def read_and_keep() -> Any:
-        value = read()
-        if value is not None:
-            store(path, value)
-        return value
-
-    pool = ThreadPoolExecutor(1, thread_name_prefix="schemac-read")
     with _ahead_lock:
-        _ahead[path] = pool.submit(read_and_keep)
-    pool.shutdown(wait=False)
+        _ahead[path] = in_background(read)
 
 
-def taken(path: Path | None) -> Any:
-    """What the read started ahead for ``path`` gave (waiting for it), else what ``path``
-    keeps, else None (the caller reads the database itself)."""
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """``work`` run in a daemon thread: a command that ends before it needs the result does
+    not wait for it at exit (a pool's thread would be joined then)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever takes the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="schemac-read", daemon=True).start()
+    return future
+
+
+def taken(path: Path | None) -> tuple[Any, bool]:
+    """What the read started ahead for ``path`` gave (waiting for it; fresh: True), else what
+    ``path`` keeps (fresh: False), else None (the caller reads the database itself)."""
     if path is None:
-        return None
+        return None, False
     with _ahead_lock:
         future = _ahead.pop(path, None)
     if future is not None:
@@ -145,8 +159,8 @@ def taken(path: Path | None) -> Any:
         except Exception:  # read again by the caller, which reports the error if it recurs
             value = None
         if value is not None:
-            return value
-    return load(path)
+            return value, True
+    return load(path), False
 
 
 def detached(inspector: Any) -> Any:

@@ -325,7 +325,7 @@ def ensure_template(server: PostgresServer, key: str, build: Callable[[str], Non
     leaves a half-filled template behind to be reused (external servers keep templates
     between runs: make ``key`` a digest of whatever the template is built from).
     """
-    name = TEMPLATE_PREFIX + _template_suffix(key)
+    name = template_name(key)
     if server.database_exists(name):
         return name
     building = server.create_database(f"schemac_building_{secrets.token_hex(8)}")
@@ -363,6 +363,11 @@ def prune_templates(server: PostgresServer, family: str, keep: int, *, used: str
         with contextlib.suppress(EnvironmentFailure):  # in use by another command: next time
             server.drop_database(name)
     return stale
+
+
+def template_name(key: str) -> str:
+    """The database :func:`ensure_template` keeps the template of ``key`` in."""
+    return TEMPLATE_PREFIX + _template_suffix(key)
 
 
 def _template_suffix(key: str) -> str:

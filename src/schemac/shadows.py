@@ -183,7 +183,7 @@ def build_shadows(
     if planning:
         _preload("migra")
     count = len(migrations)
-    a_key = "a_" + shadow_key(migrations_digest(migrations), compiled.project)[:40]
+    a_key = migrations_template_key(migrations, compiled.project)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
         a = ensure_template(
             server,
@@ -192,7 +192,7 @@ def build_shadows(
             after_externals(compiled.project, lambda url: replay_migrations(url, migrations)),
         )
     if planning:
-        _clone_ahead(server, a, CLONES_AHEAD)
+        clone_ahead(server, a, CLONES_AHEAD)
     with steps.step(
         f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
     ):
@@ -209,6 +209,13 @@ def build_shadows(
         prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
         prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
     return shadows
+
+
+def migrations_template_key(migrations: list[MigrationScript], project: Any = None) -> str:
+    """The key of shadow A's template; ``project`` None: as if it declared no external objects
+    (diff clones that template ahead while the YAML still compiles)."""
+    digest = migrations_digest(migrations)
+    return "a_" + (digest if project is None else shadow_key(digest, project))[:40]
 
 
 def _preload(module: str) -> None:
@@ -261,21 +268,31 @@ def _target_note(server: PostgresServer, target: int | None) -> str:
 # Clones of a template made ahead, by server and template: diff's work copy and its
 # verification copy of shadow A (made while the server builds shadow B).
 CLONES_AHEAD = 2
-_ahead: dict[tuple[int, str], list[Future[str]]] = {}
+# Keyed by the server's URL, not its object: diff's clones made before the YAML compiled
+# (diff._shadow_ahead) are taken through the server object opened after.
+_ahead: dict[tuple[str, str], list[Future[str]]] = {}
 _ahead_lock = threading.Lock()
 
 
-def _clone_ahead(server: PostgresServer, template: str, count: int) -> None:
-    pool = ThreadPoolExecutor(count, thread_name_prefix="schemac-clone")
-    futures = [pool.submit(server.create_database, template=template) for _ in range(count)]
-    pool.shutdown(wait=False)
+def _server_key(server: PostgresServer) -> str:
+    return server.url(server.maintenance_database)
+
+
+def clone_ahead(server: PostgresServer, template: str, count: int) -> None:
+    """Start making clones of ``template`` now, up to ``count`` not yet taken (see clone)."""
     with _ahead_lock:
-        _ahead.setdefault((id(server), template), []).extend(futures)
+        futures = _ahead.setdefault((_server_key(server), template), [])
+        missing = count - len(futures)
+        if missing <= 0:
+            return
+        pool = ThreadPoolExecutor(missing, thread_name_prefix="schemac-clone")
+        futures += [pool.submit(server.create_database, template=template) for _ in range(missing)]
+    pool.shutdown(wait=False)
 
 
 def _take_ahead(server: PostgresServer, template: str) -> str | None:
     with _ahead_lock:
-        futures = _ahead.get((id(server), template))
+        futures = _ahead.get((_server_key(server), template))
         future = futures.pop(0) if futures else None
     try:
         return future.result() if future is not None else None
@@ -286,7 +303,7 @@ def _take_ahead(server: PostgresServer, template: str) -> str | None:
 def drop_clones_ahead(server: PostgresServer) -> None:
     """Drop the clones made ahead on ``server`` that nobody took (a diff that ended early)."""
     with _ahead_lock:
-        keys = [key for key in _ahead if key[0] == id(server)]
+        keys = [key for key in _ahead if key[0] == _server_key(server)]
         futures = [future for key in keys for future in _ahead.pop(key)]
     for future in futures:
         with contextlib.suppress(SchemacError):

@@ -109,11 +109,11 @@ def same_schema_dump(
     pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
 
     def dump(name: str) -> list[str] | None:
-        found = inspections.taken(kept) if name == second else None
+        found, fresh = inspections.taken(kept) if name == second else (None, True)
         if found is None:
-            found = _schema_dump(pg_dump, server.url(name))
-            if name == second and found is not None:
-                inspections.store(kept, found)
+            found, fresh = _schema_dump(pg_dump, server.url(name)), True
+        if name == second and fresh and found is not None:
+            inspections.store(kept, found)
         return found
 
     with ThreadPoolExecutor(2) as pool:

@@ -32,8 +32,9 @@ def test_a_kept_read_gives_the_plan_a_fresh_read_gives(project: Project) -> None
     project.edit(*MINUTES)
     first = new_migration_sql(ok(project.diff("minutes", "--dry-run")))
     kinds = sorted(p.suffix for p in kept_files(project))
-    # A's and B's inspections, B's dump.
-    assert kinds == [".dump", ".inspection", ".inspection"], kinds
+    # A's inspection, B's dump, migra's statements from A to B (B's inspection is then not
+    # needed again: not kept).
+    assert kinds == [".dump", ".inspection", ".statements"], kinds
     stamps = {p: p.stat().st_mtime_ns for p in kept_files(project)}
     again = new_migration_sql(ok(project.diff("minutes", "--dry-run")))
     assert {p: p.stat().st_mtime_ns for p in kept_files(project)}.keys() == stamps.keys()
@@ -68,6 +69,26 @@ def test_a_rename_is_not_diffed_from_the_kept_inspection_of_a(project: Project) 
     project.edit(
         "      title: {type: text, not_null: true}\n      position:",
         "      heading: {type: text, not_null: true, renamed_from: title}\n      position:",
+    )
+    sql = new_migration_sql(ok(project.diff("heading"))).lower()
+    assert 'alter table "school"."lessons" rename column "title" to "heading";' in sql
+    assert "drop column" not in sql and "add column" not in sql
+    assert project.server is not None
+    assert_migrations_build_desired_state(project.server, project.root)
+
+
+def test_kept_statements_are_not_used_once_a_rename_changed_the_work_copy(
+    project: Project,
+) -> None:
+    """A rename declared on a YAML that builds the same shadow B: migra's statements kept for
+    A -> B (drop and add) no longer apply once the rename ran on the work copy of A."""
+    project.edit("      title: {type: text, not_null: true}\n", "      heading: {type: text}\n")
+    dropped = new_migration_sql(ok(project.diff("heading", "--dry-run", "--allow-destructive")))
+    dropped = dropped.lower()
+    assert "drop column" in dropped and "add column" in dropped
+    assert ".statements" in [p.suffix for p in kept_files(project)]
+    project.edit(
+        "      heading: {type: text}\n", "      heading: {type: text, renamed_from: title}\n"
     )
     sql = new_migration_sql(ok(project.diff("heading"))).lower()
     assert 'alter table "school"."lessons" rename column "title" to "heading";' in sql
