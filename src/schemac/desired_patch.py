@@ -242,6 +242,9 @@ def plan_patch(source: str, old: Manifest, new: Manifest) -> Patch:
             raise PatchRefused(f"{entry.kind} {key_label(key)} changed (only a fresh build)")
     if len(created) > PATCH_SHARE_LIMIT * len(new.entries):
         raise PatchRefused(f"{len(dropped)} objects to drop and {len(created)} to create")
+    kept_order = [e.key for e in new.entries if e.key not in created]
+    if kept_order != [e.key for e in old.entries if e.key not in dropped]:
+        raise PatchRefused("the objects kept come in another creation order")
     creates = tuple(e.key for e in new.entries if e.key in created)
     first = min((i for i, e in enumerate(new.entries) if e.key in created), default=None)
     for i, entry in enumerate(new.entries):
@@ -255,7 +258,7 @@ def plan_patch(source: str, old: Manifest, new: Manifest) -> Patch:
     return Patch(source, drops, creates, runs_again)
 
 
-def newest_source(server: PostgresServer, folder: Path, new: Manifest) -> tuple[str, Manifest]:
+def newest_source(server: PostgresServer, folder: Path) -> tuple[str, Manifest]:
     """The newest shadow B on ``server`` this project kept a manifest of, and that manifest."""
     rows = server.fetch(
         server.maintenance_database,

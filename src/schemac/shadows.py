@@ -224,7 +224,7 @@ def _desired_template(server: PostgresServer, compiled: Compiled, steps: Steps) 
     why_fresh = ""
     if not server.database_exists(template_name(key)) and patching_enabled():
         try:
-            source, old = newest_source(server, folder, manifest)
+            source, old = newest_source(server, folder)
             patch = plan_patch(source, old, manifest)
             label = f"{count}: {len(patch.creates)} re-created on a copy of the last"
             with steps.step(f"applying the desired state ({label})", "desired_state"):

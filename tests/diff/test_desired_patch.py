@@ -193,3 +193,11 @@ def test_the_plan_refuses_another_base_and_a_large_patch() -> None:
     edited = tuple(_entry(e.key, digest="2") if i < 3 else e for i, e in enumerate(old.entries))
     with pytest.raises(PatchRefused, match="3 objects to drop and 3 to create"):
         plan_patch("source", old, Manifest("base", edited))
+
+
+def test_the_plan_refuses_objects_kept_in_another_order() -> None:
+    first, second = _entry("a"), _entry("b")
+    kept = tuple(_entry(f"x{i}") for i in range(10))
+    old = Manifest("base", (first, second, *kept))
+    with pytest.raises(PatchRefused, match="another creation order"):
+        plan_patch("source", old, Manifest("base", (second, first, *kept)))
