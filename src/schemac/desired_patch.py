@@ -36,12 +36,12 @@ from schemac.compiler import Compiled, RenderedObject
 from schemac.external_shadow import shadow_key
 from schemac.migrations import SHADOW_FORMAT
 from schemac.naming import quote_ident
-from schemac.node_keys import key_label, node_key
+from schemac.node_keys import key_label, key_parts, node_key
 from schemac.shadow import TEMPLATE_PREFIX, PostgresServer
 
 _FOLDER = Path(".schemac") / "cache" / "desired-manifests"
 _MANIFESTS_KEPT = 12
-_FORMAT = 1
+_FORMAT = 2
 # Beyond this share of the objects re-created, a fresh build costs about as much as the patch.
 PATCH_SHARE_LIMIT = 1 / 3
 # SCHEMAC_NO_PATCH=1: always build shadow B fresh (for measurements and to rule the patch out).
@@ -59,9 +59,20 @@ class Entry:
     key: str
     kind: str
     digest: str  # of its SQL
-    drop: str | None  # the plain (RESTRICT) statement that drops it; None: not patched
-    relation: str | None  # its SQL name, for a relation or index (checked before it is dropped)
+    # The statement that drops it where the node key does not say it (a routine's argument
+    # types, a view materialized or not); see drop_statement.
+    drop: str | None
     deps: tuple[str, ...]  # node keys of the template's objects it depends on
+
+    @property
+    def names(self) -> list[str]:
+        """The quoted parts of its name (schema, [table,] name), from its node key."""
+        return [quote_ident(part) for part in key_parts(self.key)]
+
+    @property
+    def relation(self) -> str | None:
+        """Its SQL name for a relation or an index (checked before it is dropped)."""
+        return ".".join(self.names) if self.kind in _RELATION_KINDS else None
 
 
 @dataclass(frozen=True)
@@ -75,59 +86,68 @@ class Manifest:
 
 # -- the manifest ---------------------------------------------------------------------------------
 
+_RELATION_KINDS = frozenset({"table", "partition", "view", "index"})
+# Plain (RESTRICT) drops by kind, of the object named by its node key's parts.
+_DROPS = {
+    "table": "DROP TABLE {}",
+    "partition": "DROP TABLE {}",
+    "index": "DROP INDEX {}",
+    "sequence": "DROP SEQUENCE {}",
+    "seqowner": "ALTER SEQUENCE {} OWNED BY NONE",
+    "enum": "DROP TYPE {}",
+    "composite": "DROP TYPE {}",
+    "range": "DROP TYPE {}",
+    "domain": "DROP DOMAIN {}",
+    "schema": "DROP SCHEMA {}",
+}
+# ... and of an object on a table (key parts schema, table, name).
+_DROPS_ON_TABLE = {
+    "fk": "ALTER TABLE {table} DROP CONSTRAINT {name}",
+    "trigger": "DROP TRIGGER {name} ON {table}",
+    "policy": "DROP POLICY {name} ON {table}",
+}
 
-def _drop_statement(obj: RenderedObject) -> tuple[str | None, str | None]:
-    """(the statement dropping ``obj``, its relation's SQL name) for the kinds the patch handles."""
+
+def _named_drop(obj: RenderedObject) -> str | None:
+    """The drop statement of the kinds whose node key does not say everything it needs."""
     kind, item = obj.node.kind, obj.node.obj
-    if kind in ("table", "partition"):
-        return f"DROP TABLE {item.qname.sql}", item.qname.sql
     if kind == "view":
         word = "MATERIALIZED VIEW" if item.materialized else "VIEW"
-        return f"DROP {word} {item.qname.sql}", item.qname.sql
-    if kind == "index":
-        return f"DROP INDEX {item.qname.sql}", item.qname.sql
-    if kind in ("fk", "trigger", "policy"):
-        on = item.table.sql
-        if kind == "fk":
-            return f"ALTER TABLE {on} DROP CONSTRAINT {quote_ident(item.name)}", None
-        return f"DROP {kind.upper()} {quote_ident(item.name)} ON {on}", None
-    simple = {
-        "sequence": "SEQUENCE",
-        "enum": "TYPE",
-        "composite": "TYPE",
-        "range": "TYPE",
-        "domain": "DOMAIN",
-    }
-    if kind in simple:
-        return f"DROP {simple[kind]} {item.qname.sql}", None
-    if kind == "seqowner":
-        return f"ALTER SEQUENCE {item.qname.sql} OWNED BY NONE", None
-    if kind == "schema":
-        return f"DROP SCHEMA {quote_ident(item.name)}", None
+        return f"DROP {word} {item.qname.sql}"
     if kind == "function":
         arguments = ", ".join(f"{a.mode or ''} {a.type}".strip() for a in item.arguments)
-        return f"DROP ROUTINE {item.qname.sql}({arguments})", None
+        return f"DROP ROUTINE {item.qname.sql}({arguments})"
     if kind == "aggregate":
-        return f"DROP AGGREGATE {item.qname.sql}({', '.join(item.args) or '*'})", None
-    return None, None  # roles, extensions, default privileges, publications: a fresh build
+        return f"DROP AGGREGATE {item.qname.sql}({', '.join(item.args) or '*'})"
+    return None
+
+
+def drop_statement(entry: Entry) -> str | None:
+    """The plain (RESTRICT) statement that drops ``entry``; None for the kinds not patched
+    (roles, extensions, default privileges, publications: a fresh build)."""
+    if entry.drop is not None:
+        return entry.drop
+    if entry.kind in _DROPS:
+        return _DROPS[entry.kind].format(".".join(entry.names))
+    if entry.kind in _DROPS_ON_TABLE:
+        schema, table, name = entry.names
+        return _DROPS_ON_TABLE[entry.kind].format(table=f"{schema}.{table}", name=name)
+    return None
 
 
 def manifest_of(compiled: Compiled) -> Manifest:
     base = shadow_key(f"desired/{SHADOW_FORMAT}", compiled.project)
     keys = {obj.node.key for obj in compiled.objects}
-    entries = []
-    for obj in compiled.objects:
-        drop, relation = _drop_statement(obj)
-        entries.append(
-            Entry(
-                obj.node.key,
-                obj.node.kind,
-                hashlib.sha256(obj.sql.encode("utf-8")).hexdigest()[:32],
-                drop,
-                relation,
-                tuple(sorted(dep for dep in obj.node.deps if dep in keys)),
-            )
+    entries = [
+        Entry(
+            obj.node.key,
+            obj.node.kind,
+            hashlib.sha256(obj.sql.encode("utf-8")).hexdigest()[:32],
+            _named_drop(obj),
+            tuple(sorted(keys.intersection(obj.node.deps))),
         )
+        for obj in compiled.objects
+    ]
     return Manifest(base, tuple(entries))
 
 
@@ -145,10 +165,7 @@ def keep_manifest(folder: Path, template: str, manifest: Manifest) -> None:
     if path.exists():
         return
     index = {entry.key: i for i, entry in enumerate(manifest.entries)}
-    rows = [
-        [e.key, e.kind, e.digest, e.drop, e.relation, [index[d] for d in e.deps]]
-        for e in manifest.entries
-    ]
+    rows = [[e.key, e.kind, e.digest, e.drop, [index[d] for d in e.deps]] for e in manifest.entries]
     data = zlib.compress(
         json.dumps({"format": _FORMAT, "base": manifest.base, "entries": rows}).encode(), 1
     )
@@ -171,8 +188,8 @@ def read_manifest(folder: Path, template: str) -> Manifest | None:
         return Manifest(
             str(data["base"]),
             tuple(
-                Entry(k, kind, d, drop, rel, tuple(keys[i] for i in deps))
-                for k, kind, d, drop, rel, deps in rows
+                Entry(k, kind, d, drop, tuple(keys[i] for i in deps))
+                for k, kind, d, drop, deps in rows
             ),
         )
     except (OSError, ValueError, zlib.error, KeyError, TypeError, IndexError, AttributeError):
@@ -238,7 +255,7 @@ def plan_patch(source: str, old: Manifest, new: Manifest) -> Patch:
     created = (dropped & new_by.keys()) | added
     for key in sorted(dropped | created):
         entry = old_by[key] if key in dropped else new_by[key]
-        if entry.drop is None or (key in new_by and new_by[key].drop is None):
+        if drop_statement(entry) is None or (key in new_by and drop_statement(new_by[key]) is None):
             raise PatchRefused(f"{entry.kind} {key_label(key)} changed (only a fresh build)")
     if len(created) > PATCH_SHARE_LIMIT * len(new.entries):
         raise PatchRefused(f"{len(dropped)} objects to drop and {len(created)} to create")
@@ -348,7 +365,7 @@ def apply_patch(url: str, patch: Patch, old: Manifest, compiled: Compiled) -> No
     script = "".join(
         [
             *(f"{sql_of[key].rstrip()}\n;\n" for key in patch.runs_again),
-            *(f"{entry.drop};\n" for entry in patch.drops),
+            *(f"{drop_statement(entry)};\n" for entry in patch.drops),
             *(f"{sql_of[key].rstrip()}\n;\n" for key in patch.creates),
         ]
     )

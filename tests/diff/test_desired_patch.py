@@ -160,7 +160,7 @@ def test_a_patched_shadow_b_dumps_and_reads_as_a_fresh_one(
 def _entry(name: str, kind: str = "table", deps: tuple[str, ...] = (), digest: str = "1") -> Entry:
     """A plan's entry for object ``name`` that depends on the objects named ``deps``."""
     key = node_key(kind, name)
-    return Entry(key, kind, digest, f"DROP {name}", None, tuple(node_key("table", d) for d in deps))
+    return Entry(key, kind, digest, f"DROP {name}", tuple(node_key("table", d) for d in deps))
 
 
 def test_the_plan_drops_dependants_first_and_creates_in_the_new_order() -> None:
@@ -181,7 +181,7 @@ def test_the_plan_drops_dependants_first_and_creates_in_the_new_order() -> None:
 )
 def test_the_plan_refuses_server_wide_kinds(kind: str, reason: str) -> None:
     old = Manifest("base", tuple(_entry(f"x{i}") for i in range(10)))
-    changed = Entry(node_key(kind, "r"), kind, "2", None, None, ())
+    changed = Entry(node_key(kind, "r"), kind, "2", None, ())
     with pytest.raises(PatchRefused, match=reason):
         plan_patch("source", old, Manifest("base", (*old.entries, changed)))
 
