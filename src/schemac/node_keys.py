@@ -29,3 +29,8 @@ def node_key(prefix: str, *parts: str | QName) -> str:
 def key_label(key: str) -> str:
     """The object's name as messages and generated comments show it: its parts joined by dots."""
     return key.split(":", 1)[1].replace(_SEPARATOR, ".")
+
+
+def key_parts(key: str) -> list[str]:
+    """The name parts of ``key`` (the inverse of :func:`node_key`, without the prefix)."""
+    return key.split(":", 1)[1].split(_SEPARATOR)

@@ -42,6 +42,7 @@ __all__ = [
     "prune_templates",
     "redact",
     "scratch_database",
+    "template_name",
 ]
 
 SCRATCH_PREFIX = "schemac_scratch_"
@@ -317,18 +318,32 @@ def open_shadow(dev_url: str | None = None, major: int | None = None) -> Iterato
         yield server
 
 
-def ensure_template(server: PostgresServer, key: str, build: Callable[[str], None]) -> str:
+def template_name(key: str) -> str:
+    """The database name of template ``key`` (see ensure_template)."""
+    return TEMPLATE_PREFIX + _template_suffix(key)
+
+
+def ensure_template(
+    server: PostgresServer,
+    key: str,
+    build: Callable[[str], None],
+    *,
+    start_from: str | None = None,
+) -> str:
     """Name of database ``schemac_tpl_<key>``, built once by ``build(url)`` if missing.
 
     Clone it with ``create_database(template=...)``.  The database is filled under a
     temporary name and renamed when complete, so an interrupted or failed build never
     leaves a half-filled template behind to be reused (external servers keep templates
     between runs: make ``key`` a digest of whatever the template is built from).
+    ``start_from``: a template the new one starts as a copy of (``build`` patches it).
     """
     name = template_name(key)
     if server.database_exists(name):
         return name
-    building = server.create_database(f"schemac_building_{secrets.token_hex(8)}")
+    building = server.create_database(
+        f"schemac_building_{secrets.token_hex(8)}", template=start_from
+    )
     try:
         build(server.url(building))
     except BaseException:
@@ -363,11 +378,6 @@ def prune_templates(server: PostgresServer, family: str, keep: int, *, used: str
         with contextlib.suppress(EnvironmentFailure):  # in use by another command: next time
             server.drop_database(name)
     return stale
-
-
-def template_name(key: str) -> str:
-    """The database :func:`ensure_template` keeps the template of ``key`` in."""
-    return TEMPLATE_PREFIX + _template_suffix(key)
 
 
 def _template_suffix(key: str) -> str:

@@ -24,6 +24,16 @@ import psycopg
 
 from schemac.catalog import read_roles
 from schemac.compiler import Compiled, RenderedObject
+from schemac.desired_patch import (
+    PatchRefused,
+    apply_patch,
+    keep_manifest,
+    manifest_of,
+    manifests_folder,
+    newest_source,
+    patching_enabled,
+    plan_patch,
+)
 from schemac.diagnostics import Diagnostic
 from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError
 from schemac.external_shadow import after_externals, shadow_key
@@ -45,6 +55,7 @@ from schemac.shadow import (
     open_shadow,
     prune_templates,
     redact,
+    template_name,
 )
 from schemac.warm import WarmUnavailable, idle_timeout, open_warm
 
@@ -193,15 +204,7 @@ def build_shadows(
         )
     if planning:
         clone_ahead(server, a, CLONES_AHEAD)
-    with steps.step(
-        f"applying the desired state ({len(compiled.objects)} objects)", "desired_state"
-    ):
-        b = ensure_template(
-            server,
-            # external objects first here too (schemac.external_shadow)
-            "b_" + shadow_key(desired_state_digest(compiled), compiled.project)[:40],
-            after_externals(compiled.project, lambda url: apply_desired_state(url, compiled)),
-        )
+    b = _desired_template(server, compiled, steps)
     with server.connect() as conn:
         roles = recorded_roles(conn, a)
     shadows = Shadows(server, a, b, roles, kept_folder(compiled.settings.root))
@@ -216,6 +219,41 @@ def migrations_template_key(migrations: list[MigrationScript], project: Any = No
     (diff clones that template ahead while the YAML still compiles)."""
     digest = migrations_digest(migrations)
     return "a_" + (digest if project is None else shadow_key(digest, project))[:40]
+
+
+def _desired_template(server: PostgresServer, compiled: Compiled, steps: Steps) -> str:
+    """Shadow B: a kept template, else the last one patched (schemac.desired_patch), else built
+    fresh; its manifest kept for the next patch."""
+    key = "b_" + shadow_key(desired_state_digest(compiled), compiled.project)[:40]
+    manifest = manifest_of(compiled)
+    folder = manifests_folder(compiled.settings.root)
+    count = f"{len(compiled.objects)} objects"
+    why_fresh = ""
+    if not server.database_exists(template_name(key)) and patching_enabled():
+        try:
+            source, old = newest_source(server, folder)
+            patch = plan_patch(source, old, manifest)
+            label = f"{count}: {len(patch.creates)} re-created on a copy of the last"
+            with steps.step(f"applying the desired state ({label})", "desired_state"):
+                patched = ensure_template(
+                    server,
+                    key,
+                    lambda url: apply_patch(url, patch, old, compiled),
+                    start_from=source,
+                )
+            keep_manifest(folder, patched, manifest)
+            return patched
+        except (PatchRefused, EnvironmentFailure) as refused:  # a fresh build says it if it recurs
+            why_fresh = f"; built fresh: {first_line(refused)}"
+    with steps.step(f"applying the desired state ({count}{why_fresh})", "desired_state"):
+        b = ensure_template(
+            server,
+            key,
+            # external objects first here too (schemac.external_shadow)
+            after_externals(compiled.project, lambda url: apply_desired_state(url, compiled)),
+        )
+    keep_manifest(folder, b, manifest)
+    return b
 
 
 def _preload(module: str) -> None:
