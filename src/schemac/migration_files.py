@@ -164,7 +164,7 @@ def plan_files(
 
 
 # Before a column type change that PostgreSQL makes without rewriting the table (locks.py):
-# squawk cannot know the old type, so squawk.py reads this line and keeps its
+# squawk cannot know the old type, so squawk_context.py reads this line and keeps its
 # changing-column-type finding as info.
 IN_PLACE_MARK = (
     "-- schemac: the type change below rewrites nothing (the old values are kept as stored)"
