@@ -37,10 +37,10 @@ unit: $(STAMP)
 # a session server of its own; a file's tests stay in one worker, sharing its module
 # fixtures), and its `postgres and not flyway` tests run again, at the same time, on the
 # server in SCHEMAC_TEST_PG15_URL when it is set (CI starts Debian's PostgreSQL 15 for it):
-# in one worker per server listed in SCHEMAC_TEST_PG15_URLS (.ci/run starts SCHEMAC_CI_PG15_SERVERS, default one), else in
-# one worker on that one server. mypy runs alongside too. Each of them waits on servers, Flyway and
-# child processes much of the time, so together they keep the two cores busy
-# (docs/benchmarks.md, the test suite). The PostgreSQL 15 run's and mypy's outputs are
+# in one worker per server listed in SCHEMAC_TEST_PG15_URLS (.ci/run starts
+# SCHEMAC_CI_PG15_SERVERS, default two), else in one worker on that one server. mypy runs
+# alongside too. Each of them waits on servers, Flyway and child processes much of the time,
+# so together they keep the two cores busy (docs/benchmarks.md, the test suite). The PostgreSQL 15 run's and mypy's outputs are
 # printed when all are done; any of them failing fails `make test`. Each run prints its 25
 # slowest tests.
 PG15_LOG := tests/.tmp/pg15-run.log

@@ -130,8 +130,8 @@ def add_one_column(root: Path, column: str = NEW_COLUMN) -> str:
 def floor(root: Path, runs: int) -> tuple[dict[str, float], str]:
     """The median seconds of each raw step over ``runs``, on a server like schemac's shadow."""
     from benchmarks.run import migra_command, psql_file, runs_in_transaction, versioned_migrations
-    from schemac.cluster import server_bin_dir
     from schemac.project import load_settings
+    from schemac.server_binaries import server_bin_dir
     from schemac.shadow import PostgresServer
 
     target = load_settings(root).postgres_version

@@ -22,7 +22,9 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.synthetic import SCHEMA_NAMES, TENANT_COLUMN, write_project  # noqa: E402
 
 from schemac.compiler import compile_project, open_project  # noqa: E402
-from schemac.emit import MIGRATIONS_DIR, desired_state, emit  # noqa: E402
+from schemac.emit import emit  # noqa: E402
+from schemac.generated_files import desired_state  # noqa: E402
+from schemac.records import MIGRATIONS_DIR  # noqa: E402
 
 TABLES = 20
 

@@ -17,8 +17,8 @@ import pytest
 
 from schemac.compiler import compile_project
 from schemac.diagnostics import format_diagnostic
-from schemac.emit import baseline_migrations, desired_state, seed_files
 from schemac.errors import InvalidInput
+from schemac.generated_files import baseline_migrations, desired_state, seed_files
 from schemac.project import load_settings
 
 CASES = Path(__file__).parent / "cases"

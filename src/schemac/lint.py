@@ -22,8 +22,9 @@ from schemac.errors import EnvironmentFailure, InvalidInput, SchemacError, Usage
 from schemac.hazards import Hazard, Severity, acknowledge, relative_path
 from schemac.lint_report import finding_code
 from schemac.project import SETTINGS_FILE, Settings, load_settings
-from schemac.security import compare_states, security_hazards
+from schemac.security import security_hazards
 from schemac.squawk import MigrationInput, SquawkRun, run_squawk
+from schemac.tenant_policy_changes import compare_states
 
 if TYPE_CHECKING:
     from schemac.check import Finding

@@ -27,7 +27,6 @@ from psycopg import sql
 
 from schemac import flyway
 from schemac.catalog import read_roles
-from schemac.cluster import server_bin_dir
 from schemac.compiler import Compiled, compile_project
 from schemac.destructive import DestructiveChange
 from schemac.diff import DiffFailed, plan_migration, slugify
@@ -50,6 +49,7 @@ from schemac.naming import free_dollar_tag
 from schemac.objects import statement_ref
 from schemac.project import Settings
 from schemac.role_drift import RoleSnapshot
+from schemac.server_binaries import server_bin_dir
 from schemac.shadow import PostgresServer, ensure_template, redact
 from schemac.shadows import desired_state_digest
 

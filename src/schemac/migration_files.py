@@ -9,18 +9,14 @@ from dataclasses import dataclass, replace
 from schemac import flyway
 from schemac.compiler import Compiled
 from schemac.drift import MigrationScript
-from schemac.emit import (
-    DO_NOT_EDIT,
-    MIGRATIONS_DIR,
-    NON_TRANSACTIONAL_CONF,
-    GeneratedFile,
-    emit,
-)
+from schemac.emit import emit
 from schemac.errors import SchemacError
+from schemac.generated_files import NON_TRANSACTIONAL_CONF
 from schemac.generated_plan import adds_virtual_column
 from schemac.naming import file_safe, quote_literal, quote_qualified
 from schemac.online import MigrationSettings, Stage
 from schemac.plan import Operation
+from schemac.records import DO_NOT_EDIT, MIGRATIONS_DIR, GeneratedFile
 from schemac.sql.classify import classify
 from schemac.sql.names import parse_name_chain
 
@@ -171,7 +167,7 @@ def plan_files(
 
 
 # Before a column type change that PostgreSQL makes without rewriting the table (locks.py):
-# squawk cannot know the old type, so squawk.py reads this line and keeps its
+# squawk cannot know the old type, so squawk_context.py reads this line and keeps its
 # changing-column-type finding as info.
 IN_PLACE_MARK = (
     "-- schemac: the type change below rewrites nothing (the old values are kept as stored)"

@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 
 from schemac import flyway
-from schemac.emit import MIGRATIONS_DIR
 from schemac.errors import UsageError, read_utf8
+from schemac.records import INTEGRITY_FILE, MIGRATIONS_DIR, read_integrity, sha256
 from schemac.sql.parse import SqlSyntaxError
 from schemac.sql.statements import split
 
@@ -149,8 +149,6 @@ class IntegrityProblem:
 
 def integrity_problems(generated: Path) -> list[IntegrityProblem]:
     """Recorded migrations edited, deleted, renamed or renumbered; migration files never recorded."""
-    from schemac.emit import INTEGRITY_FILE, read_integrity, sha256
-
     integrity = read_integrity(generated)
     folder = generated / MIGRATIONS_DIR
     present: dict[str, str] = {}

@@ -3,113 +3,31 @@
 A *tenant table* holds rows of many organisations: it has the project's tenant column
 (`tenancy.column`) or the tenant-isolation policy `tenant:` generates (`tenancy.policy`). A
 *tenant schema* is a schema with at least one tenant table. Policy predicates are read as
-parse trees (pglast), never as text: a policy isolates tenants when its USING (and its WITH
-CHECK, if it has one) implies `<column> = ... current_setting('<tenancy.setting>' ...) ...`.
+parse trees (tenant_predicates.py), never as text: a policy isolates tenants when its USING
+(and its WITH CHECK, if it has one) implies `<column> = ... current_setting('<tenancy.setting>'
+...) ...`. What a change does to those policies is tenant_policy_changes.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from functools import lru_cache
-
-import pglast
-from pglast import ast
 
 from schemac import model as m
 from schemac.diagnostics import SourceLocation
 from schemac.hazards import Hazard, Severity, hazard
 from schemac.project import Tenancy
+from schemac.tenant_predicates import (
+    filters_tenant,
+    implies_tenant,
+    is_constant_true,
+    isolates_tenants,
+    parse_expression,
+    query_tree,
+    relations_read,
+    tenant_tables,
+)
 
 PUBLIC = "public"
-
-
-@lru_cache(maxsize=4096)
-def _expression(sql: str) -> ast.Node | None:
-    """The parse tree of one SQL expression; None if it does not parse as one (the compiler
-    reports that; a hazard check never guesses)."""
-    try:
-        statements = pglast.parse_sql(f"SELECT ({sql})")
-    except pglast.parser.ParseError:
-        return None
-    select = statements[0].stmt
-    if len(statements) != 1 or not isinstance(select, ast.SelectStmt) or not select.targetList:
-        return None
-    target = select.targetList[0]
-    return target.val if isinstance(target, ast.ResTarget) else None
-
-
-def _is_constant_true(sql: str | None) -> bool:
-    node = _expression(sql) if sql is not None else None
-    return (
-        isinstance(node, ast.A_Const)
-        and isinstance(node.val, ast.Boolean)
-        and node.val.boolval is True
-    )
-
-
-def _nodes(node: object) -> Iterator[ast.Node]:
-    """Every node of a parse tree, depth first."""
-    if isinstance(node, ast.Node):
-        yield node
-        for name in node:
-            yield from _nodes(getattr(node, name))
-    elif isinstance(node, tuple | list):
-        for item in node:
-            yield from _nodes(item)
-
-
-def _last_name(names: tuple[ast.String, ...] | None) -> str | None:
-    return str(names[-1].sval) if names else None
-
-
-def _reads_setting(node: ast.Node, setting: str) -> bool:
-    for inner in _nodes(node):
-        if not isinstance(inner, ast.FuncCall) or _last_name(inner.funcname) != "current_setting":
-            continue
-        first = inner.args[0] if inner.args else None
-        if (
-            isinstance(first, ast.A_Const)
-            and isinstance(first.val, ast.String)
-            and first.val.sval == setting
-        ):
-            return True
-    return False
-
-
-def _implies_tenant(node: ast.Node | None, setting: str) -> bool:
-    """The predicate holds only for rows whose column equals the tenant setting: a tenant
-    equality, or an AND with one among its terms (an OR could let other rows in)."""
-    if isinstance(node, ast.BoolExpr) and node.boolop == pglast.enums.BoolExprType.AND_EXPR:
-        return any(_implies_tenant(arg, setting) for arg in node.args or ())
-    if not (
-        isinstance(node, ast.A_Expr)
-        and node.kind == pglast.enums.A_Expr_Kind.AEXPR_OP
-        and [n.sval for n in node.name or ()] == ["="]
-    ):
-        return False
-    sides = (node.lexpr, node.rexpr)
-    return any(
-        isinstance(column, ast.ColumnRef)
-        and isinstance(other, ast.Node)
-        and _reads_setting(other, setting)
-        for column, other in (sides, sides[::-1])
-    )
-
-
-def isolates_tenants(policy: m.Policy, tenancy: Tenancy) -> bool:
-    """A policy for every command whose predicates keep each organisation to its own rows."""
-    if policy.command != "all" or policy.using is None:
-        return False
-    checks = [policy.using] if policy.with_check is None else [policy.using, policy.with_check]
-    return all(_implies_tenant(_expression(sql), tenancy.setting) for sql in checks)
-
-
-def tenant_tables(project: m.Project, tenancy: Tenancy) -> set[m.QName]:
-    with_policy = {p.table for _, p in project.policies if p.name == tenancy.policy}
-    return {
-        t.qname for _, t in project.tables if t.qname in with_policy or t.column(tenancy.column)
-    }
 
 
 def security_hazards(project: m.Project, tenancy: Tenancy) -> list[Hazard]:
@@ -174,7 +92,7 @@ def _tenant_table(table: m.Table, policies: list[m.Policy], tenancy: Tenancy) ->
         if not policy.permissive or policy in isolating:
             continue
         label = f"policy {policy.name} on {name}"
-        if _is_constant_true(policy.using) or _is_constant_true(policy.with_check):
+        if is_constant_true(policy.using) or is_constant_true(policy.with_check):
             found.append(
                 hazard(
                     "tenant-policy-broadened",
@@ -186,7 +104,7 @@ def _tenant_table(table: m.Table, policies: list[m.Policy], tenancy: Tenancy) ->
                 )
             )
         elif not any(
-            _implies_tenant(_expression(sql), tenancy.setting)
+            implies_tenant(parse_expression(sql), tenancy.setting)
             for sql in (policy.using, policy.with_check)
             if sql is not None
         ):
@@ -221,34 +139,14 @@ def _not_tenant_in_tenant_schema(
     ]
 
 
-def _query_tree(query: str) -> ast.Node | None:
-    try:
-        statements = pglast.parse_sql(query)
-    except pglast.parser.ParseError:
-        return None
-    return statements[0].stmt if len(statements) == 1 else None
-
-
-def _relations_read(tree: ast.Node | None) -> set[m.QName]:
-    return {
-        m.QName(node.schemaname, str(node.relname))
-        for node in _nodes(tree)
-        if isinstance(node, ast.RangeVar) and node.schemaname
-    }
-
-
-def _filters_tenant(tree: ast.Node | None, setting: str) -> bool:
-    return isinstance(tree, ast.SelectStmt) and _implies_tenant(tree.whereClause, setting)
-
-
 def _readable_tenant_matviews(
     project: m.Project, tenants: set[m.QName], tenancy: Tenancy
 ) -> Iterator[Hazard]:
     """Row-level security does not apply to a materialized view: it holds the rows of every
     organisation its refresher could see, and a role granted SELECT on it reads them all,
     directly or through a view that does not filter the tenant itself."""
-    trees = {view.qname: _query_tree(view.query) for _, view in project.views}
-    reads = {qname: _relations_read(tree) for qname, tree in trees.items()}
+    trees = {view.qname: query_tree(view.query) for _, view in project.views}
+    reads = {qname: relations_read(tree) for qname, tree in trees.items()}
     tenant_rows = set(tenants)
     grew = True
     while grew:  # a view of a view of a tenant table holds tenant rows too
@@ -265,7 +163,7 @@ def _readable_tenant_matviews(
             what = f"materialized view {view.qname} holds tenant rows (from {source})"
         else:
             leaking = sorted(reads[view.qname] & unfiltered)
-            if not leaking or _filters_tenant(trees[view.qname], tenancy.setting):
+            if not leaking or filters_tenant(trees[view.qname], tenancy.setting):
                 continue
             unfiltered.add(view.qname)
             what = f"view {view.qname} reads materialized view {leaking[0]} without a tenant filter"
@@ -343,68 +241,3 @@ def _public_grants(project: m.Project, tenants: set[m.QName]) -> Iterator[Hazard
                 severity=severity,
                 hint="grant it to the roles that need it",
             )
-
-
-def compare_states(previous: m.Project, current: m.Project, tenancy: Tenancy) -> list[Hazard]:
-    """What the change from `previous` to `current` did to the policies of tenant tables: one
-    dropped, one that no longer isolates or became permissive, any other change to review."""
-    renamed = {
-        m.QName(t.qname.schema, t.renamed_from): t.qname
-        for _, t in current.tables
-        if t.renamed_from
-    }
-    tenants = tenant_tables(previous, tenancy)
-    tenants |= {renamed.get(q, q) for q in tenants} | tenant_tables(current, tenancy)
-    before = {
-        (renamed.get(p.table, p.table), p.name): p
-        for _, p in previous.policies
-        if renamed.get(p.table, p.table) in tenants
-    }
-    after = {(p.table, p.name): p for _, p in current.policies}
-    tables = {t.qname: t for _, t in current.tables}
-    found: list[Hazard] = []
-    for (table, name), old in sorted(before.items()):
-        if table not in tables:
-            continue  # the table itself went: deletes-data is the hazard of that
-        new = after.get((table, name))
-        if new is None:
-            found.append(
-                hazard(
-                    "tenant-policy-dropped",
-                    f"{table}.{name}",
-                    f"policy {name} of tenant table {table} is gone (it was: "
-                    f"{old.command} USING {old.using or '-'})",
-                    tables[table].loc,
-                    hint="keep it, or acknowledge the drop if another policy replaces it",
-                )
-            )
-        elif (changed := _policy_change(old, new, tenancy)) is not None:
-            found.append(changed)
-    return found
-
-
-def _policy_change(old: m.Policy, new: m.Policy, tenancy: Tenancy) -> Hazard | None:
-    label = f"{new.table}.{new.name}"
-    what = f"policy {new.name} of tenant table {new.table}"
-    if isolates_tenants(old, tenancy) and not isolates_tenants(new, tenancy):
-        return hazard(
-            "tenant-policy-broadened",
-            label,
-            f"{what} no longer isolates tenants: USING {old.using} became {new.using or '-'}",
-            new.loc,
-        )
-    if not old.permissive and new.permissive:
-        return hazard(
-            "tenant-policy-broadened",
-            label,
-            f"{what} became permissive: it no longer narrows the other policies, it adds rows",
-            new.loc,
-        )
-    if replace(old, comment=None) != replace(new, comment=None):
-        return hazard(
-            "authorization-change",
-            label,
-            f"{what} changed (command, roles or predicates): review who now sees which rows",
-            new.loc,
-        )
-    return None

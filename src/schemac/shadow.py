@@ -23,15 +23,10 @@ from urllib.parse import quote, urlencode
 import psycopg
 from psycopg import sql
 
-from schemac.cluster import (
-    DEV_URL_ENV,
-    SUPERUSER,
-    ThrowawayCluster,
-    embedded_bin_dir,
-    server_bin_dir,
-)
+from schemac.cluster import DEV_URL_ENV, SUPERUSER, ThrowawayCluster
 from schemac.errors import EnvironmentFailure
 from schemac.pgurl import parse_conninfo, redact, url_from_params
+from schemac.server_binaries import embedded_bin_dir, server_bin_dir
 
 __all__ = [
     "DEV_URL_ENV",

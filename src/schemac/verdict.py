@@ -21,9 +21,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from schemac.cluster import server_bin_dir
 from schemac.drift import Comparison, Shadows, Steps, compare_databases
 from schemac.errors import EnvironmentFailure
+from schemac.server_binaries import server_bin_dir
 from schemac.shadow import PostgresServer
 
 _PREFIX = "schemac: equal to "

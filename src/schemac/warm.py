@@ -36,17 +36,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from schemac.cluster import (
-    DEV_URL_ENV,
-    SUPERUSER,
-    Cluster,
-    ServiceAccount,
-    bin_major,
-    runs_on,
-    server_bin_dir,
-    start_guardian,
-)
+from schemac.cluster import DEV_URL_ENV, SUPERUSER, Cluster, runs_on, start_guardian
 from schemac.errors import EnvironmentFailure, UsageError
+from schemac.server_binaries import bin_major, server_bin_dir
+from schemac.service_account import ServiceAccount
 
 # schemac.shadow (psycopg, 0.1 s of imports) is imported where a server is connected to, so
 # that `warm_up` starts initdb first and the import runs while it works.

@@ -25,8 +25,8 @@ import pytest
 
 from diff.oracle import apply_desired_state, differences, schema_dump
 from diff.support import Project, ok
-from schemac.cluster import bin_major, server_bin_dir
 from schemac.flyway import DEFAULT_HISTORY_TABLE
+from schemac.server_binaries import bin_major, server_bin_dir
 from schemac.shadow import PostgresServer, scratch_database
 
 from .conftest import REPO_ROOT, FlywayRunner

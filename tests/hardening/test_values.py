@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from schemac.cli import app
 from schemac.compiler import compile_project
-from schemac.emit import desired_state, seed_files
+from schemac.generated_files import desired_state, seed_files
 from schemac.project import load_settings
 from schemac.render import sql_literal
 

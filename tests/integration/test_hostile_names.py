@@ -12,8 +12,10 @@ import psycopg
 
 from diff.oracle import schema_dump
 from schemac.compiler import compile_project
-from schemac.emit import MIGRATIONS_DIR, SEED_DIR, emit
+from schemac.emit import emit
+from schemac.generated_files import SEED_DIR
 from schemac.project import load_settings
+from schemac.records import MIGRATIONS_DIR
 
 QUOTE_BREAK = 'x"; DROP TABLE t; --'
 LINE_BREAK = "y\nDROP TABLE t; --"

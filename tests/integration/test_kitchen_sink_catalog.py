@@ -14,8 +14,10 @@ import psycopg
 import pytest
 
 from schemac.compiler import compile_project
-from schemac.emit import MIGRATIONS_DIR, SEED_DIR, emit
+from schemac.emit import emit
+from schemac.generated_files import SEED_DIR
 from schemac.project import load_settings
+from schemac.records import MIGRATIONS_DIR
 
 CASE = Path(__file__).parents[1] / "cases" / "kitchen_sink"
 

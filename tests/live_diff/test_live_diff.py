@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 
 from diff.support import Project, flyway_migrate, ok
-from schemac.cluster import embedded_bin_dir
+from schemac.server_binaries import embedded_bin_dir
 
 DRIFT = """
 ALTER TABLE school.lessons ALTER COLUMN position SET DEFAULT 5;

@@ -3,7 +3,7 @@ starts (in characters, though the parser counts bytes) and what it acts on or cr
 
 from __future__ import annotations
 
-from schemac.squawk import _statements
+from schemac.squawk_context import read_statements
 
 MIGRATION = """-- Schéma « élèves » : ünïcode before every statement
 CREATE TABLE "école".élève (id int);
@@ -18,7 +18,7 @@ ALTER TABLE app.t ADD COLUMN c int;
 
 
 def test_each_statement_starts_where_its_text_does() -> None:
-    starts = [s.start for s in _statements(MIGRATION)]
+    starts = [s.start for s in read_statements(MIGRATION)]
     heads = [MIGRATION[start:].lstrip().split(None, 2)[:2] for start in starts]
     assert heads == [
         ["CREATE", "TABLE"],
@@ -33,7 +33,7 @@ def test_each_statement_starts_where_its_text_does() -> None:
 
 
 def test_targets_and_created_objects() -> None:
-    found = [(s.targets, s.creates) for s in _statements(MIGRATION)]
+    found = [(s.targets, s.creates) for s in read_statements(MIGRATION)]
     assert found == [
         ((), "école.élève"),
         ((), None),
@@ -46,5 +46,5 @@ def test_targets_and_created_objects() -> None:
     ]
 
 
-def test_a_file_that_does_not_parse_has_no_statements() -> None:
-    assert _statements("CREATE TABLE (") == []
+def test_a_file_that_does_not_parse_has_noread_statements() -> None:
+    assert read_statements("CREATE TABLE (") == []
