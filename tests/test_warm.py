@@ -17,6 +17,7 @@ import pytest
 from command_line import run_schemac
 from diff import support
 from schemac.cluster import process_alive
+from schemac.project import load_settings
 from schemac.shadow import PostgresServer
 from schemac.warm import IDLE_SECONDS_ENV, open_warm, state_folder, stop_warm, warm_status
 
@@ -241,3 +242,48 @@ def test_a_project_folder_that_cannot_hold_a_server_gets_a_throwaway_one(
     with shadow_server(None, Steps(), load_settings(root)) as server:
         assert server.description == "throwaway"
         assert server.fetch("postgres", "SELECT 1") == [(1,)]
+
+
+ROLE_PROJECT = """\
+roles:
+  app_one: {}
+schema: app
+grants: {app_one: [usage]}
+tables:
+  notes:
+    columns:
+      id: {type: integer, primary_key: true}
+"""
+
+
+def test_a_role_an_earlier_command_left_on_the_server_is_not_taken_for_the_migrations(
+    projects: Callable[[str], Path],
+) -> None:
+    """check builds the new role on the warm server; when the history is replayed again (its
+    template pruned, or a pull changed it), the migrations must still be seen not to create it."""
+    root = projects("roles")
+    (root / "schema").mkdir()
+    unit = root / "schema" / "01_app.yaml"
+    unit.write_text(ROLE_PROJECT, encoding="utf-8")
+    assert run_schemac("compile", cwd=root).returncode == 0
+    unit.write_text(
+        ROLE_PROJECT.replace(
+            "  app_one: {}\n", "  app_one: {}\n  app_two: {login: true}\n"
+        ).replace("{app_one: [usage]}", "{app_one: [usage], app_two: [usage]}"),
+        encoding="utf-8",
+    )
+    first = run_schemac("check", cwd=root)
+    assert first.returncode == 1 and "role app_two: no migration creates it" in first.stdout
+    with open_warm(root, load_settings(root).postgres_version) as server:
+        replayed = server.fetch(
+            "postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'schemac_tpl_a_%'"
+        )
+        assert replayed
+        for (name,) in replayed:
+            server.drop_database(name)
+    again = run_schemac("check", cwd=root)
+    assert again.returncode == 1 and "role app_two: no migration creates it" in again.stdout
+    assert run_schemac("diff", "-m", "second role", cwd=root).returncode == 0
+    written = (root / "generated" / "migrations" / "V002__second_role.sql").read_text()
+    assert 'CREATE ROLE "app_two" LOGIN' in written
+    assert run_schemac("check", cwd=root).returncode == 0

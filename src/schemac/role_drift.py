@@ -5,6 +5,11 @@ each made of them: once the desired state has run, the server's roles are the YA
 roles are therefore read right after the migrations are replayed on shadow A, and kept with
 that template database (as its comment, so a cached template keeps them too). ``diff`` writes
 the statements for the roles that differ; ``check`` reports them, attribute by attribute.
+
+A warm server outlives the commands: the roles an earlier desired state, verification copy or
+other history created are still there when the next history is replayed, and the migrations'
+"create where missing" would then pass over a role they never create (a diff once wrote a
+GRANT to a role no migration created). :func:`forget_left_over_roles` removes them first.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from psycopg import sql
 from schemac.catalog import ModelDifference, compare_models, declared_roles_model, read_roles
 from schemac.catalog.roles import roles_model
 from schemac.compiler import Compiled
+from schemac.errors import EnvironmentFailure
 from schemac.model import Role
 from schemac.naming import comment_safe, quote_ident
+from schemac.shadow import PostgresServer
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,46 @@ def record_roles(conn: psycopg.Connection[Any], before: Iterable[str]) -> None:
             sql.Identifier(str(database[0])), sql.Literal(snapshot.to_text())
         )
     )
+
+
+def forget_left_over_roles(server: PostgresServer) -> list[str]:
+    """Drop the roles beyond the server's own (and the databases that use them) before a replay.
+
+    Only on a project's warm server (``owns_roles``): the databases dropped are its kept
+    templates and copies, rebuilt when next needed. A user's ``--dev-url`` server keeps its
+    roles; there a role that existed before the migrations keeps the server's flags, as in
+    production. Returns the dropped roles' names.
+    """
+    if not server.owns_roles:
+        return []
+    rows = server.fetch(
+        server.maintenance_database,
+        "SELECT oid, rolname FROM pg_catalog.pg_roles "
+        "WHERE rolname !~ '^pg_' AND rolname <> current_user ORDER BY rolname",
+    )
+    if not rows:
+        return []
+    oids = [oid for oid, _ in rows]
+    users = server.fetch(
+        server.maintenance_database,
+        "SELECT DISTINCT d.datname FROM pg_catalog.pg_database d "
+        "LEFT JOIN pg_catalog.pg_shdepend s ON s.dbid = d.oid "
+        "AND s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass "
+        "WHERE (s.refobjid = ANY(%s) OR d.datdba = ANY(%s)) AND d.datname <> %s ORDER BY 1",
+        (oids, oids, server.maintenance_database),
+    )
+    for (database,) in users:
+        server.drop_database(str(database))
+    with server.connect() as conn:
+        for _, name in rows:
+            try:
+                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(str(name))))
+            except psycopg.Error as error:  # another command of the project made a database
+                raise EnvironmentFailure(
+                    f"cannot drop role {name} left on the warm shadow server by an earlier "
+                    f"command: {str(error).strip()}; run it again, or `schemac shadow stop`"
+                ) from None
+    return [str(name) for _, name in rows]
 
 
 def recorded_roles(conn: psycopg.Connection[Any], database: str) -> RoleSnapshot:

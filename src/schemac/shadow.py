@@ -77,6 +77,9 @@ class PostgresServer:
         self.description = description  # how the server came to be: "warm, up 2 min"
         # Whether schemac alone uses the server and should prune old template databases on it.
         self.keeps_templates = False
+        # Whether every role beyond the server's own is schemac's to drop: a project's warm
+        # server opened for one command (schemac.role_drift.forget_left_over_roles).
+        self.owns_roles = False
         # Whether clones copy a template's files (STRATEGY FILE_COPY, PostgreSQL 15+) rather than
         # write it block by block through the WAL (the default): on schemac's own servers, which
         # run with fsync off, the checkpoint FILE_COPY takes costs little, and at 1,000 tables

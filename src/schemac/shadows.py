@@ -47,7 +47,12 @@ from schemac.migrations import (
 )
 from schemac.node_keys import key_label
 from schemac.project import Settings
-from schemac.role_drift import RoleSnapshot, record_roles, recorded_roles
+from schemac.role_drift import (
+    RoleSnapshot,
+    forget_left_over_roles,
+    record_roles,
+    recorded_roles,
+)
 from schemac.shadow import (
     DEV_URL_ENV,
     PostgresServer,
@@ -196,6 +201,9 @@ def build_shadows(
     count = len(migrations)
     a_key = migrations_template_key(migrations, compiled.project)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
+        if not server.database_exists(template_name(a_key)):
+            drop_clones_ahead(server)  # they may use the roles dropped next
+            forget_left_over_roles(server)  # the replay starts from the server's own roles
         a = ensure_template(
             server,
             a_key,
@@ -282,6 +290,7 @@ def shadow_server(
                 if url or settings is None or not idle_timeout():
                     raise WarmUnavailable("a URL names the server, or warm servers are off")
                 server = stack.enter_context(open_warm(settings.root, target))
+                server.owns_roles = True  # the project's alone (role_drift.forget_left_over_roles)
             except WarmUnavailable:
                 server = stack.enter_context(open_shadow(url, target))
         if steps.progress:
