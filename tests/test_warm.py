@@ -239,9 +239,10 @@ def test_a_project_folder_that_cannot_hold_a_server_gets_a_throwaway_one(
 
     root = projects("read-only")
     (root / ".schemac").write_text("not a folder\n", encoding="utf-8")  # mkdir fails, even as root
-    with shadow_server(None, Steps(), load_settings(root)) as server:
-        assert server.description == "throwaway"
-        assert server.fetch("postgres", "SELECT 1") == [(1,)]
+    with shadow_server(None, Steps(), load_settings(root)) as servers:
+        assert not servers.apart  # one throwaway server builds both shadows
+        assert servers.migrations.description == "throwaway"
+        assert servers.migrations.fetch("postgres", "SELECT 1") == [(1,)]
 
 
 ROLE_PROJECT = """\

@@ -115,11 +115,11 @@ def check_project(
             return result
         with contextlib.ExitStack() as stack:
             stack.enter_context(postgres_errors("schemac check"))
-            server = stack.enter_context(
+            servers = stack.enter_context(
                 shadow_server(dev_url or settings.dev_url, steps, settings)
             )
             try:
-                shadows = build_shadows(server, compiled, migrations, steps, planning=False)
+                shadows = build_shadows(servers, compiled, migrations, steps, planning=False)
             except InvalidInput as invalid:
                 result.findings += [_from_diagnostic(d, root) for d in invalid.diagnostics]
                 return result
@@ -133,9 +133,7 @@ def check_project(
                 with steps.step(f"reading {redact(db_url)}", "live"):
                     from schemac.check_live import check_live
 
-                    check_live(
-                        compiled, migrations, db_url, server.url(shadows.desired), result, steps
-                    )
+                    check_live(compiled, migrations, db_url, shadows.desired_url, result, steps)
     except EnvironmentFailure as failure:
         result.findings.append(Finding(ENVIRONMENT, str(failure)))
     finally:

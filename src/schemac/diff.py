@@ -193,15 +193,17 @@ def diff_project(
         steps = Steps(progress)
         with contextlib.ExitStack() as stack:
             stack.enter_context(postgres_errors("schemac diff"))
-            server = stack.enter_context(
+            servers = stack.enter_context(
                 shadow_server(dev_url or settings.dev_url, steps, settings)
             )
-            shadows = build_shadows(server, compiled, migrations, steps)
+            shadows = build_shadows(servers, compiled, migrations, steps)
             # Shadow B is read for migra and the verification while the server copies shadow A.
-            desired_url = server.url(shadows.desired)
+            desired_url = shadows.desired_url
             if not exists(kept_statements_file(shadows)):  # else B's inspection is not needed
                 inspect_ahead(desired_url, shadows.kept_file(shadows.desired, "inspection"))
-            dump_ahead(server, shadows.desired, shadows.kept_file(shadows.desired, "dump"))
+            dump_ahead(
+                shadows.desired_server, shadows.desired, shadows.kept_file(shadows.desired, "dump")
+            )
             outcome = plan_migration(
                 compiled, shadows, migrations, description=description, slug=slug, steps=steps
             )
@@ -257,8 +259,8 @@ def plan_migration(
 ) -> DiffOutcome:
     """The statements from shadow A to shadow B, tried on a clone of A, split into Flyway files."""
     outcome = DiffOutcome()
-    server = shadows.server
-    desired_url = server.url(shadows.desired)
+    server = shadows.migrations_server
+    desired_url = shadows.desired_url
     # Shadow B, a template, read in a thread while the server copies A and migra compares.
     b = ReadAhead(desired_url, DESIRED_READS)
     with (

@@ -65,11 +65,12 @@ def shadow_ahead(settings: Settings, dev_url: str | None) -> Iterator[None]:
 
 
 def _open_and_clone(settings: Settings) -> PostgresServer | None:
+    from schemac.clones import CLONES_AHEAD, clone_ahead
     from schemac.errors import SchemacError
     from schemac.migrations import read_migrations
     from schemac.shadow import template_name
-    from schemac.shadows import CLONES_AHEAD, clone_ahead, migrations_template_key
-    from schemac.warm import open_warm
+    from schemac.shadows import migrations_template_key
+    from schemac.warm import open_warm, warm_up
 
     try:
         migrations = read_migrations(settings.generated_dir)
@@ -77,6 +78,8 @@ def _open_and_clone(settings: Settings) -> PostgresServer | None:
         return None
     if not migrations:
         return None
+    # Shadow B's server (slot "b") starts in a thread of its own; shadow A's clones start here.
+    warm_up(settings.root, settings.postgres_version, None, slots=("b",))
     server = open_warm(settings.root, settings.postgres_version)
     try:
         template = template_name(migrations_template_key(migrations))
@@ -91,7 +94,7 @@ def _open_and_clone(settings: Settings) -> PostgresServer | None:
 def _close(ahead: Future[PostgresServer | None]) -> None:
     """Give back the server opened ahead, dropping the clones nobody took (a failed compile,
     no difference to plan, another template)."""
-    from schemac.shadows import drop_clones_ahead
+    from schemac.clones import drop_clones_ahead
 
     server = None
     with contextlib.suppress(Exception):  # the command reports the server's failure itself

@@ -9,6 +9,7 @@ The names diff.py, check.py and the tests import from here are re-exported.
 
 from __future__ import annotations
 
+from schemac.clones import clone
 from schemac.comparison import (
     Comparison,
     Difference,
@@ -37,7 +38,6 @@ from schemac.shadows import (
     Steps,
     apply_desired_state,
     build_shadows,
-    clone,
     connect,
     desired_state_digest,
     postgres_errors,

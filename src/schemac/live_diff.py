@@ -105,19 +105,20 @@ def live_diff(
     outcome = LiveDiff()
     with contextlib.ExitStack() as stack:
         stack.enter_context(postgres_errors("schemac diff --db"))
-        server = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
+        servers = stack.enter_context(shadow_server(dev_url or settings.dev_url, steps, settings))
+        server = servers.migrations  # the copy of the live database and its clones
         with steps.step(f"copying the schema of {redact(db_url)}", "copy"):
             dump = schema_dump(db_url)
             copy = _copy_template(server, dump, _populated_views(db_url))
         with steps.step(f"applying the desired state ({len(compiled.objects)} objects)", "desired"):
             desired = ensure_template(
-                server,
+                servers.desired,
                 "b_" + shadow_key(desired_state_digest(compiled), compiled.project)[:40],
                 after_externals(compiled.project, lambda url: apply_desired_state(url, compiled)),
             )
         try:
-            _plan_and_prove(compiled, Shadows(server, copy, desired, _live_roles(db_url)), outcome,
-                            allow_destructive, steps)  # fmt: skip
+            shadows = Shadows(server, copy, servers.desired, desired, _live_roles(db_url))
+            _plan_and_prove(compiled, shadows, outcome, allow_destructive, steps)
         finally:
             server.drop_database(copy)  # a copy of production's schema is not kept
     outcome.timings = steps.timings
@@ -168,16 +169,13 @@ def _is_setting(statement: str) -> bool:
 
 def _prove(shadows: Shadows, outcome: LiveDiff, compiled: Compiled) -> None:
     """Run the script block by block on a fresh clone of the copy; it must then equal the YAML."""
-    server = shadows.server
-    with clone(server, shadows.migrations) as url:
+    with clone(shadows.migrations_server, shadows.migrations) as url:
         with connect(url) as conn:
             for i, block in enumerate(outcome.blocks):
                 if block.statements:
                     text = ";\n".join(s.rstrip().removesuffix(";") for s in block.statements) + ";"
                     run_script(conn, f"block {i + 1} of the script", text, block.transactional)
-        comparison = without_external(
-            compare_databases(url, server.url(shadows.desired)), compiled.project
-        )
+        comparison = without_external(compare_databases(url, shadows.desired_url), compiled.project)
     if comparison.differences:
         listing = "\n".join(
             f"  {d.object}: {' '.join(d.detail.split())[:160]}" for d in comparison.differences

@@ -228,11 +228,15 @@ class PostgresServer:
             )
         return self._version_text
 
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:5432``: where the server listens."""
+        return self._params.get("host", "localhost") + ":" + self._params.get("port", "5432")
+
     def describe(self) -> str:
         """``PostgreSQL 15.18 on 127.0.0.1:5432 (warm, ...)`` for progress output; no password."""
-        where = self._params.get("host", "localhost") + ":" + self._params.get("port", "5432")
         how = f" ({self.description})" if self.description else ""
-        return f"PostgreSQL {self.version_text} on {where}{how}"
+        return f"PostgreSQL {self.version_text} on {self.address}{how}"
 
     def _query_version(self) -> int:
         rows = self.fetch(self.maintenance_database, "SHOW server_version_num")

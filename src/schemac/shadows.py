@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 
 from schemac.catalog import read_roles
+from schemac.clones import CLONES_AHEAD, clone_ahead, drop_clones_ahead
 from schemac.compiler import Compiled, RenderedObject
 from schemac.desired_patch import (
     PatchRefused,
@@ -77,6 +78,7 @@ class Steps:
     def __init__(self, progress: Progress | None = None) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
+        self._lock = threading.Lock()  # shadow A and shadow B are built in two threads
 
     @contextlib.contextmanager
     def step(self, name: str, timing_key: str | None = None) -> Iterator[None]:
@@ -88,7 +90,8 @@ class Steps:
         finally:
             elapsed = time.perf_counter() - started
             if timing_key:
-                self.timings[timing_key] = self.timings.get(timing_key, 0.0) + elapsed
+                with self._lock:
+                    self.timings[timing_key] = self.timings.get(timing_key, 0.0) + elapsed
             if self.progress:
                 self.progress(name, elapsed)
 
@@ -162,23 +165,46 @@ def connect(
 
 
 @dataclass(frozen=True)
-class Shadows:
-    """Template databases on the shadow server: A = the migrations replayed, B = the YAML."""
+class ShadowServers:
+    """Where the shadows are built: the project's two warm servers (A and its copies on one, B
+    on the other), or one server for both (a URL's, a throwaway one)."""
 
-    server: PostgresServer
+    migrations: PostgresServer
+    desired: PostgresServer
+
+    @property
+    def apart(self) -> bool:
+        return self.migrations is not self.desired
+
+
+@dataclass(frozen=True)
+class Shadows:
+    """Template databases: A = the migrations replayed, B = the YAML, each on its server."""
+
+    migrations_server: PostgresServer
     migrations: str
+    desired_server: PostgresServer
     desired: str
     roles: RoleSnapshot = field(default_factory=RoleSnapshot)  # as the migrations left them
     # Where what is read from the templates is kept between runs (schemac.inspections).
     kept: Path | None = None
 
+    @property
+    def migrations_url(self) -> str:
+        return self.migrations_server.url(self.migrations)
+
+    @property
+    def desired_url(self) -> str:
+        return self.desired_server.url(self.desired)
+
     def kept_file(self, template: str, what: str) -> Path | None:
         """The file ``what`` ("inspection", "dump") of ``template`` is kept in, if any."""
-        return kept_file(self.kept, self.server.version, template, what)
+        server = self.desired_server if template == self.desired else self.migrations_server
+        return kept_file(self.kept, server.version, template, what)
 
 
 def build_shadows(
-    server: PostgresServer,
+    servers: ShadowServers,
     compiled: Compiled,
     migrations: list[MigrationScript],
     steps: Steps,
@@ -187,39 +213,61 @@ def build_shadows(
 ) -> Shadows:
     """Shadow A and shadow B as template databases (kept between runs on a warm server).
 
-    A is replayed before B runs: roles belong to the whole server, and A's record of the roles
-    its migrations left (role_drift) must be taken before the desired state changes them. On a
-    warm server with an unchanged history A is a kept template and only B is built.
+    On the project's two warm servers A is replayed on one while B is built on the other. On
+    one server A is replayed before B runs: roles belong to the whole server, and A's record
+    of the roles its migrations left (role_drift) must be taken before the desired state
+    changes them. With an unchanged history A is a kept template and only B is built.
 
     ``planning`` (diff): migra always runs, so its import (about 0.5 s of CPU) runs in a
-    thread while the server replays and applies, and the two clones of A that diff works on
-    are made on the server's other core while B is built (:func:`clone` takes them). check
-    needs neither unless the shadows differ.
+    thread while the servers replay and apply, and the two clones of A that diff works on
+    are started as soon as A is there (:func:`schemac.clones.clone` takes them). check needs
+    neither unless the shadows differ.
     """
     if planning:
         _preload("migra")
+    a_server, b_server = servers.migrations, servers.desired
+    if servers.apart:
+        with ThreadPoolExecutor(1, thread_name_prefix="schemac-desired") as pool:
+            building = pool.submit(_desired_template, b_server, compiled, steps)
+            # An error of A's waits for B (the pool's exit) and is the one raised, as serially.
+            a = _migrations_template(a_server, compiled, migrations, steps, planning)
+            b = building.result()
+    else:
+        a = _migrations_template(a_server, compiled, migrations, steps, planning)
+        b = _desired_template(b_server, compiled, steps)
+    with a_server.connect() as conn:
+        roles = recorded_roles(conn, a)
+    shadows = Shadows(a_server, a, b_server, b, roles, kept_folder(compiled.settings.root))
+    if a_server.keeps_templates:
+        prune_templates(a_server, "a_", TEMPLATES_KEPT, used=a)
+    if b_server.keeps_templates:
+        prune_templates(b_server, "b_", TEMPLATES_KEPT, used=b)
+    return shadows
+
+
+def _migrations_template(
+    server: PostgresServer,
+    compiled: Compiled,
+    migrations: list[MigrationScript],
+    steps: Steps,
+    planning: bool,
+) -> str:
+    """Shadow A: a kept template, else the migrations replayed; diff's clones of it started."""
     count = len(migrations)
-    a_key = migrations_template_key(migrations, compiled.project)
+    key = migrations_template_key(migrations, compiled.project)
     with steps.step(f"replaying {count} migration{'s' if count != 1 else ''}", "replay"):
-        if not server.database_exists(template_name(a_key)):
+        if not server.database_exists(template_name(key)):
             drop_clones_ahead(server)  # they may use the roles dropped next
             forget_left_over_roles(server)  # the replay starts from the server's own roles
         a = ensure_template(
             server,
-            a_key,
+            key,
             # external objects first (schemac.external_shadow), as every real database has them
             after_externals(compiled.project, lambda url: replay_migrations(url, migrations)),
         )
     if planning:
         clone_ahead(server, a, CLONES_AHEAD)
-    b = _desired_template(server, compiled, steps)
-    with server.connect() as conn:
-        roles = recorded_roles(conn, a)
-    shadows = Shadows(server, a, b, roles, kept_folder(compiled.settings.root))
-    if server.keeps_templates:
-        prune_templates(server, "a_", TEMPLATES_KEPT, used=shadows.migrations)
-        prune_templates(server, "b_", TEMPLATES_KEPT, used=shadows.desired)
-    return shadows
+    return a
 
 
 def migrations_template_key(migrations: list[MigrationScript], project: Any = None) -> str:
@@ -273,10 +321,11 @@ def _preload(module: str) -> None:
 @contextlib.contextmanager
 def shadow_server(
     dev_url: str | None, steps: Steps, settings: Settings | None = None
-) -> Iterator[PostgresServer]:
-    """The server for shadow databases: ``dev_url`` (or $SCHEMAC_DEV_URL), else the project's
-    warm server (a throwaway one without ``settings`` or with $SCHEMAC_SHADOW_IDLE_SECONDS=0),
-    of the project's target PostgreSQL version when its binaries are installed."""
+) -> Iterator[ShadowServers]:
+    """The servers for shadow databases: ``dev_url``'s (or $SCHEMAC_DEV_URL's), else the
+    project's two warm servers (one throwaway server without ``settings`` or with
+    $SCHEMAC_SHADOW_IDLE_SECONDS=0), of the project's target PostgreSQL version when its
+    binaries are installed."""
     url = dev_url or os.environ.get(DEV_URL_ENV)
     target = settings.postgres_version if settings else None
     step = (
@@ -289,18 +338,34 @@ def shadow_server(
             try:
                 if url or settings is None or not idle_timeout():
                     raise WarmUnavailable("a URL names the server, or warm servers are off")
-                server = stack.enter_context(open_warm(settings.root, target))
-                server.owns_roles = True  # the project's alone (role_drift.forget_left_over_roles)
+                servers = _open_warm_pair(stack, settings.root, target)
             except WarmUnavailable:
                 server = stack.enter_context(open_shadow(url, target))
+                servers = ShadowServers(server, server)
         if steps.progress:
-            steps.progress(
-                f"shadow server: {server.describe()}{_target_note(server, target)}", None
-            )
+            a, b = servers.migrations, servers.desired
+            also = f"; the desired state on {b.address}" if servers.apart else ""
+            steps.progress(f"shadow server: {a.describe()}{also}{_target_note(a, target)}", None)
         try:
-            yield server
+            yield servers
         finally:
-            drop_clones_ahead(server)
+            drop_clones_ahead(servers.migrations)
+
+
+def _open_warm_pair(stack: contextlib.ExitStack, root: Path, target: int | None) -> ShadowServers:
+    """The project's warm servers, slot "b" opened in a thread while slot "a" opens here; each
+    the project's alone (role_drift.forget_left_over_roles)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="schemac-warm") as pool:
+        opening = pool.submit(open_warm, root, target, "b")
+        try:
+            migrations = stack.enter_context(open_warm(root, target, "a"))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                opening.result().close()
+            raise
+        desired = stack.enter_context(opening.result())
+    migrations.owns_roles = desired.owns_roles = True
+    return ShadowServers(migrations, desired)
 
 
 def _target_note(server: PostgresServer, target: int | None) -> str:
@@ -310,62 +375,6 @@ def _target_note(server: PostgresServer, target: int | None) -> str:
         f"; the migrations target PostgreSQL {target}: what it lacks is rewritten or refused "
         f"(apt-get install postgresql-{target} to diff on {target} itself)"
     )
-
-
-# Clones of a template made ahead, by server and template: diff's work copy and its
-# verification copy of shadow A (made while the server builds shadow B).
-CLONES_AHEAD = 2
-# Keyed by the server's URL, not its object: diff's clones made before the YAML compiled
-# (diff._shadow_ahead) are taken through the server object opened after.
-_ahead: dict[tuple[str, str], list[Future[str]]] = {}
-_ahead_lock = threading.Lock()
-
-
-def _server_key(server: PostgresServer) -> str:
-    return server.url(server.maintenance_database)
-
-
-def clone_ahead(server: PostgresServer, template: str, count: int) -> None:
-    """Start making clones of ``template`` now, up to ``count`` not yet taken (see clone)."""
-    with _ahead_lock:
-        futures = _ahead.setdefault((_server_key(server), template), [])
-        missing = count - len(futures)
-        if missing <= 0:
-            return
-        pool = ThreadPoolExecutor(missing, thread_name_prefix="schemac-clone")
-        futures += [pool.submit(server.create_database, template=template) for _ in range(missing)]
-    pool.shutdown(wait=False)
-
-
-def _take_ahead(server: PostgresServer, template: str) -> str | None:
-    with _ahead_lock:
-        futures = _ahead.get((_server_key(server), template))
-        future = futures.pop(0) if futures else None
-    try:
-        return future.result() if future is not None else None
-    except SchemacError:  # made the usual way instead, which reports the error if it recurs
-        return None
-
-
-def drop_clones_ahead(server: PostgresServer) -> None:
-    """Drop the clones made ahead on ``server`` that nobody took (a diff that ended early)."""
-    with _ahead_lock:
-        keys = [key for key in _ahead if key[0] == _server_key(server)]
-        futures = [future for key in keys for future in _ahead.pop(key)]
-    for future in futures:
-        with contextlib.suppress(SchemacError):
-            server.drop_database(future.result())
-
-
-@contextlib.contextmanager
-def clone(server: PostgresServer, template: str) -> Iterator[str]:
-    """A scratch copy of a template database; yields its URL and drops it afterwards."""
-    name = _take_ahead(server, template) or server.create_database(template=template)
-    try:
-        yield server.url(name)
-    finally:
-        with contextlib.suppress(EnvironmentFailure):
-            server.drop_database(name)
 
 
 @contextlib.contextmanager

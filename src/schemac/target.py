@@ -269,13 +269,15 @@ _NOT_NULL_QUERY = """
 
 def for_target(shadows: Shadows, statements: list[str], target: int) -> list[str]:
     """:func:`adapt_statements` for statements planned between two shadow databases."""
-    server = shadows.server
-    major = server.version // 10000
+    major = shadows.migrations_server.version // 10000
     if major <= target:
         return statements
     names: dict[tuple[str, str, str], str] = {}
     if major >= FEATURES["named not null constraint"] > target:
-        for database in (shadows.migrations, shadows.desired):
+        for server, database in (
+            (shadows.migrations_server, shadows.migrations),
+            (shadows.desired_server, shadows.desired),
+        ):
             for schema, table, name, column in server.fetch(database, _NOT_NULL_QUERY):
                 names[(str(schema), str(table), str(name))] = str(column)
     return adapt_statements(statements, target, server=major, not_null_names=names)

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from schemac.drift import Comparison, Shadows, Steps, compare_databases
+from schemac.drift import Comparison, Shadows, Steps, compare_databases, connect
 from schemac.errors import EnvironmentFailure
 from schemac.server_binaries import server_bin_dir
 from schemac.shadow import PostgresServer
@@ -57,7 +57,7 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
     fraction of migra's cost; only dumps that differ go on to migra and the catalog facts,
     which name every difference.
     """
-    server = shadows.server
+    server = shadows.desired_server  # the verdict is a comment on B's database
     rows = server.fetch(
         server.maintenance_database,
         "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
@@ -69,7 +69,9 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
             return Comparison()
     with steps.step("comparing schema dumps", "dumps"):
         kept_dump = shadows.kept_file(shadows.desired, "dump")
-        equal_dumps = same_schema_dump(server, shadows.migrations, shadows.desired, kept_dump)
+        equal_dumps = same_schema_dump(
+            shadows.migrations_url, shadows.desired_url, server.version // 10000, kept_dump
+        )
     if equal_dumps:
         comparison = Comparison()
     else:
@@ -79,7 +81,7 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
             shadows.kept_file(shadows.desired, "inspection"),
         )
         comparison = compare_databases(
-            server.url(shadows.migrations), server.url(shadows.desired), steps=steps, kept=kept
+            shadows.migrations_url, shadows.desired_url, steps=steps, kept=kept
         )
     # A warning (a column order ALTER TABLE cannot reproduce) is a finding too: not remembered.
     if comparison.equal and not comparison.warnings:
@@ -92,10 +94,9 @@ def compare_shadows(shadows: Shadows, steps: Steps) -> Comparison:
     return comparison
 
 
-def same_schema_dump(
-    server: PostgresServer, first: str, second: str, kept: Path | None = None
-) -> bool:
-    """Whether ``pg_dump --schema-only`` prints the same for both databases (run side by side).
+def same_schema_dump(first: str, second: str, major: int, kept: Path | None = None) -> bool:
+    """Whether ``pg_dump --schema-only`` (of PostgreSQL ``major``) prints the same for the
+    databases at URLs ``first`` and ``second`` (run side by side).
 
     ``kept``: the file the dump of ``second``, a template database, is kept in
     (:mod:`schemac.inspections`), read from there or dumped and kept. False, never an error,
@@ -106,13 +107,13 @@ def same_schema_dump(
 
     from schemac import inspections
 
-    pg_dump = server_bin_dir(server.version // 10000) / "pg_dump"
+    pg_dump = server_bin_dir(major) / "pg_dump"
 
-    def dump(name: str) -> list[str] | None:
-        found, fresh = inspections.taken(kept) if name == second else (None, True)
+    def dump(url: str) -> list[str] | None:
+        found, fresh = inspections.taken(kept) if url == second else (None, True)
         if found is None:
-            found, fresh = _schema_dump(pg_dump, server.url(name)), True
-        if name == second and fresh and found is not None:
+            found, fresh = _schema_dump(pg_dump, url), True
+        if url == second and fresh and found is not None:
             inspections.store(kept, found)
         return found
 
@@ -120,7 +121,12 @@ def same_schema_dump(
         dumps = list(pool.map(dump, (first, second)))
     if dumps[0] is None or dumps[0] != dumps[1]:
         return False
-    return all(server.fetch(first, query) == server.fetch(second, query) for query in _UNDUMPED)
+    return all(_fetch(first, query) == _fetch(second, query) for query in _UNDUMPED)
+
+
+def _fetch(url: str, query: str) -> list[tuple[object, ...]]:
+    with connect(url) as conn:
+        return conn.execute(query).fetchall()
 
 
 def dump_ahead(server: PostgresServer, template: str, kept: Path | None) -> None:

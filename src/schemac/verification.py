@@ -14,19 +14,18 @@ from typing import Any
 
 import psycopg
 
+from schemac.clones import clone
 from schemac.errors import SchemacError
 from schemac.migration_files import DiffFailed, PlannedFile
 from schemac.migrations import run_script
-from schemac.shadows import Shadows, Steps, clone, connect
+from schemac.shadows import Shadows, Steps, connect
 
 
 def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
     """Run the files on a fresh clone of shadow A as Flyway will; it must then equal shadow B."""
     from schemac.verdict import same_schema_dump
 
-    server = shadows.server
-    with clone(server, shadows.migrations) as url:
-        name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    with clone(shadows.migrations_server, shadows.migrations) as url:
         with connect(url) as conn:
             try:
                 for planned in files:
@@ -37,7 +36,8 @@ def verify(shadows: Shadows, files: list[PlannedFile], steps: Steps) -> None:
                 ) from None
         with steps.step("comparing schema dumps", "dumps"):
             kept = shadows.kept_file(shadows.desired, "dump")
-            if same_schema_dump(server, name, shadows.desired, kept):
+            major = shadows.desired_server.version // 10000
+            if same_schema_dump(url, shadows.desired_url, major, kept):
                 return
         listing = _differences(shadows, url, steps)
     if listing:
@@ -53,7 +53,7 @@ def _differences(shadows: Shadows, url: str, steps: Steps) -> list[str]:
     from schemac.comparison import compare_databases
     from schemac.planner import read_routines, routine_differences
 
-    desired_url = shadows.server.url(shadows.desired)
+    desired_url = shadows.desired_url
     with connect(url) as conn, connect(desired_url) as desired:
         routines = routine_differences(read_routines(conn), read_routines(desired))
         views = sorted(

@@ -1,7 +1,10 @@
-"""The project's warm shadow server: started by the first command that needs one, then reused.
+"""The project's warm shadow servers: started by the first command that needs them, then reused.
 
-Everything lives in ``.schemac/shadow/<key>/`` of the project (``<key>``: a digest of the
-project's real path, so a copied or moved project never finds another one's server):
+A project has two, one per slot: "a" replays the migrations (shadow A and its copies) and "b"
+builds the desired state (shadow B), so that both build at the same time without sharing the
+server-wide roles (schemac.role_drift). Everything of a slot lives in
+``.schemac/shadow/<key>-<slot>/`` of the project (``<key>``: a digest of the project's real
+path, so a copied or moved project never finds another one's server):
 
     server.json   port, superuser password (random, SCRAM), pid, binaries, version; mode 0600
     cluster/      the data directory and server log (owned by the service account when root;
@@ -12,10 +15,10 @@ project's real path, so a copied or moved project never finds another one's serv
 
 A server that is not what server.json says (postmaster gone, its pid reused, the password
 refused, another major version wanted, no server.json for a data directory) is replaced
-without asking. The guardian (schemac/_guardian.py, mode ``idle``) stops the server once it
-has been idle for ``$SCHEMAC_SHADOW_IDLE_SECONDS`` (default 15 minutes); the data stays, so
-the next command restarts it with its template databases. ``schemac shadow stop`` stops it
-and removes the folder.
+without asking. The guardian (schemac/_guardian.py, mode ``idle``) stops a server once it has
+been idle for ``$SCHEMAC_SHADOW_IDLE_SECONDS`` (default 15 minutes); the data stays, so the
+next command restarts it with its template databases. ``schemac shadow stop`` stops both and
+removes their folders.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ DEFAULT_IDLE_SECONDS = 900.0
 SHADOW_DIR = Path(".schemac") / "shadow"
 _STATE_FILE = "server.json"
 _LOCK_TIMEOUT_SECONDS = 120
+# "a": the migrations replayed (shadow A, its copies); "b": the desired state (shadow B).
+SLOTS = ("a", "b")
 
 
 class WarmUnavailable(EnvironmentFailure):
@@ -108,22 +113,25 @@ def idle_timeout() -> float:
     return value
 
 
-def state_folder(project_root: Path) -> Path:
+def state_folder(project_root: Path, slot: str = "a") -> Path:
+    """The folder of the project's warm server in ``slot`` (one of SLOTS)."""
+    assert slot in SLOTS, slot
     real = project_root.resolve()
     key = hashlib.sha256(str(real).encode()).hexdigest()[:16]
-    return real / SHADOW_DIR / key
+    return real / SHADOW_DIR / f"{key}-{slot}"
 
 
 # -- taking the server ----------------------------------------------------------------------------
 
 
-def open_warm(project_root: Path, major: int | None) -> PostgresServer:
-    """The project's warm server running PostgreSQL ``major`` (if installed), started if needed.
+def open_warm(project_root: Path, major: int | None, slot: str = "a") -> PostgresServer:
+    """The project's warm server in ``slot`` running PostgreSQL ``major`` (if installed),
+    started if needed.
 
     The returned server's ``close()`` gives it back (it keeps running). Raises
     EnvironmentFailure when no server can be started.
     """
-    folder = state_folder(project_root)
+    folder = state_folder(project_root, slot)
     _prepare(folder)
     bin_dir = server_bin_dir(major)
     with _locked(folder / "start.lock", fcntl.LOCK_EX):
@@ -150,18 +158,21 @@ def open_warm(project_root: Path, major: int | None) -> PostgresServer:
     return server
 
 
-def warm_up(project_root: Path, major: int | None, dev_url: str | None) -> None:
-    """Start (or check) the project's warm server in a background thread, while the caller
-    compiles: the command that needs it next finds it up. Nothing when a URL names the server
-    or warm servers are off. Failures are left for that command to report."""
+def warm_up(
+    project_root: Path, major: int | None, dev_url: str | None, slots: tuple[str, ...] = SLOTS
+) -> None:
+    """Start (or check) the project's warm servers in ``slots`` in background threads, while
+    the caller compiles: the command that needs them next finds them up. Nothing when a URL
+    names the server or warm servers are off. Failures are left for that command to report."""
     if dev_url or os.environ.get(DEV_URL_ENV) or not idle_timeout():
         return
 
-    def start() -> None:
-        with contextlib.suppress(Exception), open_warm(project_root, major):
+    def start(slot: str) -> None:
+        with contextlib.suppress(Exception), open_warm(project_root, major, slot):
             pass
 
-    threading.Thread(target=start, name="schemac-warm-up", daemon=True).start()
+    for slot in slots:
+        threading.Thread(target=start, args=(slot,), name="schemac-warm-up", daemon=True).start()
 
 
 def _healthy(state: ServerState, bin_dir: Path) -> PostgresServer | None:
@@ -245,9 +256,10 @@ def _cluster_root(folder: Path, account: ServiceAccount | None) -> Path:
 # -- status and stop ------------------------------------------------------------------------------
 
 
-def warm_status(project_root: Path) -> WarmStatus | None:
-    """What server.json says and whether that postmaster runs; None if none was ever started."""
-    folder = state_folder(project_root)
+def warm_status(project_root: Path, slot: str = "a") -> WarmStatus | None:
+    """What server.json of ``slot`` says and whether that postmaster runs; None if none was
+    ever started."""
+    folder = state_folder(project_root, slot)
     state = _read_state(folder)
     if state is None:
         return None
@@ -267,21 +279,25 @@ def warm_status(project_root: Path) -> WarmStatus | None:
     )
 
 
-def stop_warm(project_root: Path) -> WarmStatus | None:
-    """Stop the project's warm server and remove its files; what it was (None: there was none)."""
-    folder = state_folder(project_root)
-    if not folder.is_dir():
-        return None
-    with _locked(folder / "start.lock", fcntl.LOCK_EX):
-        before = warm_status(project_root)
-        state = _read_state(folder)
-        if state is not None:
-            Cluster(Path(state.bin_dir), Path(state.cluster), unix_socket=False).stop()
-            shutil.rmtree(state.cluster, ignore_errors=True)
-        for name in (_STATE_FILE, "last-used"):
-            (folder / name).unlink(missing_ok=True)
-    shutil.rmtree(folder / "cluster", ignore_errors=True)
-    return before
+def stop_warm(project_root: Path) -> list[WarmStatus]:
+    """Stop the project's warm servers and remove their files; what they were (none: no server
+    was ever started)."""
+    stopped = []
+    for slot in SLOTS:
+        folder = state_folder(project_root, slot)
+        if not folder.is_dir():
+            continue
+        with _locked(folder / "start.lock", fcntl.LOCK_EX):
+            before = warm_status(project_root, slot)
+            state = _read_state(folder)
+            if state is not None:
+                Cluster(Path(state.bin_dir), Path(state.cluster), unix_socket=False).stop()
+                shutil.rmtree(state.cluster, ignore_errors=True)
+            for name in (_STATE_FILE, "last-used"):
+                (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / "cluster", ignore_errors=True)
+        stopped += [before] if before is not None else []
+    return stopped
 
 
 # -- files ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from diff.support import Project, new_migration_sql, ok
-from schemac import shadows
+from schemac import clones as clones_module
 from schemac.diff_ahead import shadow_ahead
 from schemac.project import load_settings
 from schemac.shadow import SCRATCH_PREFIX
@@ -58,14 +58,16 @@ def test_clones_made_ahead_and_not_taken_are_dropped(warm: Project) -> None:
     with shadow_ahead(load_settings(warm.root), None):  # as a diff whose compile then fails
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            with shadows._ahead_lock:
-                if sum(len(futures) for futures in shadows._ahead.values()):
+            with clones_module._ahead_lock:
+                if sum(len(futures) for futures in clones_module._ahead.values()):
                     break
             time.sleep(0.05)
-        ((_, template),) = shadows._ahead
+        ((_, template),) = clones_module._ahead
         assert template.startswith("schemac_tpl_a_")
-        clones = [future.result() for futures in shadows._ahead.values() for future in futures]
-        assert len(clones) == shadows.CLONES_AHEAD
+        clones = [
+            future.result() for futures in clones_module._ahead.values() for future in futures
+        ]
+        assert len(clones) == clones_module.CLONES_AHEAD
         assert sorted(scratch_databases(warm)) == sorted(clones)
-    assert not shadows._ahead
+    assert not clones_module._ahead
     assert scratch_databases(warm) == []
