@@ -288,3 +288,52 @@ def test_a_role_an_earlier_command_left_on_the_server_is_not_taken_for_the_migra
     written = (root / "generated" / "migrations" / "V002__second_role.sql").read_text()
     assert 'CREATE ROLE "app_two" LOGIN' in written
     assert run_schemac("check", cwd=root).returncode == 0
+
+
+def test_the_migrations_and_the_desired_state_are_built_on_two_servers(
+    projects: Callable[[str], Path],
+) -> None:
+    """Slot "a" replays the migrations, slot "b" builds the YAML: a role only the YAML declares
+    is created on B's server, never on the server where the migrations are replayed."""
+    root = projects("pair")
+    (root / "schema").mkdir()
+    unit = root / "schema" / "01_app.yaml"
+    unit.write_text(ROLE_PROJECT, encoding="utf-8")
+    assert run_schemac("compile", cwd=root).returncode == 0
+    unit.write_text(ROLE_PROJECT.replace("  app_one: {}\n", "  app_one: {}\n  app_three: {}\n"))
+    checked = run_schemac("check", cwd=root)
+    assert checked.returncode == 1 and "role app_three: no migration creates it" in checked.stdout
+    assert "; the desired state on 127.0.0.1:" in checked.stderr
+    major = load_settings(root).postgres_version
+    with open_warm(root, major, "a") as a, open_warm(root, major, "b") as b:
+        assert a.address != b.address
+        templates = "SELECT datname FROM pg_database WHERE datname LIKE 'schemac_tpl_%'"
+        assert [str(n).split("_")[2] for (n,) in a.fetch("postgres", templates)] == ["a"]
+        assert [str(n).split("_")[2] for (n,) in b.fetch("postgres", templates)] == ["b"]
+        role = "SELECT rolname FROM pg_roles WHERE rolname = 'app_three'"
+        assert a.fetch("postgres", role) == [] and b.fetch("postgres", role) == [("app_three",)]
+    status = run_schemac("shadow", "status", cwd=root)
+    assert status.returncode == 0, status.stderr
+    assert "for the migrations" in status.stdout and "for the desired state" in status.stdout
+    stopped = run_schemac("shadow", "stop", cwd=root)
+    assert stopped.stdout.count("stopped the shadow server") == 2
+    assert run_schemac("shadow", "status", cwd=root).returncode == 1
+
+
+def test_a_migration_that_fails_is_reported_while_the_desired_state_builds_beside_it(
+    projects: Callable[[str], Path],
+) -> None:
+    root = projects("broken")
+    (root / "schema").mkdir()
+    (root / "schema" / "01_app.yaml").write_text(ROLE_PROJECT, encoding="utf-8")
+    assert run_schemac("compile", cwd=root).returncode == 0
+    (migration,) = (root / "generated" / "migrations").glob("V001__*.sql")
+    migration.write_text(migration.read_text() + "\nSELECT * FROM no_such_table;\n")
+    checked = run_schemac("check", cwd=root)
+    assert checked.returncode == 1
+    assert "no_such_table" in checked.stdout and migration.name in checked.stdout
+    major = load_settings(root).postgres_version
+    with open_warm(root, major, "a") as a, open_warm(root, major, "b") as b:
+        scratch = "SELECT datname FROM pg_database WHERE datname LIKE 'schemac_%'"
+        assert a.fetch("postgres", scratch) == []  # the failed replay left nothing behind
+        assert len(b.fetch("postgres", scratch)) == 1  # shadow B, built and kept
