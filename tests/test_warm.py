@@ -337,3 +337,20 @@ def test_a_migration_that_fails_is_reported_while_the_desired_state_builds_besid
         scratch = "SELECT datname FROM pg_database WHERE datname LIKE 'schemac_%'"
         assert a.fetch("postgres", scratch) == []  # the failed replay left nothing behind
         assert len(b.fetch("postgres", scratch)) == 1  # shadow B, built and kept
+
+
+def test_stop_also_removes_the_single_server_folder_of_an_earlier_schemac(
+    projects: Callable[[str], Path],
+) -> None:
+    root = projects("upgraded")
+    with open_warm(root, None) as server:
+        pid = json.loads((state_folder(root) / "server.json").read_text())["pid"]
+        assert server.fetch("postgres", "SELECT 1") == [(1,)]
+    legacy = state_folder(root, "")
+    state_folder(root).rename(legacy)  # where schemac kept its one server before slots
+    state = legacy / "server.json"  # its paths as that schemac wrote them
+    state.write_text(state.read_text().replace(str(state_folder(root)), str(legacy)))
+    stopped = stop_warm(root)
+    assert [status.pid for status in stopped] == [pid]
+    assert wait_for(lambda: not process_alive(pid)), "the old server kept running"
+    assert not (legacy / "cluster").exists() and not (legacy / "server.json").exists()

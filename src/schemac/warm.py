@@ -114,11 +114,12 @@ def idle_timeout() -> float:
 
 
 def state_folder(project_root: Path, slot: str = "a") -> Path:
-    """The folder of the project's warm server in ``slot`` (one of SLOTS)."""
-    assert slot in SLOTS, slot
+    """The folder of the project's warm server in ``slot`` (one of SLOTS); ``slot`` "": the
+    one folder of the single server schemac kept before it had two (stopped by stop_warm)."""
+    assert slot in (*SLOTS, ""), slot
     real = project_root.resolve()
     key = hashlib.sha256(str(real).encode()).hexdigest()[:16]
-    return real / SHADOW_DIR / f"{key}-{slot}"
+    return real / SHADOW_DIR / (f"{key}-{slot}" if slot else key)
 
 
 # -- taking the server ----------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def stop_warm(project_root: Path) -> list[WarmStatus]:
     """Stop the project's warm servers and remove their files; what they were (none: no server
     was ever started)."""
     stopped = []
-    for slot in SLOTS:
+    for slot in (*SLOTS, ""):
         folder = state_folder(project_root, slot)
         if not folder.is_dir():
             continue
