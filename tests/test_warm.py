@@ -17,7 +17,9 @@ import pytest
 from command_line import run_schemac
 from diff import support
 from schemac.cluster import process_alive
+from schemac.memory_folder import ON_DISK_ENV, memory_folder
 from schemac.project import load_settings
+from schemac.service_account import ServiceAccount
 from schemac.shadow import PostgresServer
 from schemac.warm import IDLE_SECONDS_ENV, open_warm, state_folder, stop_warm, warm_status
 
@@ -153,6 +155,7 @@ def test_an_idle_server_stops_and_the_next_command_restarts_it_on_its_data(
     projects: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(IDLE_SECONDS_ENV, "1")
+    monkeypatch.setenv(ON_DISK_ENV, "1")  # data in the project, as without a memory folder
     root = projects("p")
     with open_warm(root, None) as server:
         server.create_database("survives_idle_stop")
@@ -162,6 +165,26 @@ def test_an_idle_server_stops_and_the_next_command_restarts_it_on_its_data(
     assert wait_for(lambda: not process_alive(pid), timeout=20), "idle server was not stopped"
     with open_warm(root, None) as again:
         assert again.database_exists("survives_idle_stop")
+
+
+def test_data_in_memory_is_given_back_when_the_server_idles_out(
+    projects: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = memory_folder(ServiceAccount.for_current_process())
+    if memory is None:
+        pytest.skip("this machine has no memory folder with room (schemac.memory_folder)")
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "1")
+    root = projects("p")
+    with open_warm(root, None) as server:
+        server.create_database("gone_with_the_memory")
+        state = json.loads((state_folder(root) / "server.json").read_text())
+    pid, cluster = int(state["pid"]), Path(state["cluster"])
+    assert cluster.parent == memory
+    assert wait_for(lambda: not process_alive(pid), timeout=20), "idle server was not stopped"
+    assert wait_for(lambda: not cluster.exists(), timeout=10), "its data still holds memory"
+    with open_warm(root, None) as again:
+        assert "warm, just started" in again.describe()
+        assert not again.database_exists("gone_with_the_memory")
 
 
 def test_the_server_of_a_deleted_project_is_stopped_and_its_data_removed(
@@ -350,7 +373,8 @@ def test_stop_also_removes_the_single_server_folder_of_an_earlier_schemac(
     state_folder(root).rename(legacy)  # where schemac kept its one server before slots
     state = legacy / "server.json"  # its paths as that schemac wrote them
     state.write_text(state.read_text().replace(str(state_folder(root)), str(legacy)))
+    cluster = Path(json.loads(state.read_text())["cluster"])
     stopped = stop_warm(root)
     assert [status.pid for status in stopped] == [pid]
     assert wait_for(lambda: not process_alive(pid)), "the old server kept running"
-    assert not (legacy / "cluster").exists() and not (legacy / "server.json").exists()
+    assert not cluster.exists() and not state.exists()

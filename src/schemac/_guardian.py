@@ -8,11 +8,13 @@ the schemac process) to reach end-of-file, which the kernel delivers however sch
 (exit, exception, Ctrl-C, SIGTERM, SIGKILL); then stops the postmaster that still runs on
 DATA_DIR and removes ROOT. After an orderly shutdown it finds nothing left to do.
 
-``idle FOLDER DATA_DIR PID TIMEOUT``: a warm server. Every so often it looks at how long ago a
+``idle FOLDER DATA_DIR PID TIMEOUT AT_IDLE``: a warm server. Every so often it looks at how long ago a
 schemac command last used the server (the modification time of FOLDER/last-used); once that
 is more than TIMEOUT seconds and no command holds the server (FOLDER/use.lock, taken shared by
-every user, and FOLDER/start.lock), it stops the postmaster and exits. The data stays, so the
-next command restarts the server on it. It also exits when the postmaster is gone or
+every user, and FOLDER/start.lock), it stops the postmaster and exits. With AT_IDLE ``keep``
+the data stays, so the next command restarts the server on it; with ``remove`` (data in a
+memory folder, schemac.memory_folder) the data directory's folder is removed, to give its
+memory back. It also exits when the postmaster is gone or
 FOLDER/server.json names another one (the server was replaced). When FOLDER itself is gone
 (the project was deleted, e.g. a temporary one) nobody can find the server again: it stops it
 at once and removes the data directory's folder, which may lie outside the project.
@@ -123,7 +125,7 @@ def recorded_pid(folder: str) -> int:
         return 0
 
 
-def guard_idle(folder: str, data_dir: str, pid: int, timeout: float) -> None:
+def guard_idle(folder: str, data_dir: str, pid: int, timeout: float, remove_data: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     poll = min(max(timeout / 4, 0.1), 30.0)
     while True:
@@ -146,6 +148,8 @@ def guard_idle(folder: str, data_dir: str, pid: int, timeout: float) -> None:
             with try_lock(os.path.join(folder, "use.lock")) as unused:
                 if unused and idle_seconds(folder) >= timeout:
                     stop_postmaster(pid, data_dir)
+                    if remove_data:
+                        shutil.rmtree(os.path.dirname(data_dir), ignore_errors=True)
                     return
 
 
@@ -154,7 +158,7 @@ def main(arguments: list[str]) -> None:
     if mode == "owner":
         guard_owner(rest[0], rest[1])
     elif mode == "idle":
-        guard_idle(rest[0], rest[1], int(rest[2]), float(rest[3]))
+        guard_idle(rest[0], rest[1], int(rest[2]), float(rest[3]), rest[4] == "remove")
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from schemac.errors import EnvironmentFailure
+from schemac.memory_folder import memory_folder
 from schemac.service_account import ServiceAccount, grant_read_access
 
 SUPERUSER = "postgres"
@@ -235,7 +236,8 @@ class ThrowawayCluster(Cluster):
     """A cluster in a temporary folder, removed on stop, or by its guardian if schemac dies."""
 
     def __init__(self, bin_dir: Path) -> None:
-        super().__init__(bin_dir, Path(tempfile.mkdtemp(prefix="schemac-pg-")))
+        memory = memory_folder(ServiceAccount.for_current_process())
+        super().__init__(bin_dir, Path(tempfile.mkdtemp(prefix="schemac-pg-", dir=memory)))
         # The server listens on 127.0.0.1, where any local user could connect: every
         # connection needs this password (SCRAM), which only this process knows.
         self.password = secrets.token_urlsafe(24)

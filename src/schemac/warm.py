@@ -8,7 +8,9 @@ path, so a copied or moved project never finds another one's server):
 
     server.json   port, superuser password (random, SCRAM), pid, binaries, version; mode 0600
     cluster/      the data directory and server log (owned by the service account when root;
-                  in the temporary folder instead when that account cannot reach the project)
+                  in the temporary folder instead when that account cannot reach the project),
+                  unless they live in the user's memory folder as ``<key>-<slot>/``
+                  (schemac.memory_folder: a database copy there costs a fraction)
     start.lock    held (fcntl) while a command checks, starts or replaces the server
     use.lock      held shared by every command while it uses the server
     last-used     touched when a command takes and returns the server: the idle clock
@@ -16,8 +18,8 @@ path, so a copied or moved project never finds another one's server):
 A server that is not what server.json says (postmaster gone, its pid reused, the password
 refused, another major version wanted, no server.json for a data directory) is replaced
 without asking. The guardian (schemac/_guardian.py, mode ``idle``) stops a server once it has
-been idle for ``$SCHEMAC_SHADOW_IDLE_SECONDS`` (default 15 minutes); the data stays, so the
-next command restarts it with its template databases. ``schemac shadow stop`` stops both and
+been idle for ``$SCHEMAC_SHADOW_IDLE_SECONDS`` (default 15 minutes); data on the disk stays,
+so the next command restarts it with its template databases, data in memory is removed. ``schemac shadow stop`` stops both and
 removes their folders.
 """
 
@@ -41,6 +43,7 @@ from urllib.parse import quote
 
 from schemac.cluster import DEV_URL_ENV, SUPERUSER, Cluster, runs_on, start_guardian
 from schemac.errors import EnvironmentFailure, UsageError
+from schemac.memory_folder import memory_folder
 from schemac.server_binaries import bin_major, server_bin_dir
 from schemac.service_account import ServiceAccount
 
@@ -204,7 +207,8 @@ def _replace(
 ) -> tuple[ServerState, PostgresServer]:
     """Stop whatever runs on the project's cluster, then start a server (on the old data if it fits)."""
     account = ServiceAccount.for_current_process()
-    cluster = Cluster(bin_dir, _cluster_root(folder, account), unix_socket=False)
+    root, in_memory = _cluster_root(folder, account)
+    cluster = Cluster(bin_dir, root, unix_socket=False)
     if old is not None:
         Cluster(Path(old.bin_dir), Path(old.cluster), unix_socket=False).stop()
     cluster.stop()  # a postmaster left without a server.json: nobody knows its password
@@ -243,15 +247,23 @@ def _replace(
     state = ServerState(**{**asdict(state), "version": server.version_text})
     _write_state(folder, state)
     _touch(folder / "last-used")
-    start_guardian("idle", str(folder), str(cluster.data_dir), str(state.pid), str(timeout))
+    at_idle = "remove" if in_memory else "keep"  # the data: memory is given back
+    start_guardian(
+        "idle", str(folder), str(cluster.data_dir), str(state.pid), str(timeout), at_idle
+    )
     return state, server
 
 
-def _cluster_root(folder: Path, account: ServiceAccount | None) -> Path:
-    """``folder/cluster``, unless the service account cannot reach it (a private home folder)."""
+def _cluster_root(folder: Path, account: ServiceAccount | None) -> tuple[Path, bool]:
+    """(where the cluster lives, whether in memory): the user's memory folder when there is
+    one (schemac.memory_folder), else ``folder/cluster``, unless the service account cannot
+    reach it (a private home folder)."""
+    memory = memory_folder(account)
+    if memory is not None:
+        return memory / folder.name, True
     if account is None or account.can_reach(folder):
-        return folder / "cluster"
-    return Path(tempfile.gettempdir()) / f"schemac-shadow-{folder.name}"
+        return folder / "cluster", False
+    return Path(tempfile.gettempdir()) / f"schemac-shadow-{folder.name}", False
 
 
 # -- status and stop ------------------------------------------------------------------------------
